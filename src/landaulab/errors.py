@@ -33,6 +33,10 @@ class TaskError(LandaulabError):
     """A task name or task setting is unknown or invalid."""
 
 
+class ExecutionError(LandaulabError):
+    """A sweep could not go on (a worker died, a backend is missing); completed runs stay."""
+
+
 class Diverged(Exception):  # noqa: N818 - a training outcome, not a programming error
     """Raised inside a run when an observable becomes non-finite.
 

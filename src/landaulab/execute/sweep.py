@@ -1,0 +1,206 @@
+"""Running a sweep: plan, skip what is done, execute the rest, report progress."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from landaulab.errors import LandaulabError
+from landaulab.execute.base import Executor, WorkUnit
+from landaulab.execute.runner import RunOptions, RunOutcome
+from landaulab.spec.plan import PlannedRun, plan_sweep
+from landaulab.spec.schema import SweepSpec, load_spec
+from landaulab.store.store import Store
+
+Batching = Literal["auto", "batch", "sequential"]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did: counts by outcome and where the store is."""
+
+    store: str
+    planned: int
+    outcomes: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned run is now in the store."""
+        in_store = sum(self.outcomes.get(k, 0) for k in ("done", "diverged", "failed", "skipped"))
+        return in_store == self.planned
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{v} {k}" for k, v in sorted(self.outcomes.items()) if v)
+        return f"{self.planned} runs planned: {parts or 'nothing to do'} ({self.duration_s:.1f} s)"
+
+
+def make_executor(name: str, workers: int | None = None, **kwargs: object) -> Executor:
+    """An executor by name: ``serial``, ``local`` or ``ray``."""
+    if name == "serial":
+        from landaulab.execute.serial import SerialExecutor
+
+        return SerialExecutor()
+    if name == "local":
+        from landaulab.execute.local import LocalExecutor
+
+        return LocalExecutor(workers)
+    if name == "ray":
+        try:
+            from landaulab.execute.ray import RayExecutor
+        except ImportError:
+            raise LandaulabError(
+                "the Ray executor needs Ray: pip install 'landaulab[ray]'"
+            ) from None
+        return RayExecutor(workers=workers, **kwargs)  # type: ignore[arg-type]
+    raise LandaulabError(f"unknown executor {name!r}; choose serial, local or ray")
+
+
+def group_units(
+    runs: Sequence[PlannedRun], batching: Batching = "auto", max_members: int = 64
+) -> list[WorkUnit]:
+    """Group runs into work units: ensemble members a task can batch, else one per unit.
+
+    Members of one unit share the task and every parameter outside the task's
+    ``batch_keys``; with ``batching="auto"`` the task's ``prefers_batching`` decides.
+    """
+    from landaulab.tasks.registry import get_task
+
+    if batching == "sequential" or not runs:
+        return [[run] for run in runs]
+    units: list[WorkUnit] = []
+    by_task: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        by_task.setdefault(run.task, []).append(run)
+    for task_name, members in by_task.items():
+        task = get_task(task_name)
+        if task.batched is None or (batching == "auto" and not task.prefers_batching):
+            units.extend([run] for run in members)
+            continue
+        groups: dict[str, list[PlannedRun]] = {}
+        for run in members:
+            shared = {k: v for k, v in run.params.items() if k not in task.batch_keys}
+            key = repr(sorted(shared.items())) + repr(sorted(run.record.items()))
+            groups.setdefault(key, []).append(run)
+        for group in groups.values():
+            for start in range(0, len(group), max_members):
+                units.append(group[start : start + max_members])
+    return units
+
+
+def sweep(
+    spec: SweepSpec | str | Path,
+    store: str | Path = "landaulab-store",
+    executor: Executor | str = "local",
+    workers: int | None = None,
+    retry_failed: bool = False,
+    device: str = "auto",
+    threads: int = 1,
+    batching: Batching = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+) -> SweepReport:
+    """Run a sweep into a store, resuming where an earlier one stopped.
+
+    Parameters
+    ----------
+    spec
+        A :class:`SweepSpec` or the path of a TOML spec.
+    store
+        The store directory (created if missing).
+    executor
+        ``"local"`` (process pool), ``"serial"`` (in-process), ``"ray"``, or an instance.
+    workers
+        Worker processes for the local executor (default: number of cores).
+    retry_failed
+        Train failed runs again (done and diverged runs are always kept).
+    device
+        ``"auto"`` (GPU when present), ``"cpu"`` or ``"cuda"``.
+    threads
+        Torch threads per run (1 keeps runs deterministic and workers independent).
+    batching
+        ``"auto"``, ``"batch"`` or ``"sequential"``: whether ensemble members of a task
+        with a batched path train together.
+    progress
+        Show a progress bar (done/total, failures, ETA).
+
+    Returns
+    -------
+    SweepReport
+        Counts by outcome: ``done``, ``diverged``, ``failed`` (trained now), ``skipped``
+        (already in the store).
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    runs = plan_sweep(spec)
+    target = Store(store, create=True)
+    target.save_plan(spec.name, [r.run_id for r in runs], spec.model_dump(mode="json"))
+    engine = make_executor(executor, workers) if isinstance(executor, str) else executor
+    options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
+    console = console or Console(stderr=True)
+    counts: Counter[str] = Counter()
+    started = time.time()
+
+    todo = [r for r in runs if _needs(target, r.run_id, retry_failed)]
+    counts["skipped"] = len(runs) - len(todo)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failures]} failed/diverged"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+        transient=False,
+    )
+    with bar:
+        handle = bar.add_task(spec.name, total=len(runs), completed=counts["skipped"], failures=0)
+
+        def on_outcome(outcome: RunOutcome) -> None:
+            if outcome.outcome == "busy":
+                busy.append(outcome.run_id)
+                return
+            counts[outcome.outcome] += 1
+            bad = counts["failed"] + counts["diverged"]
+            bar.update(handle, advance=1, failures=bad)
+
+        for _round in range(100):
+            busy: list[str] = []
+            engine.map(str(target.path), group_units(todo, batching), options, on_outcome)
+            if not busy:
+                break
+            # Another process was training these: wait for it, then train what it left.
+            for run_id in busy:
+                claim = target.claim(run_id, wait=True)
+                if claim is not None:
+                    claim.release()
+            todo = [r for r in todo if r.run_id in set(busy) and _needs(target, r.run_id, False)]
+            counts["skipped"] += len(busy) - len(todo)
+            bar.update(handle, advance=len(busy) - len(todo))
+    return SweepReport(
+        store=str(target.path),
+        planned=len(runs),
+        outcomes=dict(counts),
+        duration_s=time.time() - started,
+    )
+
+
+def _needs(store: Store, run_id: str, retry_failed: bool) -> bool:
+    record = store.get(run_id)
+    return record is None or (retry_failed and record.status == "failed")

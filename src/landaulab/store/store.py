@@ -1,0 +1,402 @@
+"""The run store: one directory, one entry per run, published atomically.
+
+Layout (``format`` 1; documented in the README)::
+
+    STORE/
+      landaulab-store.json          {"format": 1}
+      runs/<run_id>/run.json        parameters, status and provenance of one run
+      runs/<run_id>/trajectory.parquet   run_id, step, one float column per observable
+      sweeps/<name>-<hash>.json     the planned run ids of each sweep (for "pending")
+      locks/<run_id>.lock           claims held while a run is being trained
+      staging/                      runs being written; never read
+
+A run directory is first written completely under ``staging/`` and then renamed to
+``runs/<run_id>``, so a reader sees a run whole or not at all, whatever is killed when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from landaulab.errors import StoreError
+from landaulab.store.atomic import fsync_dir, write_json_atomic
+
+FORMAT = 1
+MARKER = "landaulab-store.json"
+Status = Literal["done", "diverged", "failed"]
+STATUSES: tuple[Status, ...] = ("done", "diverged", "failed")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the store knows of one run (the contents of ``run.json``)."""
+
+    run_id: str
+    task: str
+    params: dict[str, Any]
+    status: Status
+    reason: str | None = None
+    diverged: dict[str, Any] | None = None
+    stopped_early: dict[str, Any] | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+    duration_s: float | None = None
+    finished: float | None = None
+    attempt: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, as stored."""
+        return {
+            "run_id": self.run_id,
+            "task": self.task,
+            "params": self.params,
+            "status": self.status,
+            "reason": self.reason,
+            "diverged": self.diverged,
+            "stopped_early": self.stopped_early,
+            "record": self.record,
+            "duration_s": self.duration_s,
+            "finished": self.finished,
+            "attempt": self.attempt,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Read a ``run.json`` payload; unknown keys are ignored (newer writers)."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+class RunClaim:
+    """An exclusive, crash-released claim on one run id (an ``flock`` on its lock file)."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Release the claim (also released by the OS if the process dies)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunClaim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class Store:
+    """A directory of runs.
+
+    Parameters
+    ----------
+    path
+        The store directory.
+    create
+        Create it if missing (a sweep does; readers do not).
+
+    Raises
+    ------
+    StoreError
+        If the directory is missing (and ``create`` is false) or is not a store.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], create: bool = False) -> None:
+        self.path = Path(path)
+        marker = self.path / MARKER
+        if not marker.exists():
+            if not create:
+                if not self.path.exists():
+                    raise StoreError(f"{self.path}: no such store (run a sweep into it first)")
+                raise StoreError(f"{self.path}: not a landaulab store (no {MARKER})")
+            if self.path.exists() and not self.path.is_dir():
+                raise StoreError(f"{self.path}: exists and is not a directory")
+            if self.path.exists() and any(self.path.iterdir()):
+                raise StoreError(
+                    f"{self.path}: directory is not empty and not a landaulab store; "
+                    "choose another --store"
+                )
+            for sub in ("runs", "sweeps", "locks", "staging"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            write_json_atomic(marker, {"format": FORMAT})
+        else:
+            try:
+                fmt = json.loads(marker.read_text()).get("format")
+            except (OSError, ValueError, AttributeError) as exc:
+                raise StoreError(f"{marker}: unreadable store marker ({exc})") from None
+            if fmt != FORMAT:
+                raise StoreError(f"{self.path}: store format {fmt} is not supported (need {FORMAT})")
+            for sub in ("runs", "sweeps", "locks", "staging"):
+                (self.path / sub).mkdir(exist_ok=True)
+
+    # ------------------------------------------------------------------ runs
+    @property
+    def runs_dir(self) -> Path:
+        """Where published runs live."""
+        return self.path / "runs"
+
+    def run_ids(self) -> list[str]:
+        """Ids of all published runs, sorted."""
+        return sorted(
+            p.name for p in self.runs_dir.iterdir() if p.is_dir() and (p / "run.json").exists()
+        )
+
+    def __contains__(self, run_id: object) -> bool:
+        return isinstance(run_id, str) and (self.runs_dir / run_id / "run.json").exists()
+
+    def __len__(self) -> int:
+        return len(self.run_ids())
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """The record of one run, or ``None`` if it is not in the store."""
+        path = self.runs_dir / run_id / "run.json"
+        try:
+            return RunRecord.from_dict(json.loads(path.read_text()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{path}: unreadable run record ({exc})") from None
+
+    def records(self) -> list[RunRecord]:
+        """Records of all published runs."""
+        out = []
+        for run_id in self.run_ids():
+            record = self.get(run_id)
+            if record is not None:
+                out.append(record)
+        return out
+
+    def trajectory(self, run_id: str) -> pd.DataFrame:
+        """The trajectory table of one run."""
+        path = self.runs_dir / run_id / "trajectory.parquet"
+        if not path.exists():
+            raise StoreError(f"{self.path}: no run {run_id!r}")
+        return pq.read_table(path).to_pandas()
+
+    # ---------------------------------------------------------------- claims
+    def claim(self, run_id: str, wait: bool = False) -> RunClaim | None:
+        """Claim ``run_id`` for training; ``None`` if another process holds it.
+
+        With ``wait``, block until the claim is free. Claims are released by the OS when
+        the holder dies, so a killed sweep never blocks a resumed one.
+        """
+        path = self.path / "locks" / f"{run_id}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        return RunClaim(path, fd)
+
+    # -------------------------------------------------------------- publish
+    def publish(
+        self, record: RunRecord, trajectory: pd.DataFrame, replace: bool = False
+    ) -> bool:
+        """Write a run completely under ``staging/`` and rename it into ``runs/``.
+
+        The caller should hold the run's claim. Returns ``False`` (writing nothing) if
+        the run is already published and ``replace`` is false. ``replace`` swaps out an
+        existing entry (used to retry a failed run); a reader meanwhile sees the old
+        run, then briefly none, then the new one, never a partial one.
+        """
+        target = self.runs_dir / record.run_id
+        if target.exists() and not replace:
+            return False
+        stage = self.path / "staging" / f"{record.run_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        stage.mkdir(parents=True)
+        try:
+            table = _trajectory_table(record.run_id, trajectory)
+            pq.write_table(table, stage / "trajectory.parquet")
+            with open(stage / "run.json", "w", encoding="utf-8") as handle:
+                json.dump(record.to_dict(), handle, indent=2, sort_keys=True, allow_nan=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            fsync_dir(stage)
+            if target.exists():
+                trash = self.path / "staging" / f"old.{record.run_id}.{uuid.uuid4().hex[:8]}"
+                os.rename(target, trash)
+                os.rename(stage, target)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                try:
+                    os.rename(stage, target)
+                except OSError:
+                    # Another writer published it first: theirs stands.
+                    shutil.rmtree(stage, ignore_errors=True)
+                    return False
+            fsync_dir(self.runs_dir)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        return True
+
+    def clean_staging(self, run_id: str) -> None:
+        """Remove leftovers of a killed writer of ``run_id`` (call while holding its claim)."""
+        for leftover in (self.path / "staging").glob(f"{run_id}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    # ---------------------------------------------------------------- sweeps
+    def save_plan(self, name: str, run_ids: list[str], spec: dict[str, Any]) -> Path:
+        """Record a sweep's planned runs (so ``status`` can count pending ones)."""
+        import hashlib
+
+        digest = hashlib.sha256(",".join(sorted(run_ids)).encode()).hexdigest()[:10]
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "sweep"
+        path = self.path / "sweeps" / f"{safe}-{digest}.json"
+        if not path.exists():
+            write_json_atomic(
+                path, {"name": name, "run_ids": sorted(run_ids), "spec": spec, "created": time.time()}
+            )
+        return path
+
+    def planned_run_ids(self) -> set[str]:
+        """All run ids any sweep into this store has planned."""
+        planned: set[str] = set()
+        for path in (self.path / "sweeps").glob("*.json"):
+            try:
+                planned.update(json.loads(path.read_text())["run_ids"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise StoreError(f"{path}: unreadable sweep plan ({exc})") from None
+        return planned
+
+    # ---------------------------------------------------------------- status
+    def status_counts(self) -> dict[str, int]:
+        """Counts of runs by status, with ``pending`` = planned but not yet in the store."""
+        counts = {s: 0 for s in STATUSES}
+        present = set()
+        for record in self.records():
+            counts[record.status] = counts.get(record.status, 0) + 1
+            present.add(record.run_id)
+        counts["pending"] = len(self.planned_run_ids() - present)
+        return counts
+
+    # ----------------------------------------------------------------- frames
+    def frame(self, statuses: Iterable[str] = ("done", "diverged")) -> pd.DataFrame:
+        """The tidy frame: one row per (run, step); run_id, step, status, parameters,
+        observables.
+
+        Parameters
+        ----------
+        statuses
+            Which runs to include (failed runs are left out by default).
+        """
+        wanted = set(statuses)
+        records = [r for r in self.records() if r.status in wanted]
+        return _tidy_frame(self.runs_dir, records)
+
+    def run_table(self) -> pd.DataFrame:
+        """One row per run: run_id, task, status, reason, and the parameters."""
+        rows = []
+        for r in self.records():
+            rows.append(
+                {
+                    "run_id": r.run_id,
+                    "task": r.task,
+                    "status": r.status,
+                    "reason": r.reason,
+                    **_flat_params(r.params),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run DuckDB SQL over the views ``runs`` (the tidy frame, all statuses) and
+        ``run_info`` (one row per run).
+
+        Raises
+        ------
+        StoreError
+            If the SQL is invalid.
+        """
+        import duckdb
+
+        runs = self.frame(statuses=STATUSES)
+        run_info = self.run_table()
+        connection = duckdb.connect()
+        try:
+            connection.register("runs", runs)
+            connection.register("run_info", run_info)
+            return connection.execute(sql).fetchdf()
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
+        finally:
+            connection.close()
+
+    def iter_trajectories(self) -> Iterator[tuple[RunRecord, pd.DataFrame]]:
+        """Each run's record and trajectory."""
+        for record in self.records():
+            yield record, self.trajectory(record.run_id)
+
+
+def _flat_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, list | dict):
+            out[key] = json.dumps(value, sort_keys=True)
+        else:
+            out[key] = value
+    return out
+
+
+def _trajectory_table(run_id: str, trajectory: pd.DataFrame) -> pa.Table:
+    if "step" not in trajectory.columns:
+        raise StoreError("a trajectory needs a 'step' column")
+    frame = trajectory.copy()
+    frame["step"] = frame["step"].astype("int64")
+    for column in frame.columns:
+        if column != "step":
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame.insert(0, "run_id", run_id)
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _tidy_frame(runs_dir: Path, records: list[RunRecord]) -> pd.DataFrame:
+    if not records:
+        return pd.DataFrame({"run_id": pd.Series(dtype=str), "step": pd.Series(dtype="int64")})
+    import duckdb
+
+    files = [str(runs_dir / r.run_id / "trajectory.parquet") for r in records]
+    connection = duckdb.connect()
+    try:
+        trajectories = connection.execute(
+            "SELECT * FROM read_parquet(?, union_by_name = true)", [files]
+        ).fetchdf()
+    finally:
+        connection.close()
+    info = pd.DataFrame(
+        [{"run_id": r.run_id, "status": r.status, **_flat_params(r.params)} for r in records]
+    )
+    observables = [c for c in trajectories.columns if c not in ("run_id", "step")]
+    clash = [c for c in observables if c in info.columns and c != "run_id"]
+    if clash:
+        trajectories = trajectories.rename(columns={c: f"{c}_observed" for c in clash})
+    frame = info.merge(trajectories, on="run_id", how="inner", validate="one_to_many")
+    first = ["run_id", "step"]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+
+
+@contextlib.contextmanager
+def open_store(path: str | os.PathLike[str], create: bool = False) -> Iterator[Store]:
+    """Context-manager form of :class:`Store` (for symmetry with file APIs)."""
+    yield Store(path, create=create)

@@ -1,0 +1,1 @@
+"""Studies: whole pipelines (sweep → store → analysis → report) for one phenomenon."""
