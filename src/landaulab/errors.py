@@ -37,7 +37,7 @@ class ExecutionError(LandaulabError):
     """A sweep could not go on (a worker died, a backend is missing); completed runs stay."""
 
 
-class Diverged(Exception):  # noqa: N818 - a training outcome, not a programming error
+class Diverged(Exception):
     """Raised inside a run when an observable becomes non-finite.
 
     Parameters

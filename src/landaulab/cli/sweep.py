@@ -23,16 +23,24 @@ def resolve_spec_path(spec: str) -> Path:
 
 @app.command()
 def sweep(
-    spec: Annotated[str, typer.Argument(help="sweep spec (TOML), or a built-in name: quick, grokking")],
+    spec: Annotated[
+        str, typer.Argument(help="sweep spec (TOML), or a built-in name: quick, grokking")
+    ],
     store: Annotated[Path, typer.Option(help="store directory")] = Path("landaulab-store"),
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
     executor: Annotated[str, typer.Option(help="serial, local or ray")] = "local",
-    address: Annotated[str | None, typer.Option(help="Ray cluster address (auto or HOST:PORT)")] = None,
-    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="train failed runs again")] = False,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (auto or HOST:PORT)")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="train failed runs again")
+    ] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     threads: Annotated[int, typer.Option(min=1, help="torch threads per run")] = 1,
     batching: Annotated[str, typer.Option(help="auto, batch or sequential")] = "auto",
-    refine: Annotated[str | None, typer.Option(help="order parameter to refine the boundary of")] = None,
+    refine: Annotated[
+        str | None, typer.Option(help="order parameter to refine the boundary of")
+    ] = None,
     tolerance: Annotated[float | None, typer.Option(help="boundary tolerance for --refine")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
@@ -51,8 +59,15 @@ def sweep(
         from landaulab.execute.refine import refine_sweep
 
         report = refine_sweep(
-            path, store=store, executor=engine, order_parameter=refine, tolerance=tolerance,
-            retry_failed=retry_failed, device=device, threads=threads, progress=not quiet,
+            path,
+            store=store,
+            executor=engine,
+            order_parameter=refine,
+            tolerance=tolerance,
+            retry_failed=retry_failed,
+            device=device,
+            threads=threads,
+            progress=not quiet,
         )
     else:
         report = run_sweep(

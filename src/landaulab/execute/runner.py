@@ -78,8 +78,13 @@ def _torch_threads(threads: int) -> Iterator[None]:
 
 
 def _record(
-    run: PlannedRun, ctx: RunContext, status: str, reason: str | None, started: float,
-    options: RunOptions, diverged: Diverged | None = None,
+    run: PlannedRun,
+    ctx: RunContext,
+    status: str,
+    reason: str | None,
+    started: float,
+    options: RunOptions,
+    diverged: Diverged | None = None,
 ) -> RunRecord:
     return RunRecord(
         run_id=run.run_id,
@@ -87,7 +92,9 @@ def _record(
         params=run.params,
         status=status,  # type: ignore[arg-type]
         reason=reason,
-        diverged=None if diverged is None else {"step": diverged.step, "observable": diverged.observable},
+        diverged=None
+        if diverged is None
+        else {"step": diverged.step, "observable": diverged.observable},
         stopped_early=ctx.stopped_early,
         record=run.record,
         duration_s=round(time.time() - started, 3),
@@ -121,7 +128,7 @@ def run_one(store_path: str, run: PlannedRun, options: RunOptions) -> RunOutcome
                 task.function(ctx)
             except Diverged as exc:
                 status, reason, diverged = "diverged", str(exc), exc
-            except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not fatal
+            except Exception as exc:
                 status = "failed"
                 reason = f"{type(exc).__name__}: {exc}"
                 tail = traceback.format_exc(limit=-3).strip().splitlines()
@@ -170,7 +177,7 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
         with _torch_threads(options.threads):
             try:
                 task.batched(contexts)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 failure = f"{type(exc).__name__}: {exc}"
         for (run, _), ctx in zip(members, contexts, strict=True):
             diverged = getattr(ctx, "diverged", None)

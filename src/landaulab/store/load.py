@@ -55,7 +55,7 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
     except (OSError, ValueError, EOFError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: cannot read {kind} ({first})") from None
-    except Exception as exc:  # noqa: BLE001 - parser-specific errors (pyarrow, csv)
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: cannot read {kind} ({type(exc).__name__}: {first})") from None
     if frame.empty and len(frame.columns) == 0:

@@ -141,7 +141,9 @@ class Store:
             except (OSError, ValueError, AttributeError) as exc:
                 raise StoreError(f"{marker}: unreadable store marker ({exc})") from None
             if fmt != FORMAT:
-                raise StoreError(f"{self.path}: store format {fmt} is not supported (need {FORMAT})")
+                raise StoreError(
+                    f"{self.path}: store format {fmt} is not supported (need {FORMAT})"
+                )
             for sub in ("runs", "sweeps", "locks", "staging"):
                 (self.path / sub).mkdir(exist_ok=True)
 
@@ -209,9 +211,7 @@ class Store:
         return RunClaim(path, fd)
 
     # -------------------------------------------------------------- publish
-    def publish(
-        self, record: RunRecord, trajectory: pd.DataFrame, replace: bool = False
-    ) -> bool:
+    def publish(self, record: RunRecord, trajectory: pd.DataFrame, replace: bool = False) -> bool:
         """Write a run completely under ``staging/`` and rename it into ``runs/``.
 
         The caller should hold the run's claim. Returns ``False`` (writing nothing) if
@@ -265,7 +265,8 @@ class Store:
         path = self.path / "sweeps" / f"{safe}-{digest}.json"
         if not path.exists():
             write_json_atomic(
-                path, {"name": name, "run_ids": sorted(run_ids), "spec": spec, "created": time.time()}
+                path,
+                {"name": name, "run_ids": sorted(run_ids), "spec": spec, "created": time.time()},
             )
         return path
 

@@ -41,7 +41,8 @@ def run_grokking_study(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store = folder / "store"
-    report = sweep(spec or builtin_spec_path("grokking"), store=store, workers=workers,
-                   progress=progress)
+    report = sweep(
+        spec or builtin_spec_path("grokking"), store=store, workers=workers, progress=progress
+    )
     messages = [str(report), f"store: {store}"]
     return GrokkingStudy(folder=folder, store=store, sweep=report, messages=messages)

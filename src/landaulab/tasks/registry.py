@@ -139,8 +139,10 @@ def get_task(name: str) -> TaskInfo:
         module_name, _, attr = name.partition(":")
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
-            raise TaskError(f"task {name!r}: cannot import module {module_name!r} ({exc})") from None
+        except Exception as exc:
+            raise TaskError(
+                f"task {name!r}: cannot import module {module_name!r} ({exc})"
+            ) from None
         function = getattr(module, attr, None)
         if not callable(function):
             raise TaskError(f"task {name!r}: module {module_name!r} has no function {attr!r}")

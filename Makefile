@@ -1,0 +1,46 @@
+# landaulab: `make demo` runs the grokking study, `make test` runs the test suite.
+# Both create .venv and install everything on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# The CPU build of torch, installed before the package so no CUDA build is pulled.
+TORCH_PIN ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: all install demo test test-all lint bench browser-test clean
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet "$(TORCH_PIN)"
+	$(PIP) install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/landaulab demo
+
+test: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+
+test-all: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m ""
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do \
+		echo "== $$script"; $(PY) $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) landaulab-demo landaulab-store .pytest_cache .ruff_cache
