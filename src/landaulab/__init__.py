@@ -1,0 +1,51 @@
+"""landaulab: Landau's theory of phase transitions for neural-network training dynamics.
+
+The public API (imported lazily, so ``import landaulab`` stays light and analysis
+works without torch):
+
+- :class:`Store` — runs on disk; ``Store(path).frame()`` gives the tidy frame.
+- :class:`Recorder` — record a plain PyTorch loop into a store.
+- :func:`sweep` — run a sweep spec into a store (resumable).
+- :func:`analyze` — Landau analysis of a tidy frame: transition, critical point,
+  order, exponents, free energy, universality.
+- :func:`dynamics` — drift, effective potential, relaxation, transition times.
+- :func:`report` — an HTML report of a store or an analysis.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Store": "landaulab.store.store",
+    "load_frame": "landaulab.store.load",
+    "Recorder": "landaulab.record.recorder",
+    "sweep": "landaulab.execute.sweep",
+    "load_spec": "landaulab.spec.schema",
+    "analyze": "landaulab.analyze",
+    "dynamics": "landaulab.dynamics",
+    "report": "landaulab.report",
+    "datasets": "landaulab.datasets",
+    "LandaulabError": "landaulab.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'landaulab' has no attribute {name!r}")
+    if name == "datasets":
+        return importlib.import_module(module)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)
