@@ -93,7 +93,7 @@ class Recorder:
 
             self._observable_set = ObservableSet(self._observables, total_steps=total_steps)
         self._rows: dict[int, dict[str, float]] = {}
-        self._unflushed = 0
+        self._dirty: set[int] = set()
         self._chunks = 0
         self._claim: RunClaim | None = None
         self._started = 0.0
@@ -170,17 +170,15 @@ class Recorder:
         if self._claim is None:
             raise StoreError("Recorder.log called outside its 'with' block")
         step = int(step)
-        row = self._rows.get(step)
-        if row is None:
-            row = self._rows[step] = {}
-            self._unflushed += 1
+        row = self._rows.setdefault(step, {})
+        self._dirty.add(step)
         for name, value in scalars.items():
             v = float(value)
             row[name] = v
             if self.diverged is None and not math.isfinite(v):
                 self.diverged = {"step": step, "observable": name}
         self.last_step = step if self.last_step is None else max(self.last_step, step)
-        if self._unflushed >= self.flush_every:
+        if len(self._dirty) >= self.flush_every:
             self.flush()
 
     def observe(self, step: int, model: Any, batch: Any = None) -> dict[str, float]:
@@ -200,17 +198,20 @@ class Recorder:
         return pd.DataFrame(rows)
 
     def flush(self) -> None:
-        """Write the rows logged since the last flush to the journal (atomically)."""
-        if not self._unflushed or not self.journal.exists():
+        """Write the rows changed since the last flush to the journal (atomically).
+
+        A row changed again after being journaled is written whole once more; replaying
+        the chunks in order merges it back.
+        """
+        if not self._dirty or not self.journal.exists():
             return
-        pending = sorted(self._rows)[-self._unflushed :]
-        chunk = pd.DataFrame([{"step": s, **self._rows[s]} for s in pending])
+        chunk = pd.DataFrame([{"step": s, **self._rows[s]} for s in sorted(self._dirty)])
         target = self.journal / f"chunk-{self._chunks:06d}.parquet"
         temporary = self.journal / f".{target.name}.tmp"
         chunk.to_parquet(temporary, index=False)
         os.replace(temporary, target)
         self._chunks += 1
-        self._unflushed = 0
+        self._dirty.clear()
 
     def _load_journal(self) -> None:
         chunks = sorted(self.journal.glob("chunk-*.parquet"))
