@@ -1,0 +1,1166 @@
+"""Adaptive refinement of phase boundaries: sample where the phase changes, in rounds.
+
+A uniform grid spends most of its runs deep inside one phase or the other. Refinement
+spends them near the boundary instead:
+
+1. **Coarse round.** The spec's own grid is swept (an ordinary sweep into the store).
+2. **Measure.** For every run, the order parameter's late-time mean (its trajectory's
+   last ``late_fraction`` of steps); for every control point, the mean over seeds, its
+   standard error and the susceptibility χ = N·Var(m) across seeds.
+3. **Locate.** Along the refined control (``along``), neighbouring points that
+   disagree about the phase bracket a boundary (``criterion="level"``: the ensemble
+   mean crosses a threshold between the two phases' plateaus); or the points around
+   the largest χ bracket its peak (``criterion="susceptibility"``).
+4. **Refine.** Each bracket wider than twice the tolerance is split (bisection; more
+   points per round with ``points_per_round``) and the new points are swept in the
+   next round, until every boundary is located to ± ``tolerance``.
+
+With two swept controls, the other control's grid values are the rows of a phase
+diagram and the boundary is traced row by row (for each value of one control, bisect
+along the other), so the runs grow with the boundary's length, not the diagram's area.
+
+New points always lie on the dyadic refinement of the coarse grid, so every run is an
+ordinary run of a sweep with a stable id: interrupted refinements resume where they
+stopped (the same store gives the same decisions), nothing is trained twice, and a
+uniform grid of the same resolution shares every run with the refinement.
+
+References
+----------
+Dai, Bruss & Glotzer 2020, "Efficient phase diagram sampling by active learning",
+J. Phys. Chem. B 124, 1275, arXiv:1803.03296 (sampling phase diagrams where the phase
+is uncertain instead of on a uniform grid).
+Landau & Lifshitz, *Statistical Physics* §146 (susceptibility peaking at the
+transition).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from landaulab.errors import DataError, LandaulabError, SpecError
+from landaulab.execute.base import Executor
+from landaulab.execute.runner import RunOptions, RunOutcome
+from landaulab.execute.sweep import Batching, group_units, make_executor
+from landaulab.spec.plan import PlannedRun, plan_sweep
+from landaulab.spec.schema import Range, Scalar, SweepSpec, load_spec
+from landaulab.store.store import Store
+
+Criterion = Literal["level", "susceptibility"]
+RowKey = Scalar | None
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BoundaryPoint:
+    """One located point of a phase boundary.
+
+    Attributes
+    ----------
+    along
+        The control the boundary was located along.
+    estimate
+        Best estimate of the boundary's position (the crossing interpolated inside
+        its bracket, or the susceptibility peak's parabolic vertex).
+    lower, upper
+        The bracketing interval: the boundary lies between these sampled points.
+    row
+        The other control's value (``{}`` with one control).
+    resolved
+        Whether the interval's half-width reached the tolerance (or the grid could not
+        be split further).
+    ordered_side
+        ``"below"`` or ``"above"``: on which side of the boundary the order parameter
+        is above the threshold (``None`` for a susceptibility peak).
+    """
+
+    along: str
+    estimate: float
+    lower: float
+    upper: float
+    row: dict[str, Scalar] = field(default_factory=dict)
+    resolved: bool = True
+    ordered_side: Literal["below", "above"] | None = None
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of the bracketing interval (the located uncertainty)."""
+        return (self.upper - self.lower) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "along": self.along,
+            "estimate": _finite(self.estimate),
+            "lower": _finite(self.lower),
+            "upper": _finite(self.upper),
+            "half_width": _finite(self.half_width),
+            "row": dict(self.row),
+            "resolved": self.resolved,
+            "ordered_side": self.ordered_side,
+        }
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.row.items())
+        flag = "" if self.resolved else "  (not resolved to the tolerance)"
+        prefix = f"{where}: " if where else ""
+        return (
+            f"{prefix}{self.along} = {_fmt(self.estimate)} ± {_fmt(self.half_width)} "
+            f"[{_fmt(self.lower)}, {_fmt(self.upper)}]{flag}"
+        )
+
+
+@dataclass(frozen=True)
+class SampledPoint:
+    """The ensemble measurement at one control point."""
+
+    row: dict[str, Scalar]
+    value: float
+    order_parameter: float
+    standard_error: float | None
+    members: int
+    susceptibility: float | None
+    round: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "row": dict(self.row),
+            "value": _finite(self.value),
+            "order_parameter": _finite(self.order_parameter),
+            "standard_error": _finite(self.standard_error),
+            "members": self.members,
+            "susceptibility": _finite(self.susceptibility),
+            "round": self.round,
+        }
+
+
+@dataclass(frozen=True)
+class RefinementReport:
+    """What a refinement found and what it cost.
+
+    Attributes
+    ----------
+    store
+        The store directory (every run of every round is in it).
+    order_parameter, along, across
+        The observable refined on, the control located along, and the other swept
+        control (``None`` with one control).
+    criterion
+        ``"level"`` or ``"susceptibility"``.
+    threshold
+        The order-parameter level separating the phases (``level`` criterion).
+    tolerance
+        The requested half-width, in units of ``along``.
+    boundaries
+        Located boundary points (one per crossing per row).
+    no_boundary
+        Rows on which no boundary was found, with the reason.
+    runs
+        Distinct runs the refinement used (control points × seeds).
+    trained
+        Runs trained by this call (the rest were already in the store).
+    rounds
+        Sweeps performed (the coarse grid is round 1).
+    grid_runs
+        Runs a uniform grid of the same resolution (spacing ≤ 2·tolerance, refining the
+        coarse grid) needs over the same rows and seeds.
+    points
+        Every sampled control point with its ensemble measurement.
+    failed
+        Runs left out because they failed (or never logged the order parameter).
+    """
+
+    store: str
+    order_parameter: str
+    along: str
+    across: str | None
+    criterion: Criterion
+    threshold: float | None
+    tolerance: float
+    boundaries: tuple[BoundaryPoint, ...]
+    no_boundary: tuple[tuple[dict[str, Scalar], str], ...]
+    runs: int
+    trained: int
+    rounds: int
+    grid_runs: int
+    points: tuple[SampledPoint, ...] = ()
+    failed: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def run_ratio(self) -> float:
+        """Runs used divided by the runs of a uniform grid of the same resolution."""
+        return self.runs / self.grid_runs if self.grid_runs else math.nan
+
+    @property
+    def resolved(self) -> bool:
+        """Whether every boundary point reached the tolerance."""
+        return all(b.resolved for b in self.boundaries)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "store": self.store,
+            "order_parameter": self.order_parameter,
+            "along": self.along,
+            "across": self.across,
+            "criterion": self.criterion,
+            "threshold": _finite(self.threshold),
+            "tolerance": _finite(self.tolerance),
+            "boundaries": [b.to_dict() for b in self.boundaries],
+            "no_boundary": [{"row": dict(r), "reason": why} for r, why in self.no_boundary],
+            "runs": self.runs,
+            "trained": self.trained,
+            "rounds": self.rounds,
+            "grid_runs": self.grid_runs,
+            "run_ratio": _finite(self.run_ratio),
+            "resolved": self.resolved,
+            "failed": self.failed,
+            "points": [p.to_dict() for p in self.points],
+            "duration_s": round(self.duration_s, 3),
+        }
+
+    def __str__(self) -> str:
+        if self.criterion == "level":
+            how = f"where {self.order_parameter} crosses {_fmt(self.threshold)}"
+        else:
+            how = f"at the susceptibility peak of {self.order_parameter}"
+        plane = f" (rows: {self.across})" if self.across else ""
+        lines = [f"boundary along {self.along} {how}{plane}, tolerance ± {_fmt(self.tolerance)}:"]
+        lines += [f"  {b}" for b in self.boundaries]
+        for row, why in self.no_boundary:
+            where = ", ".join(f"{k} = {_fmt(v)}" for k, v in row.items())
+            lines.append(f"  {where + ': ' if where else ''}{why}")
+        lines.append(
+            f"{self.runs} runs in {self.rounds} rounds ({self.trained} trained now"
+            f"{f', {self.failed} failed' if self.failed else ''}); a uniform grid of the same "
+            f"resolution needs {self.grid_runs} (ratio {self.run_ratio:.3f})"
+        )
+        return "\n".join(lines)
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+# ------------------------------------------------------------------------------- axes
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A refined control: its coarse grid, and positions between grid points.
+
+    A position ``u`` is a dyadic fraction in ``[0, n - 1]``: its integer part picks a
+    coarse interval, its fraction a point inside it (geometric for log ranges). Every
+    refinement point therefore lies on the dyadic refinement of the coarse grid.
+    """
+
+    name: str
+    coarse: tuple[float, ...]
+    scale: Literal["linear", "log"] = "linear"
+    integer: bool = False
+
+    def value(self, u: Fraction) -> float:
+        """The control value at position ``u``."""
+        index = min(math.floor(u), len(self.coarse) - 2)
+        frac = u - index
+        if frac == 0:
+            return self.coarse[index]
+        a, b = self.coarse[index], self.coarse[index + 1]
+        f = float(frac)
+        v = a * (b / a) ** f if self.scale == "log" else a + (b - a) * f
+        if self.integer:
+            return round(v)
+        return float(f"{v:.12g}")
+
+    @property
+    def span(self) -> float:
+        """Width of the whole range."""
+        return float(self.coarse[-1] - self.coarse[0])
+
+    def grid_points(self, tolerance: float) -> int:
+        """Points of the uniform refinement of the coarse grid with spacing ≤ 2·tolerance."""
+        total = 1
+        for a, b in itertools.pairwise(self.coarse):
+            if self.integer:
+                total += max(1, int(b - a)) if b - a > 2 * tolerance else 1
+                continue
+            width = _width(a, b)
+            depth = 0
+            while width / 2**depth > 2 * tolerance and depth < 60:
+                depth += 1
+            total += 2**depth
+        return total
+
+
+def _width(a: float, b: float) -> float:
+    return abs(float(b) - float(a))
+
+
+def _numeric(values: Sequence[Scalar]) -> bool:
+    return all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
+def _axis_of(name: str, grid: Sequence[Scalar], source: list[Scalar] | Range) -> Axis:
+    if not _numeric(grid):
+        raise SpecError(
+            f"control {name!r} is not numeric; refinement locates boundaries along a "
+            "numeric control (give it numbers, or keep it to one value)"
+        )
+    coarse = tuple(sorted(set(grid)))
+    if len(coarse) < 2:
+        raise SpecError(f"control {name!r} needs at least two values to refine along")
+    scale = source.scale if isinstance(source, Range) else "linear"
+    integer = all(isinstance(v, int) for v in grid)
+    return Axis(name=name, coarse=coarse, scale=scale, integer=integer)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- measurements
+
+
+@dataclass
+class _Sample:
+    value: float
+    mean: float
+    sem: float | None
+    members: int
+    chi: float | None
+    round: int
+
+
+def late_time_mean(steps: np.ndarray, values: np.ndarray, late_fraction: float) -> float:
+    """Mean of ``values`` over the last ``late_fraction`` of a run's steps.
+
+    The window always holds the last logged step; non-finite values are ignored; NaN
+    when nothing finite is left.
+    """
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if steps.size == 0:
+        return math.nan
+    order = np.argsort(steps, kind="stable")
+    steps, values = steps[order], values[order]
+    last = steps[-1]
+    start = last - late_fraction * (last - steps[0])
+    window = values[steps >= start]
+    window = window[np.isfinite(window)]
+    return float(window.mean()) if window.size else math.nan
+
+
+def ensemble(
+    values: Sequence[float], size: float = 1.0
+) -> tuple[float, float | None, float | None]:
+    """Mean, standard error and susceptibility N·Var(m) of per-seed values."""
+    data = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
+    if data.size == 0:
+        return math.nan, None, None
+    if data.size == 1:
+        return float(data[0]), None, None
+    var = float(data.var(ddof=1))
+    return float(data.mean()), math.sqrt(var / data.size), size * var
+
+
+# --------------------------------------------------------------------- locating a row
+
+
+@dataclass(frozen=True)
+class _Bracket:
+    """A located boundary on one row: sub-brackets (pairs of positions) and the span."""
+
+    pairs: tuple[tuple[Fraction, Fraction], ...]
+    lower: Fraction
+    upper: Fraction
+    estimate: float
+    ordered_side: Literal["below", "above"] | None
+
+
+def level_brackets(
+    positions: Sequence[Fraction],
+    values: Sequence[float],
+    means: Sequence[float],
+    threshold: float,
+    errors: Sequence[float | None] | None = None,
+    z: float = 2.0,
+) -> list[_Bracket]:
+    """Where the ensemble mean crosses ``threshold`` along one row.
+
+    Neighbours on opposite sides of the threshold bracket a crossing. Two crossings are
+    one boundary, whose interval spans both, when the points between them are a single
+    point or all lie within ``z`` standard errors (``errors``) of the threshold: such
+    points flip phase by noise, which must widen the interval rather than split the
+    boundary. Points with a non-finite mean are skipped.
+    """
+    keep = [i for i, m in enumerate(means) if math.isfinite(m)]
+    pos = [positions[i] for i in keep]
+    val = [float(values[i]) for i in keep]
+    above = [means[i] > threshold for i in keep]
+    mean = [float(means[i]) for i in keep]
+    error = [None if errors is None else errors[i] for i in keep]
+
+    def undecided(i: int) -> bool:
+        e = error[i]
+        return e is not None and math.isfinite(e) and abs(mean[i] - threshold) <= z * e
+
+    changes = [j for j in range(len(pos) - 1) if above[j] != above[j + 1]]
+    groups: list[list[int]] = []
+    for j in changes:
+        previous = groups[-1][-1] if groups else None
+        between = range(previous + 1, j + 1) if previous is not None else range(0)
+        if previous is not None and (j - previous == 1 or all(map(undecided, between))):
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    out = []
+    for group in groups:
+        first, last = group[0], group[-1] + 1
+        if len(group) == 1:
+            j = group[0]
+            m0, m1 = mean[j], mean[j + 1]
+            t = (threshold - m0) / (m1 - m0) if m1 != m0 else 0.5
+            estimate = val[j] + min(max(t, 0.0), 1.0) * (val[j + 1] - val[j])
+        else:
+            estimate = (val[first] + val[last]) / 2
+        out.append(
+            _Bracket(
+                pairs=tuple((pos[j], pos[j + 1]) for j in group),
+                lower=pos[first],
+                upper=pos[last],
+                estimate=estimate,
+                ordered_side="below" if above[first] else "above",
+            )
+        )
+    return out
+
+
+def susceptibility_bracket(
+    positions: Sequence[Fraction], values: Sequence[float], chis: Sequence[float | None]
+) -> _Bracket | None:
+    """The interval around the largest susceptibility of one row (``None`` if the
+    largest value sits at an end of the row or fewer than three points have one)."""
+    keep = [i for i, c in enumerate(chis) if c is not None and math.isfinite(c)]
+    if len(keep) < 3:
+        return None
+    pos = [positions[i] for i in keep]
+    val = [float(values[i]) for i in keep]
+    chi = [float(chis[i]) for i in keep]  # type: ignore[arg-type]
+    k = int(np.argmax(chi))
+    if k == 0 or k == len(chi) - 1:
+        return None
+    estimate = _parabola_vertex(val[k - 1 : k + 2], chi[k - 1 : k + 2])
+    return _Bracket(
+        pairs=((pos[k - 1], pos[k]), (pos[k], pos[k + 1])),
+        lower=pos[k - 1],
+        upper=pos[k + 1],
+        estimate=estimate,
+        ordered_side=None,
+    )
+
+
+def _parabola_vertex(x: Sequence[float], y: Sequence[float]) -> float:
+    """Vertex of the parabola through three points, clipped to their range."""
+    (x0, x1, x2), (y0, y1, y2) = x, y
+    denominator = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denominator if denominator else 0
+    b = (x2**2 * (y0 - y1) + x1**2 * (y2 - y0) + x0**2 * (y1 - y2)) / denominator if a else 0
+    if a >= 0:  # not a maximum: fall back to the largest point
+        return float(x1)
+    return float(min(max(-b / (2 * a), x0), x2))
+
+
+# ----------------------------------------------------------------------------- refine
+
+
+@dataclass
+class _Plan:
+    """The refinement's frame: the spec split into the refined axis and rows."""
+
+    spec: SweepSpec
+    along: Axis
+    across: str | None
+    rows: tuple[RowKey, ...]
+    fixed: dict[str, list[Scalar]]
+
+
+def refine(
+    spec: SweepSpec | str | Path,
+    store: str | Path = "landaulab-store",
+    order_parameter: str = "",
+    tolerance: float | None = None,
+    *,
+    executor: Executor | str = "local",
+    workers: int | None = None,
+    along: str | None = None,
+    criterion: Criterion = "level",
+    level: float = 0.5,
+    threshold: float | None = None,
+    late_fraction: float = 0.1,
+    size: str | None = None,
+    points_per_round: int = 1,
+    max_rounds: int = 20,
+    retry_failed: bool = False,
+    device: str = "auto",
+    threads: int = 1,
+    batching: Batching = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+) -> RefinementReport:
+    """Locate the phase boundary of ``order_parameter`` by sweeping in rounds.
+
+    Parameters
+    ----------
+    spec
+        A :class:`SweepSpec` or the path of a TOML spec with one or two swept numeric
+        controls (their grids are the coarse round and their ranges the domain); other
+        controls must have a single value.
+    store
+        The store directory; every round is an ordinary sweep into it.
+    order_parameter
+        The observable whose late-time ensemble mean distinguishes the phases.
+    tolerance
+        Wanted half-width of each boundary interval, in units of ``along`` (default:
+        1% of its range).
+    executor, workers
+        Where runs train: ``"local"``, ``"serial"``, ``"ray"`` or an executor instance.
+    along
+        With two controls: the one to locate the boundary along (default: the one whose
+        coarse grid lines cross the boundary most often; on a tie, the last in the spec).
+    criterion
+        ``"level"``: where the ensemble mean crosses ``threshold``; ``"susceptibility"``:
+        where χ = N·Var(m) across seeds peaks (needs two or more seeds).
+    level
+        With ``threshold`` unset, the threshold is ``low + level·(high − low)`` from the
+        coarse round's lowest and highest ensemble means (0.5: half height). For a
+        continuous transition, where m vanishes at the critical point, a small level
+        (or an explicit ``threshold`` near the disordered value) puts the boundary at
+        the onset.
+    threshold
+        Explicit order-parameter value separating the phases.
+    late_fraction
+        Fraction of each run's steps (the last ones) averaged as its late-time value.
+    size
+        Parameter holding the system size N for χ (default: N = 1).
+    points_per_round
+        New points per bracket per round: 1 (bisection), 3, 7, ... (2^k − 1); more
+        points use more runs but fewer rounds, which suits a large cluster.
+    max_rounds
+        Refinement rounds after the coarse one, at most.
+    retry_failed, device, threads, batching, progress, console
+        As for :func:`~landaulab.execute.sweep.sweep`.
+
+    Returns
+    -------
+    RefinementReport
+        Boundary points with their intervals, rows without a boundary, runs used and
+        what a uniform grid of the same resolution would need.
+
+    Raises
+    ------
+    SpecError
+        If the spec does not have one or two numeric swept controls.
+    DataError
+        If the runs do not record ``order_parameter``.
+    """
+    started = time.time()
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    _check_options(criterion, level, threshold, late_fraction, points_per_round, max_rounds)
+    _check_order_parameter(spec, order_parameter)
+    if criterion == "susceptibility" and len(spec.seed_list()) < 2:
+        raise SpecError("criterion 'susceptibility' needs at least two seeds (seeds = 4, say)")
+    axes = _swept_controls(spec)
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance > 0):
+        raise LandaulabError(f"tolerance={tolerance}: give a positive number")
+    if along is not None and not isinstance(axes.get(along), Axis):
+        choices = ", ".join(n for n, a in axes.items() if isinstance(a, Axis))
+        raise LandaulabError(f"along={along!r} is not a swept numeric control; choose: {choices}")
+    target = Store(store, create=True)
+    owned = isinstance(executor, str)
+    engine = make_executor(executor, workers) if isinstance(executor, str) else executor
+    options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
+    console = console or Console(stderr=True)
+    runner = _RoundRunner(target, engine, options, batching, progress, console)
+    try:
+        return _refine(
+            spec,
+            axes,
+            runner,
+            order_parameter=order_parameter,
+            tolerance=tolerance,
+            along=along,
+            criterion=criterion,
+            level=level,
+            threshold=threshold,
+            late_fraction=late_fraction,
+            size=size,
+            split=points_per_round + 1,
+            max_rounds=max_rounds,
+            started=started,
+        )
+    finally:
+        close = getattr(engine, "close", None)
+        if owned and callable(close):
+            close()
+
+
+def refine_sweep(
+    spec: SweepSpec | str | Path,
+    store: str | Path = "landaulab-store",
+    executor: Executor | str = "local",
+    order_parameter: str = "",
+    tolerance: float | None = None,
+    retry_failed: bool = False,
+    device: str = "auto",
+    threads: int = 1,
+    progress: bool = True,
+    **kwargs: Any,
+) -> RefinementReport:
+    """``landaulab sweep SPEC --refine ORDER_PARAMETER``: :func:`refine` by keyword."""
+    return refine(
+        spec,
+        store=store,
+        order_parameter=order_parameter,
+        tolerance=tolerance,
+        executor=executor,
+        retry_failed=retry_failed,
+        device=device,
+        threads=threads,
+        progress=progress,
+        **kwargs,
+    )
+
+
+def _check_options(
+    criterion: str,
+    level: float,
+    threshold: float | None,
+    late_fraction: float,
+    points_per_round: int,
+    max_rounds: int,
+) -> None:
+    if criterion not in ("level", "susceptibility"):
+        raise LandaulabError(f"criterion {criterion!r}: choose 'level' or 'susceptibility'")
+    if not (math.isfinite(level) and 0.0 < level < 1.0):
+        raise LandaulabError(f"level={level}: give a fraction strictly between 0 and 1")
+    if threshold is not None and not math.isfinite(threshold):
+        raise LandaulabError(f"threshold={threshold}: give a finite number")
+    if not (math.isfinite(late_fraction) and 0.0 <= late_fraction <= 1.0):
+        raise LandaulabError(f"late_fraction={late_fraction}: give a fraction in [0, 1]")
+    if points_per_round < 1 or (points_per_round + 1) & points_per_round:
+        raise LandaulabError(
+            f"points_per_round={points_per_round}: give 1, 3, 7, 15, ... (2^k - 1) so new "
+            "points stay on the grid"
+        )
+    if max_rounds < 0:
+        raise LandaulabError(f"max_rounds={max_rounds}: give 0 or more")
+
+
+def _check_order_parameter(spec: SweepSpec, order_parameter: str) -> None:
+    from landaulab.errors import TaskError
+    from landaulab.tasks.registry import get_task
+
+    if not order_parameter or not order_parameter.strip():
+        raise LandaulabError("name the order parameter to refine on (--refine OBSERVABLE)")
+    requested = spec.record.observables
+    if requested is not None and order_parameter not in requested:
+        raise SpecError(
+            f"key 'record.observables': the order parameter {order_parameter!r} is not "
+            "recorded; add it to the list"
+        )
+    try:
+        task = get_task(spec.task)
+    except TaskError as exc:
+        raise SpecError(f"key 'task': {exc}") from None
+    if task.observables and order_parameter not in task.observables:
+        raise SpecError(
+            f"task {task.name!r} does not record {order_parameter!r}; it records: "
+            f"{', '.join(task.observables)}"
+        )
+
+
+def _swept_controls(spec: SweepSpec) -> dict[str, Axis | list[Scalar]]:
+    """The swept controls (two or more values) as axes when numeric, else value lists."""
+    grids = spec.control_values()
+    swept: dict[str, Axis | list[Scalar]] = {}
+    for name, grid in grids.items():
+        if len(grid) < 2:
+            continue
+        source = spec.controls[name]
+        swept[name] = _axis_of(name, grid, source) if _numeric(grid) else list(grid)
+    if not 1 <= len(swept) <= 2:
+        names = ", ".join(swept) or "none"
+        raise SpecError(
+            f"refinement needs one or two swept controls (with two or more values); "
+            f"this spec sweeps {len(swept)} ({names}); fix the others to one value"
+        )
+    if not any(isinstance(a, Axis) for a in swept.values()):
+        name = next(iter(swept))
+        raise SpecError(
+            f"control {name!r} is not numeric; refinement locates boundaries along a "
+            "numeric control"
+        )
+    return swept
+
+
+class _RoundRunner:
+    """Runs the specs of one round through one executor map, like :func:`sweep`."""
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Executor,
+        options: RunOptions,
+        batching: Batching,
+        progress: bool,
+        console: Console,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.options = options
+        self.batching = batching
+        self.progress = progress
+        self.console = console
+        self.trained = 0
+
+    def run(self, specs: Sequence[SweepSpec], label: str) -> list[PlannedRun]:
+        """Plan, record and train every run of ``specs``; returns the planned runs."""
+        runs: dict[str, PlannedRun] = {}
+        for spec in specs:
+            planned = plan_sweep(spec)
+            self.store.save_plan(
+                spec.name, [r.run_id for r in planned], spec.model_dump(mode="json")
+            )
+            for run in planned:
+                runs.setdefault(run.run_id, run)
+        todo = [r for r in runs.values() if self._needs(r.run_id)]
+        counts: Counter[str] = Counter()
+        bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failures]} failed/diverged"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not self.progress,
+        )
+        with bar:
+            handle = bar.add_task(
+                label, total=len(runs), completed=len(runs) - len(todo), failures=0
+            )
+            busy: list[str] = []
+
+            def on_outcome(outcome: RunOutcome) -> None:
+                if outcome.outcome == "busy":
+                    busy.append(outcome.run_id)
+                    return
+                counts[outcome.outcome] += 1
+                bar.update(handle, advance=1, failures=counts["failed"] + counts["diverged"])
+
+            for _attempt in range(100):
+                busy.clear()
+                self.engine.map(
+                    str(self.store.path), group_units(todo, self.batching), self.options, on_outcome
+                )
+                if not busy:
+                    break
+                # Another process is training these runs: wait for it, then take the rest.
+                for run_id in list(busy):
+                    claim = self.store.claim(run_id, wait=True)
+                    if claim is not None:
+                        claim.release()
+                waiting = set(busy)
+                todo = [r for r in todo if r.run_id in waiting and self._needs(r.run_id)]
+                bar.update(handle, advance=len(waiting) - len(todo))
+        self.trained += sum(counts[k] for k in ("done", "diverged", "failed"))
+        return list(runs.values())
+
+    def _needs(self, run_id: str) -> bool:
+        record = self.store.get(run_id)
+        return record is None or (self.options.retry_failed and record.status == "failed")
+
+
+@dataclass
+class _State:
+    """Everything measured so far: samples per row, keyed by position along the axis."""
+
+    rows: dict[RowKey, dict[Fraction, _Sample]] = field(default_factory=dict)
+    positions: dict[float, Fraction] = field(default_factory=dict)
+    runs: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+
+
+def _refine(
+    spec: SweepSpec,
+    axes: dict[str, Axis | list[Scalar]],
+    runner: _RoundRunner,
+    *,
+    order_parameter: str,
+    tolerance: float | None,
+    along: str | None,
+    criterion: Criterion,
+    level: float,
+    threshold: float | None,
+    late_fraction: float,
+    size: str | None,
+    split: int,
+    max_rounds: int,
+    started: float,
+) -> RefinementReport:
+    store = runner.store
+    coarse_runs = runner.run([spec], f"{spec.name}: round 1 (coarse grid)")
+    values = _measure(store, coarse_runs, order_parameter, late_fraction, size)
+    if not any(math.isfinite(m) for m, _ in values.values()):
+        raise DataError(
+            f"no run of the coarse grid has a finite {order_parameter!r}; check the runs "
+            "with 'landaulab status'"
+        )
+    if threshold is None and criterion == "level":
+        means = _point_means(coarse_runs, values, list(axes))
+        threshold = min(means) + level * (max(means) - min(means))
+    plan = _frame(spec, axes, along, coarse_runs, values, criterion, threshold)
+    if tolerance is None:
+        tolerance = 0.01 * plan.along.span
+    state = _State(positions={x: Fraction(i) for i, x in enumerate(plan.along.coarse)})
+    _add(state, plan, coarse_runs, values, round_=1)
+
+    rounds = 1
+    for round_ in range(2, max_rounds + 2):
+        proposals = {
+            row: _propose(plan.along, state.rows[row], criterion, threshold, tolerance, split)
+            for row in plan.rows
+        }
+        proposals = {row: ps for row, ps in proposals.items() if ps}
+        if not proposals:
+            break
+        for ps in proposals.values():
+            state.positions.update((plan.along.value(u), u) for u in ps)
+        specs = [_row_spec(spec, plan, row, ps, round_) for row, ps in proposals.items()]
+        if runner.progress:
+            runner.console.print(
+                f"round {round_}: {sum(map(len, proposals.values()))} new point(s) along "
+                f"{plan.along.name} on {len(proposals)} row(s), "
+                f"{len(spec.seed_list())} seed(s) each"
+            )
+        planned = runner.run(specs, f"{spec.name}: round {round_}")
+        measured = _measure(store, planned, order_parameter, late_fraction, size)
+        _add(state, plan, planned, measured, round_=round_)
+        rounds = round_
+
+    boundaries, empty = _locate(plan, state, criterion, threshold, tolerance)
+    seeds = len(spec.seed_list())
+    return RefinementReport(
+        store=str(store.path),
+        order_parameter=order_parameter,
+        along=plan.along.name,
+        across=plan.across,
+        criterion=criterion,
+        threshold=threshold if criterion == "level" else None,
+        tolerance=float(tolerance),
+        boundaries=tuple(boundaries),
+        no_boundary=tuple(empty),
+        runs=len(state.runs),
+        trained=runner.trained,
+        rounds=rounds,
+        grid_runs=len(plan.rows) * plan.along.grid_points(tolerance) * seeds,
+        points=tuple(_points(plan, state)),
+        failed=len(state.failed),
+        duration_s=time.time() - started,
+    )
+
+
+def _measure(
+    store: Store,
+    runs: Sequence[PlannedRun],
+    order_parameter: str,
+    late_fraction: float,
+    size: str | None,
+) -> dict[str, tuple[float, float]]:
+    """Late-time order parameter (NaN when unusable) and system size of each run."""
+    out: dict[str, tuple[float, float]] = {}
+    seen_columns: set[str] = set()
+    usable = 0
+    for run in runs:
+        record = store.get(run.run_id)
+        if record is None or record.status == "failed":
+            out[run.run_id] = (math.nan, 1.0)
+            continue
+        trajectory = store.trajectory(run.run_id)
+        seen_columns.update(c for c in trajectory.columns if c not in ("run_id", "step"))
+        n = _size_of(run.params, size)
+        if order_parameter not in trajectory.columns:
+            out[run.run_id] = (math.nan, n)
+            continue
+        usable += 1
+        value = late_time_mean(
+            trajectory["step"].to_numpy(), trajectory[order_parameter].to_numpy(), late_fraction
+        )
+        out[run.run_id] = (value, n)
+    if runs and not usable and seen_columns:
+        raise DataError(
+            f"the runs do not record {order_parameter!r}; they record: "
+            f"{', '.join(sorted(seen_columns))}"
+        )
+    return out
+
+
+def _point_means(
+    runs: Sequence[PlannedRun], values: dict[str, tuple[float, float]], names: list[str]
+) -> list[float]:
+    """Finite ensemble means of the control points of ``runs``."""
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    for run in runs:
+        key = tuple(run.controls[n] for n in names)
+        groups.setdefault(key, []).append(values[run.run_id][0])
+    means = [ensemble(members)[0] for members in groups.values()]
+    return [m for m in means if math.isfinite(m)]
+
+
+def _size_of(params: Mapping[str, Any], size: str | None) -> float:
+    if size is None:
+        return 1.0
+    value = params.get(size)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise LandaulabError(f"size={size!r}: the runs have no positive parameter {size!r}")
+    return float(value)
+
+
+def _frame(
+    spec: SweepSpec,
+    axes: dict[str, Axis | list[Scalar]],
+    along: str | None,
+    coarse_runs: Sequence[PlannedRun],
+    values: dict[str, tuple[float, float]],
+    criterion: Criterion,
+    threshold: float | None,
+) -> _Plan:
+    """Choose the refined axis and the rows."""
+    names = list(axes)
+    fixed = {k: list(v) for k, v in spec.control_values().items() if k not in axes}
+    if len(names) == 1:
+        axis = axes[names[0]]
+        assert isinstance(axis, Axis)  # guaranteed by _swept_controls
+        return _Plan(spec, axis, None, (None,), fixed)
+    if along is None:
+        candidates = [n for n in names if isinstance(axes[n], Axis)]
+        if len(candidates) == 1:
+            along = candidates[0]
+        else:
+            scores = {
+                n: _crossing_lines(n, names, axes, coarse_runs, values, criterion, threshold)
+                for n in candidates
+            }
+            best = max(scores.values())
+            along = [n for n in candidates if scores[n] == best][-1]
+    axis = axes[along]
+    assert isinstance(axis, Axis)
+    across = next(n for n in names if n != along)
+    other = axes[across]
+    rows = tuple(other.coarse) if isinstance(other, Axis) else tuple(other)
+    return _Plan(spec, axis, across, rows, fixed)
+
+
+def _crossing_lines(
+    name: str,
+    names: list[str],
+    axes: dict[str, Axis | list[Scalar]],
+    coarse_runs: Sequence[PlannedRun],
+    values: dict[str, tuple[float, float]],
+    criterion: Criterion,
+    threshold: float | None,
+) -> int:
+    """On how many coarse grid lines along ``name`` a boundary shows."""
+    axis = axes[name]
+    assert isinstance(axis, Axis)
+    across = next(n for n in names if n != name)
+    lines: dict[Scalar, dict[float, list[tuple[float, float]]]] = {}
+    for run in coarse_runs:
+        key = run.controls[across]
+        lines.setdefault(key, {}).setdefault(run.controls[name], []).append(values[run.run_id])
+    count = 0
+    for points in lines.values():
+        xs = sorted(points)
+        stats = [ensemble([m for m, _ in points[x]], points[x][0][1]) for x in xs]
+        positions = [Fraction(i) for i in range(len(xs))]
+        if criterion == "level":
+            assert threshold is not None
+            means, errors = [s[0] for s in stats], [s[1] for s in stats]
+            count += bool(level_brackets(positions, xs, means, threshold, errors))
+        else:
+            count += susceptibility_bracket(positions, xs, [s[2] for s in stats]) is not None
+    return count
+
+
+def _add(
+    state: _State,
+    plan: _Plan,
+    runs: Sequence[PlannedRun],
+    values: dict[str, tuple[float, float]],
+    round_: int,
+) -> None:
+    """Fold measured runs into per-row samples (positions recovered from values)."""
+    groups: dict[tuple[RowKey, float], list[tuple[float, float]]] = {}
+    for run in runs:
+        state.runs.add(run.run_id)
+        value, n = values[run.run_id]
+        if not math.isfinite(value):
+            state.failed.add(run.run_id)
+        row = run.controls[plan.across] if plan.across else None
+        groups.setdefault((row, run.controls[plan.along.name]), []).append((value, n))
+    for (row, x), members in groups.items():
+        samples = state.rows.setdefault(row, {})
+        if x not in state.positions:
+            raise LandaulabError(f"value {x} of {plan.along.name} is off the refinement grid")
+        u = state.positions[x]
+        mean, sem, chi = ensemble([m for m, _ in members], members[0][1])
+        usable = sum(math.isfinite(m) for m, _ in members)
+        samples[u] = _Sample(float(x), mean, sem, usable, chi, round_)
+    for row in plan.rows:
+        state.rows.setdefault(row, {})
+
+
+def _propose(
+    axis: Axis,
+    samples: dict[Fraction, _Sample],
+    criterion: Criterion,
+    threshold: float | None,
+    tolerance: float,
+    split: int,
+) -> list[Fraction]:
+    """New positions for one row: splits of every bracket wider than 2·tolerance."""
+    brackets = _row_brackets(samples, criterion, threshold)
+    taken = {s.value for s in samples.values()}
+    new: dict[float, Fraction] = {}
+    for bracket in brackets:
+        width = _width(axis.value(bracket.lower), axis.value(bracket.upper))
+        if width <= 2 * tolerance:
+            continue
+        for lo, hi in bracket.pairs:
+            gap = _width(axis.value(lo), axis.value(hi))
+            # A level bracket needs each sub-bracket below 2·tol; a peak needs each side ≤ tol.
+            limit = 2 * tolerance if criterion == "level" else tolerance
+            if gap <= limit:
+                continue
+            for j in range(1, split):
+                u = lo + (hi - lo) * Fraction(j, split)
+                x = axis.value(u)
+                if x not in taken and x not in new:
+                    new[x] = u
+    return sorted(new.values())
+
+
+def _row_brackets(
+    samples: dict[Fraction, _Sample], criterion: Criterion, threshold: float | None
+) -> list[_Bracket]:
+    order = sorted(samples)
+    values = [samples[u].value for u in order]
+    if criterion == "level":
+        assert threshold is not None
+        means = [samples[u].mean for u in order]
+        return level_brackets(order, values, means, threshold, [samples[u].sem for u in order])
+    peak = susceptibility_bracket(order, values, [samples[u].chi for u in order])
+    return [] if peak is None else [peak]
+
+
+def _row_spec(
+    spec: SweepSpec, plan: _Plan, row: RowKey, positions: Sequence[Fraction], round_: int
+) -> SweepSpec:
+    controls: dict[str, list[Scalar]] = {}
+    for name in spec.controls:
+        if name == plan.along.name:
+            controls[name] = [plan.along.value(u) for u in positions]
+        elif name == plan.across:
+            controls[name] = [row]  # type: ignore[list-item]
+        else:
+            controls[name] = plan.fixed[name]
+    return spec.model_copy(update={"name": f"{spec.name}-refine{round_}", "controls": controls})
+
+
+def _locate(
+    plan: _Plan,
+    state: _State,
+    criterion: Criterion,
+    threshold: float | None,
+    tolerance: float,
+) -> tuple[list[BoundaryPoint], list[tuple[dict[str, Scalar], str]]]:
+    boundaries: list[BoundaryPoint] = []
+    empty: list[tuple[dict[str, Scalar], str]] = []
+    axis = plan.along
+    for row in plan.rows:
+        label: dict[str, Scalar] = {} if plan.across is None else {plan.across: row}  # type: ignore[dict-item]
+        samples = state.rows.get(row, {})
+        brackets = _row_brackets(samples, criterion, threshold)
+        if not brackets:
+            empty.append((label, _why_none(axis, samples, criterion, threshold)))
+            continue
+        for bracket in brackets:
+            lower, upper = axis.value(bracket.lower), axis.value(bracket.upper)
+            resolved = (upper - lower) / 2 <= tolerance
+            boundaries.append(
+                BoundaryPoint(
+                    along=axis.name,
+                    estimate=float(bracket.estimate),
+                    lower=float(lower),
+                    upper=float(upper),
+                    row=label,
+                    resolved=resolved,
+                    ordered_side=bracket.ordered_side,
+                )
+            )
+    return boundaries, empty
+
+
+def _why_none(
+    axis: Axis, samples: dict[Fraction, _Sample], criterion: Criterion, threshold: float | None
+) -> str:
+    span = f"[{_fmt(axis.coarse[0])}, {_fmt(axis.coarse[-1])}]"
+    means = [s.mean for s in samples.values() if math.isfinite(s.mean)]
+    if not means:
+        return f"no usable runs along {axis.name}"
+    if criterion == "susceptibility":
+        return f"no transition found: the susceptibility has no interior peak in {span}"
+    assert threshold is not None
+    side = "above" if means[0] > threshold else "below"
+    return f"no transition found: the order parameter stays {side} {_fmt(threshold)} in {span}"
+
+
+def _points(plan: _Plan, state: _State) -> list[SampledPoint]:
+    out = []
+    for row in plan.rows:
+        label: dict[str, Scalar] = {} if plan.across is None else {plan.across: row}  # type: ignore[dict-item]
+        for u in sorted(state.rows.get(row, {})):
+            s = state.rows[row][u]
+            out.append(
+                SampledPoint(
+                    row=label,
+                    value=s.value,
+                    order_parameter=s.mean,
+                    standard_error=s.sem,
+                    members=s.members,
+                    susceptibility=s.chi,
+                    round=s.round,
+                )
+            )
+    return out
