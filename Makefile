@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: all install demo test test-all lint bench browser-test clean
+.PHONY: all install demo test test-all test-ray lint bench browser-test clean
 
 all: test
 
@@ -36,6 +36,16 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+
+# Renders reports in headless Chromium (Debian's chromium package; installed if missing).
+browser-test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m browser tests/report
+
+# Starts real local Ray clusters (loopback only, usage statistics off).
+test-ray: $(STAMP)
+	$(PIP) install --quiet -e ".[test,ray]"
+	RAY_USAGE_STATS_ENABLED=0 OMP_NUM_THREADS=1 $(PY) -m pytest -q -m ray tests/execute
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \

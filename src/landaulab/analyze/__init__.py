@@ -1,0 +1,64 @@
+"""Landau analysis of tidy tables of runs: transitions, free energy, order, exponents.
+
+``analyze(frame, order_parameter=..., control=..., size=...)`` returns an
+:class:`AnalysisResult`; the modules of this package are its stages (see
+:mod:`landaulab.analyze.api`).
+"""
+
+from landaulab.analyze.api import analyze
+from landaulab.analyze.landau import (
+    CUBIC,
+    FIELD,
+    GENERAL,
+    QUADRATIC,
+    QUARTIC,
+    SEXTIC,
+    SYMMETRIC,
+    LandauPolynomial,
+    LandauTerm,
+)
+from landaulab.analyze.result import (
+    AnalysisResult,
+    CollapseResult,
+    CriticalPoint,
+    Estimate,
+    Exponents,
+    LandauResult,
+)
+from landaulab.analyze.universality import (
+    ISING_2D,
+    MEAN_FIELD,
+    UniversalityClass,
+    UniversalityComparison,
+    UniversalityResult,
+    compare_analyses,
+)
+
+__all__ = [
+    "CUBIC",
+    "FIELD",
+    "GENERAL",
+    "ISING_2D",
+    "MEAN_FIELD",
+    "QUADRATIC",
+    "QUARTIC",
+    "SEXTIC",
+    "SYMMETRIC",
+    "AnalysisResult",
+    "CollapseResult",
+    "CriticalPoint",
+    "Estimate",
+    "Exponents",
+    "LandauPolynomial",
+    "LandauResult",
+    "LandauTerm",
+    "UniversalityClass",
+    "UniversalityComparison",
+    "UniversalityResult",
+    "analyze",
+    "compare_analyses",
+]
+
+from landaulab._callable import make_callable as _make_callable
+
+_make_callable(__name__, analyze)

@@ -1,0 +1,350 @@
+"""Validation of the tidy input frame, burn-in and the ensemble layout.
+
+A frame has one row per (run, step). This module checks the requested columns, drops rows
+that cannot be used (non-finite values, repeated (run, step) rows), sorts each run segment by
+step, applies the burn-in and rescales magnitudes so that later stages never overflow. All
+work is vectorised over rows (numpy/pandas); nothing loops over rows in Python.
+
+A *segment* is the part of a run at one (control, size, direction): normally a whole run,
+but a run that sweeps the control parameter is split into one segment per control value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from landaulab.errors import DataError
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Names of the columns an analysis uses.
+
+    Parameters
+    ----------
+    order_parameter
+        The order-parameter column m.
+    control
+        The control-parameter ("temperature") column.
+    size
+        The system-size column (None: a single size).
+    volume
+        The volume used in the susceptibility and the free energy (None: the size, or 1).
+    run
+        The run identifier.
+    step
+        The step (time) column.
+    direction
+        Marks warm-started up/down sweeps for hysteresis (two distinct values), or None.
+    energy
+        An energy or loss column (the analogue of latent heat), or None.
+    """
+
+    order_parameter: str
+    control: str
+    size: str | None = None
+    volume: str | None = None
+    run: str = "run_id"
+    step: str = "step"
+    direction: str | None = None
+    energy: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedData:
+    """Cleaned samples sorted by segment and step, with the burn-in mask.
+
+    Row arrays have one entry per usable row; segment arrays one entry per segment.
+    The order parameter is divided by ``scale`` (its largest magnitude), the control is
+    mapped to ``(control − control_offset) / control_scale`` and the volume is divided by
+    ``volume_scale``, so every later computation works with numbers of order one.
+    """
+
+    columns: ColumnSpec
+    use_abs: bool
+    burn_in: float
+    row_segment: np.ndarray
+    row_step: np.ndarray
+    row_value: np.ndarray
+    row_energy: np.ndarray | None
+    energy_scale: float
+    row_kept: np.ndarray
+    segment_run: np.ndarray
+    segment_control: np.ndarray
+    segment_size: np.ndarray
+    segment_volume: np.ndarray
+    segment_direction: np.ndarray
+    direction_labels: tuple[str, ...]
+    scale: float
+    control_offset: float
+    control_scale: float
+    volume_scale: float
+    notes: tuple[str, ...]
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments."""
+        return int(self.segment_run.size)
+
+    @property
+    def n_runs(self) -> int:
+        """Number of distinct runs."""
+        return int(np.unique(self.segment_run).size)
+
+    def to_control(self, t: np.ndarray | float) -> np.ndarray | float:
+        """Map internal (standardised) control values back to the user's units."""
+        return self.control_offset + self.control_scale * np.asarray(t, dtype=float)
+
+    def control_distance(self, dt: np.ndarray | float) -> np.ndarray | float:
+        """Map an internal control *difference* back to the user's units."""
+        return self.control_scale * np.asarray(dt, dtype=float)
+
+
+def _numeric(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    """The column as float64 (non-numbers become NaN); DataError if nothing is numeric."""
+    series = frame[name]
+    if pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype(float)
+    try:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        values = np.full(len(series), np.nan)
+    if values.size and not np.any(np.isfinite(values)) and series.notna().any():
+        raise DataError(f"{role} column {name!r} has no finite numbers; choose a numeric column")
+    return values
+
+
+def _require(frame: pd.DataFrame, name: str, option: str) -> None:
+    if name not in frame.columns:
+        available = ", ".join(map(str, list(frame.columns)[:20]))
+        raise DataError(
+            f"column {name!r} not found (available: {available}); pass {option} with one of them"
+        )
+
+
+def _codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes (sorted by value where values are comparable; −1 for missing)."""
+    try:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    except TypeError:  # mixed types that cannot be ordered: compare them as text
+        series = pd.Series(values, dtype=object)
+        text = np.where(series.notna().to_numpy(), series.astype(str).to_numpy(), None)
+        codes, uniques = pd.factorize(text, sort=True, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), len(uniques)
+
+
+def _labelled_codes(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques)
+
+
+def prepare(
+    frame: pd.DataFrame,
+    columns: ColumnSpec,
+    *,
+    burn_in: float = 0.5,
+    use_abs: bool = False,
+) -> PreparedData:
+    """Validate ``frame`` and lay it out by segment, applying the burn-in.
+
+    Parameters
+    ----------
+    frame
+        Tidy frame, one row per (run, step): a pandas DataFrame, or anything with
+        ``to_pandas()`` (an Arrow table, a Polars frame) or that pandas can read as a table.
+    columns
+        Which columns play which role.
+    burn_in
+        Fraction of each segment's step range dropped from the start (0 ≤ burn_in < 1):
+        steps below ``first + burn_in·(last − first)`` are not part of the ensemble.
+    use_abs
+        Use |m| (for Z₂-symmetric order parameters).
+
+    Raises
+    ------
+    DataError
+        Missing or non-numeric columns, bad settings, or no usable rows.
+    """
+    if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
+        try:  # Arrow tables, DuckDB relations, Polars frames
+            frame = frame.to_pandas()
+        except Exception as error:  # any conversion failure is a data error
+            raise DataError(f"cannot convert {type(frame).__name__} to a table: {error}") from None
+    if not isinstance(frame, pd.DataFrame):
+        try:
+            frame = pd.DataFrame(frame)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"expected a table (pandas DataFrame); got {type(frame).__name__}"
+            ) from None
+    if not isinstance(burn_in, int | float) or not 0.0 <= float(burn_in) < 1.0:
+        raise DataError(f"burn_in must be a fraction in [0, 1); got {burn_in!r}")
+    notes: list[str] = []
+    _require(frame, columns.order_parameter, "--order-parameter")
+    _require(frame, columns.control, "--control")
+    for name, option in (
+        (columns.size, "--size"),
+        (columns.volume, "--volume"),
+        (columns.direction, "--direction-col"),
+        (columns.energy, "--energy"),
+    ):
+        if name is not None:
+            _require(frame, name, option)
+    if len(frame) == 0:
+        raise DataError("the table has no rows; nothing to analyse")
+
+    n_rows = len(frame)
+    value = _numeric(frame, columns.order_parameter, "order-parameter")
+    control = _numeric(frame, columns.control, "control")
+    size = _numeric(frame, columns.size, "size") if columns.size is not None else np.ones(n_rows)
+    if columns.volume is not None:
+        volume = _numeric(frame, columns.volume, "volume")
+    else:
+        volume = size.copy()
+    energy = _numeric(frame, columns.energy, "energy") if columns.energy is not None else None
+
+    if columns.run != "run_id":
+        _require(frame, columns.run, "--run-col")
+    if columns.step != "step":
+        _require(frame, columns.step, "--step-col")
+    if columns.run in frame.columns:
+        run_code, _ = _codes(frame[columns.run].to_numpy())
+    else:
+        run_code = np.arange(n_rows, dtype=np.int64)
+        notes.append("No 'run_id' column: every row is treated as an independent run.")
+    if columns.step in frame.columns:
+        step = _numeric(frame, columns.step, "step")
+    else:
+        step = np.arange(n_rows, dtype=float)
+        notes.append("No 'step' column: rows are taken in table order within each run.")
+    if columns.direction is not None:
+        raw = frame[columns.direction]
+        as_text = np.where(raw.notna().to_numpy(), raw.astype(str).to_numpy(), None)
+        direction_code, labels = _labelled_codes(as_text)
+        n_directions = len(labels)
+        if n_directions != 2:
+            raise DataError(
+                f"direction column {columns.direction!r} must hold exactly two values "
+                f"(e.g. up/down); found {n_directions}"
+            )
+    else:
+        direction_code = np.zeros(n_rows, dtype=np.int64)
+        labels = ()
+
+    finite = (
+        np.isfinite(value)
+        & np.isfinite(control)
+        & np.isfinite(size)
+        & np.isfinite(volume)
+        & np.isfinite(step)
+        & (run_code >= 0)
+        & (direction_code >= 0)
+    )
+    dropped = int(n_rows - finite.sum())
+    if dropped:
+        notes.append(
+            f"Dropped {dropped} of {n_rows} rows with missing or non-finite values "
+            f"(order parameter, control, size, volume, step or run)."
+        )
+    if not finite.any():
+        raise DataError(
+            f"no row has finite values of {columns.order_parameter!r} and {columns.control!r}"
+            " (and size/volume/step); nothing to analyse"
+        )
+    if np.any(size[finite] <= 0):
+        raise DataError(f"size column {columns.size!r} must be positive")
+    if np.any(volume[finite] <= 0):
+        raise DataError(f"volume column {columns.volume or columns.size!r} must be positive")
+
+    value, control, size, volume, step = (x[finite] for x in (value, control, size, volume, step))
+    run_code, direction_code = run_code[finite], direction_code[finite]
+    if energy is not None:
+        energy = energy[finite]
+    if use_abs:
+        value = np.abs(value)
+
+    control_code, n_control = _codes(control)
+    size_code, n_size = _codes(size)
+    key = run_code * n_control + control_code
+    key, _ = _codes(key)
+    key, _ = _codes(key * n_size + size_code)
+    segment, _ = _codes(key * 2 + direction_code)
+
+    order = np.lexsort((step, segment))
+    segment, step, value = segment[order], step[order], value[order]
+    control, size, volume = control[order], size[order], volume[order]
+    run_code, direction_code = run_code[order], direction_code[order]
+    if energy is not None:
+        energy = energy[order]
+
+    repeated = np.zeros(segment.size, dtype=bool)
+    repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])
+    if repeated.any():
+        notes.append(
+            f"Dropped {int(repeated.sum())} rows repeating a (run, step) already seen "
+            "(kept the first)."
+        )
+        keep = ~repeated
+        segment, step, value = segment[keep], step[keep], value[keep]
+        control, size, volume = control[keep], size[keep], volume[keep]
+        run_code, direction_code = run_code[keep], direction_code[keep]
+        if energy is not None:
+            energy = energy[keep]
+
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    counts = np.diff(np.r_[starts, segment.size])
+    first = step[starts]
+    last = step[starts + counts - 1]
+    threshold = first + float(burn_in) * (last - first)
+    kept = step >= np.repeat(threshold, counts) - 1e-9 * np.abs(np.repeat(threshold, counts))
+    kept[starts + counts - 1] = True
+
+    scale = float(np.max(np.abs(value))) if value.size else 1.0
+    if not np.isfinite(scale) or scale == 0.0:
+        scale = 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = value / scale
+    c_lo, c_hi = float(np.min(control)), float(np.max(control))
+    offset = 0.5 * c_lo + 0.5 * c_hi
+    half = 0.5 * c_hi - 0.5 * c_lo
+    if not np.isfinite(half) or half <= 0.0:
+        half = 1.0 if abs(offset) < 1e-300 else abs(offset)
+    volume_scale = float(np.max(volume))
+    segment_control = (control[starts] - offset) / half
+    segment_volume = volume[starts] / volume_scale
+    segment_volume = np.where(segment_volume > 0, segment_volume, np.finfo(float).tiny)
+    energy_rows = None
+    energy_scale = 1.0
+    if energy is not None:
+        finite_energy = np.isfinite(energy)
+        if finite_energy.any():
+            energy_scale = float(np.max(np.abs(energy[finite_energy])))
+        if not np.isfinite(energy_scale) or energy_scale == 0.0:
+            energy_scale = 1.0
+        energy_rows = np.where(finite_energy, energy, np.nan) / energy_scale
+
+    return PreparedData(
+        columns=columns,
+        use_abs=bool(use_abs),
+        burn_in=float(burn_in),
+        row_segment=segment,
+        row_step=step,
+        row_value=scaled,
+        row_energy=energy_rows,
+        energy_scale=energy_scale,
+        row_kept=kept,
+        segment_run=run_code[starts],
+        segment_control=segment_control,
+        segment_size=size[starts],
+        segment_volume=segment_volume,
+        segment_direction=direction_code[starts],
+        direction_labels=labels,
+        scale=scale,
+        control_offset=offset,
+        control_scale=half,
+        volume_scale=volume_scale,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,212 @@
+"""The order of a transition: ``first``, ``second``, ``crossover`` or ``none``, with evidence.
+
+Signs of a first-order transition (Binder 1987, Rep. Prog. Phys. 50, 783; Challa, Landau &
+Binder 1986, Phys. Rev. B 34, 1841; Lee & Kosterlitz 1990, Phys. Rev. Lett. 65, 137):
+
+* coexisting phases: P(m) with separate ordered and disordered modes;
+* a negative dip of the Binder cumulant (a weight of the ordered peak below 1/3);
+* hysteresis between warm-started up and down sweeps that does not relax with time;
+* a susceptibility peak growing like the volume, χ_max ∝ V.
+
+A second-order transition has m vanishing continuously on one side, Binder cumulants of
+different sizes that cross, and χ_max growing like a power L^(γ/ν) below the volume. A
+crossover changes m smoothly without any of these singular signs. "none" means the order
+parameter does not change significantly over the control range (or there is too little
+data to tell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+
+from landaulab.analyze.distribution import Modes
+
+ORDERS = ("first", "second", "crossover", "none")
+
+
+@dataclass(frozen=True)
+class TransitionSignals:
+    """Diagnostics gathered by the analysis, the input of :func:`classify`.
+
+    Attributes
+    ----------
+    n_controls, n_sizes
+        Control values (of the largest size) and sizes.
+    change_z, change_fraction
+        Significance (in standard errors) and relative size of the change of m_rms over
+        the control range (largest size).
+    coexistence
+        Sentences for groups whose P(m) shows coexisting phases.
+    binder_dip
+        A sentence when the Binder cumulant dips significantly below zero, else None.
+    hysteresis
+        A sentence when up/down sweeps show lasting hysteresis, else None.
+    slowing
+        A sentence when up/down sweeps differ only transiently (critical slowing down).
+    chi_volume_slope
+        (value, lower, upper) of d log χ_max / d log V across sizes, or None.
+    binder_crossing
+        A sentence when Binder cumulants of different sizes cross significantly, else None.
+    disordered_binder, ordered_binder
+        Binder cumulant of the largest size at the disordered and ordered ends.
+    quadratic_zero
+        Whether the fitted a₂(T) changes sign.
+    jump
+        A sentence about the largest change of m between neighbouring controls.
+    """
+
+    n_controls: int
+    n_sizes: int
+    change_z: float
+    change_fraction: float
+    coexistence: tuple[str, ...] = ()
+    binder_dip: str | None = None
+    hysteresis: str | None = None
+    slowing: str | None = None
+    chi_volume_slope: tuple[float, float, float] | None = None
+    binder_crossing: str | None = None
+    disordered_binder: float = float("nan")
+    ordered_binder: float = float("nan")
+    quadratic_zero: bool = False
+    jump: str | None = None
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class OrderVerdict:
+    """The order of the transition and the sentences behind it."""
+
+    order: str
+    evidence: tuple[str, ...]
+
+
+def coexistence_sentence(
+    modes: Modes, symmetric_signed: bool, control: float, size: float, scale: float
+) -> str | None:
+    """A sentence if the modes show coexisting ordered and disordered phases, else None."""
+    locations = np.array(modes.locations)
+    if locations.size < 2:
+        return None
+    reach = np.max(np.abs(locations))
+    near_zero = np.abs(locations) < 0.3 * reach
+    if symmetric_signed:
+        if not (
+            near_zero.any() and (locations > 0.3 * reach).any() and (locations < -0.3 * reach).any()
+        ):
+            return None
+    elif locations.size == 2 and locations[0] < 0 < locations[1]:
+        # two modes of opposite sign and similar size: broken Z₂ symmetry, not coexistence
+        if abs(abs(locations[0]) - abs(locations[1])) < 0.3 * reach:
+            return None
+    shown = ", ".join(f"{x * scale:.3g}" for x in locations)
+    return (
+        f"P(m) has {locations.size} separate modes (m ≈ {shown}; dip to "
+        f"{modes.dip_ratio:.0%} of the lower mode) at control {control:.4g}, size {size:.4g}: "
+        "coexisting phases."
+    )
+
+
+def binder_dip_sentence(
+    binder: np.ndarray,
+    binder_se: np.ndarray,
+    controls: np.ndarray,
+    sizes: np.ndarray,
+    *,
+    alpha: float = 0.01,
+) -> str | None:
+    """A sentence if some Binder cumulant is significantly negative (Bonferroni over groups)."""
+    ok = np.isfinite(binder) & np.isfinite(binder_se) & (binder_se > 0)
+    if not ok.any():
+        return None
+    critical = norm.ppf(1.0 - alpha / max(int(ok.sum()), 1))
+    z = np.where(ok, -binder / np.where(ok, binder_se, 1.0), -np.inf)
+    k = int(np.argmax(z))
+    if not (z[k] > critical and binder[k] < 0):
+        return None
+    return (
+        f"The Binder cumulant dips to {binder[k]:.3f} ± {binder_se[k]:.3f} (below zero by "
+        f"{z[k]:.1f} standard errors) at control {controls[k]:.4g}, size {sizes[k]:.4g}."
+    )
+
+
+def classify(signals: TransitionSignals) -> OrderVerdict:
+    """Decide the order of the transition from the gathered signals.
+
+    Rules, in order: too few controls or no significant change of m → ``none``; any
+    first-order sign (coexistence, negative Binder dip, lasting hysteresis) → ``first``;
+    with several sizes, a significant Binder crossing, or a susceptibility peak growing
+    with size while m fluctuates around zero on the disordered side → ``second``, otherwise
+    ``crossover``; with one size, m fluctuating around zero on one side (Binder < 0.3)
+    and ordered on the other (Binder > 0.4) → ``second``, otherwise ``crossover``.
+    """
+    evidence: list[str] = []
+    if signals.n_controls < 3:
+        evidence.append(
+            f"Not enough data: {signals.n_controls} control value(s); locating a transition "
+            "needs at least 3."
+        )
+        return OrderVerdict("none", tuple(evidence))
+    changed = signals.change_z > 5.0 and signals.change_fraction > 0.2
+    evidence.append(
+        f"m changes by {signals.change_fraction:.0%} of its largest value over the control "
+        f"range ({signals.change_z:.1f} standard errors)."
+    )
+    first_signs = [*signals.coexistence[:3]]
+    if len(signals.coexistence) > 3:
+        first_signs.append(f"(coexistence in {len(signals.coexistence)} groups in all)")
+    if signals.binder_dip:
+        first_signs.append(signals.binder_dip)
+    if signals.hysteresis:
+        first_signs.append(signals.hysteresis)
+    if signals.slowing:
+        evidence.append(signals.slowing)
+    if signals.jump:
+        evidence.append(signals.jump)
+    if signals.chi_volume_slope is not None:
+        value, lo, hi = signals.chi_volume_slope
+        evidence.append(
+            f"The susceptibility peak grows like V^{value:.2f} [{lo:.2f}, {hi:.2f}] with the "
+            "volume (first order: V^1; second order: a smaller power)."
+        )
+    evidence.extend(signals.extra)
+    if not changed and not first_signs:
+        evidence.append("No transition found: the order parameter does not change significantly.")
+        return OrderVerdict("none", tuple(evidence))
+    if first_signs:
+        evidence.extend(first_signs)
+        return OrderVerdict("first", tuple(evidence))
+    if signals.n_sizes >= 2:
+        if signals.binder_crossing:
+            evidence.append(signals.binder_crossing)
+            return OrderVerdict("second", tuple(evidence))
+        growing = signals.chi_volume_slope is not None and signals.chi_volume_slope[1] > 0.1
+        if growing and signals.disordered_binder < 0.3:
+            evidence.append(
+                "No significant Binder crossing, but the susceptibility peak grows with size "
+                "and m fluctuates around zero on the disordered side: a second-order "
+                "transition."
+            )
+            return OrderVerdict("second", tuple(evidence))
+        evidence.append(
+            "Binder cumulants of different sizes do not cross significantly and the "
+            "susceptibility peak does not grow with size: a smooth crossover."
+        )
+        return OrderVerdict("crossover", tuple(evidence))
+    vanishes = signals.disordered_binder < 0.3 and signals.ordered_binder > 0.4
+    if vanishes:
+        evidence.append(
+            f"m fluctuates around zero on one side (Binder {signals.disordered_binder:.2f}) and "
+            f"is ordered on the other (Binder {signals.ordered_binder:.2f}); one size only, so "
+            "finite-size scaling cannot confirm the singularity."
+        )
+        if signals.quadratic_zero:
+            evidence.append("The fitted quadratic Landau coefficient a₂ changes sign.")
+        return OrderVerdict("second", tuple(evidence))
+    evidence.append(
+        "m does not vanish on either side of the change (Binder cumulant "
+        f"{signals.disordered_binder:.2f} / {signals.ordered_binder:.2f}): a smooth crossover."
+    )
+    return OrderVerdict("crossover", tuple(evidence))

@@ -1,0 +1,374 @@
+"""Universality: mean field or 2D Ising? Where does Landau theory fail? Do analyses agree?
+
+Measured exponents β, γ and the Binder crossing value U* are compared with
+
+* mean field (Landau theory): β = 1/2, γ = 1, U* = 1 − Γ(1/4)²/(12Γ(3/4)²) ≈ 0.2705
+  (Brézin & Zinn-Justin 1985, Nucl. Phys. B 257, 867);
+* the 2D Ising class: β = 1/8, γ = 7/4 (Onsager 1944; Yang 1952), U* ≈ 0.61 on periodic
+  square lattices (Kamieniarz & Blöte 1993, J. Phys. A 26, 201).
+
+A quantity is consistent with a class when |measured − expected| < 2σ, where σ combines
+the statistical error (from the 95 % interval) and an allowance for corrections to scaling
+at the sizes used (20 % of the exponent; 0.05 for U*).
+
+The Ginzburg-style check (Ginzburg 1960, Sov. Phys. Solid State 2, 1824; Als-Nielsen &
+Birgeneau 1977, Am. J. Phys. 45, 554) fits the mean-field form m² = A·|T − T_c| + C·|T − T_c|²
+(analytic in T, vanishing at T_c) to the ordered points farthest from T_c and reports the
+window around T_c where the data leave it by more than three standard errors: there
+fluctuations dominate and Landau theory fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from landaulab.analyze.result import Estimate, clean
+
+if TYPE_CHECKING:
+    from landaulab.analyze.result import AnalysisResult
+
+
+@dataclass(frozen=True)
+class UniversalityClass:
+    """Critical exponents and Binder crossing value of a universality class."""
+
+    name: str
+    beta: float
+    gamma: float
+    binder_crossing: float
+
+
+MEAN_FIELD = UniversalityClass("mean field", 0.5, 1.0, 0.2705)
+ISING_2D = UniversalityClass("2D Ising", 0.125, 1.75, 0.61)
+CLASSES = (MEAN_FIELD, ISING_2D)
+_RELATIVE_ALLOWANCE = 0.20
+_BINDER_ALLOWANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One measured quantity against one class's value."""
+
+    universality_class: str
+    quantity: str
+    measured: float
+    expected: float
+    z: float
+
+    @property
+    def consistent(self) -> bool:
+        """Within two combined standard deviations."""
+        return bool(abs(self.z) < 2.0)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary."""
+        return clean(
+            {
+                "class": self.universality_class,
+                "quantity": self.quantity,
+                "measured": self.measured,
+                "expected": self.expected,
+                "z": self.z,
+                "consistent": self.consistent,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class GinzburgWindow:
+    """Where the ordered-side data leave the mean-field Landau form (user units)."""
+
+    low: float | None
+    high: float | None
+    sentence: str
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary."""
+        return clean({"low": self.low, "high": self.high, "sentence": self.sentence})
+
+
+@dataclass(frozen=True)
+class UniversalityResult:
+    """Verdict on the universality class."""
+
+    verdict: str
+    consistent_with_mean_field: bool
+    consistent_with: tuple[str, ...]
+    binder_crossing: Estimate | None
+    comparisons: tuple[Comparison, ...]
+    ginzburg: GinzburgWindow | None
+    hyperscaling_dimension: Estimate | None
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary (``verdict`` and ``consistent_with_mean_field`` are contract)."""
+        return {
+            "verdict": self.verdict,
+            "consistent_with_mean_field": bool(self.consistent_with_mean_field),
+            "consistent_with": list(self.consistent_with),
+            "binder_crossing": self.binder_crossing.to_dict() if self.binder_crossing else None,
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "ginzburg_window": self.ginzburg.to_dict() if self.ginzburg else None,
+            "hyperscaling_dimension": (
+                self.hyperscaling_dimension.to_dict() if self.hyperscaling_dimension else None
+            ),
+        }
+
+
+def _sigma(estimate: Estimate) -> float:
+    if estimate.ci is None or estimate.value is None:
+        return float("nan")
+    return (estimate.ci[1] - estimate.ci[0]) / (2 * 1.959964)
+
+
+def compare_with_classes(
+    quantities: Mapping[str, Estimate | None],
+) -> tuple[Comparison, ...]:
+    """z-scores of the measured β, γ, U* against every class."""
+    comparisons = []
+    for cls in CLASSES:
+        for name, expected, allowance in (
+            ("beta", cls.beta, _RELATIVE_ALLOWANCE * cls.beta),
+            ("gamma", cls.gamma, _RELATIVE_ALLOWANCE * cls.gamma),
+            ("binder_crossing", cls.binder_crossing, _BINDER_ALLOWANCE),
+        ):
+            estimate = quantities.get(name)
+            if estimate is None or estimate.value is None:
+                continue
+            sigma = float(np.hypot(_sigma(estimate), allowance))
+            if not np.isfinite(sigma):
+                continue
+            comparisons.append(
+                Comparison(
+                    cls.name,
+                    name,
+                    float(estimate.value),
+                    expected,
+                    (float(estimate.value) - expected) / sigma,
+                )
+            )
+    return tuple(comparisons)
+
+
+def judge(
+    order: str,
+    beta: Estimate | None,
+    gamma: Estimate | None,
+    binder_crossing: Estimate | None,
+    *,
+    ginzburg: GinzburgWindow | None = None,
+    hyperscaling_dimension: Estimate | None = None,
+) -> UniversalityResult:
+    """The universality verdict for one analysis."""
+    if order != "second":
+        reason = {
+            "first": "A first-order transition has no critical exponents, so no universality "
+            "class applies.",
+            "crossover": "A crossover has no critical point, so no universality class applies.",
+            "none": "No transition was found, so no universality class applies.",
+        }[order]
+        return UniversalityResult(
+            reason, False, (), binder_crossing, (), ginzburg, hyperscaling_dimension
+        )
+    comparisons = compare_with_classes(
+        {"beta": beta, "gamma": gamma, "binder_crossing": binder_crossing}
+    )
+    if not comparisons:
+        return UniversalityResult(
+            "Not estimable: neither β, γ nor a Binder crossing could be measured, so the "
+            "universality class cannot be judged.",
+            False,
+            (),
+            binder_crossing,
+            (),
+            ginzburg,
+            hyperscaling_dimension,
+        )
+    consistent = tuple(
+        cls.name
+        for cls in CLASSES
+        if all(c.consistent for c in comparisons if c.universality_class == cls.name)
+    )
+    measured = "; ".join(
+        f"{name} = {est}"
+        for name, est in (("β", beta), ("γ", gamma), ("U*", binder_crossing))
+        if est is not None and est.value is not None
+    )
+    if len(consistent) == 1:
+        verdict = f"Consistent with {consistent[0]} ({measured})."
+    elif len(consistent) > 1:
+        verdict = (
+            f"Consistent with both {' and '.join(consistent)} within the uncertainties "
+            f"({measured}): too imprecise to decide."
+        )
+    else:
+        worst = max(comparisons, key=lambda c: abs(c.z))
+        verdict = (
+            f"Consistent with neither mean field nor 2D Ising ({measured}); e.g. {worst.quantity} "
+            f"differs from {worst.universality_class} by {abs(worst.z):.1f} σ."
+        )
+    return UniversalityResult(
+        verdict,
+        MEAN_FIELD.name in consistent,
+        consistent,
+        binder_crossing,
+        comparisons,
+        ginzburg,
+        hyperscaling_dimension,
+    )
+
+
+def ginzburg_window(
+    distance: np.ndarray,
+    m: np.ndarray,
+    m_se: np.ndarray,
+    to_user: Callable[[float], tuple[float, float]],
+) -> GinzburgWindow | None:
+    """Where the ordered points leave the mean-field form m² = A·d + C·d².
+
+    Parameters
+    ----------
+    distance
+        |T − T_c| of the ordered-side points (internal units), > 0.
+    m, m_se
+        The order parameter there and its standard error.
+    to_user
+        Converts an internal distance d into the user's (low, high) window around T_c.
+    """
+    ok = np.isfinite(distance) & np.isfinite(m) & np.isfinite(m_se) & (distance > 0)
+    d, q = distance[ok], m[ok] ** 2
+    se = np.maximum(2.0 * np.abs(m[ok]) * m_se[ok], 1e-12 * np.max(np.abs(q), initial=1.0))
+    if d.size < 4:
+        return None
+    order = np.argsort(d)
+    d, q, se = d[order], q[order], se[order]
+    outer = np.arange(d.size) >= d.size // 2
+    columns = [d, d**2] if outer.sum() >= 3 else [d]
+    design = np.column_stack(columns)
+    w = 1.0 / se**2
+    a = design[outer] * np.sqrt(w[outer])[:, None]
+    b = q[outer] * np.sqrt(w[outer])
+    coef, *_ = np.linalg.lstsq(a, b, rcond=None)
+    cov = np.linalg.pinv(a.T @ a)
+    dof = max(int(outer.sum()) - design.shape[1], 1)
+    chi2 = float(np.sum((a @ coef - b) ** 2)) / dof
+    prediction = design @ coef
+    pred_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", design, cov, design), 0.0))
+    z = (q - prediction) / np.hypot(se, pred_se)
+    if chi2 > 9.0:
+        low, high = to_user(float(d.max()))
+        return GinzburgWindow(
+            low,
+            high,
+            f"The mean-field form m² ∝ |T − T_c| fails across the whole ordered range sampled "
+            f"(reduced χ² = {chi2:.1f} even far from T_c): fluctuations dominate throughout.",
+        )
+    deviating = np.abs(z) > 3.0
+    if not deviating[0]:
+        return GinzburgWindow(
+            None,
+            None,
+            "The ordered-side data follow the mean-field Landau form m² ∝ |T − T_c| down to the "
+            "closest control to T_c: no Ginzburg window resolved.",
+        )
+    edge = int(np.argmin(deviating)) if not deviating.all() else d.size
+    reach = float(d[edge - 1])
+    low, high = to_user(reach)
+    return GinzburgWindow(
+        low,
+        high,
+        f"The data leave the mean-field Landau form m² ∝ |T − T_c| within {high - low:.3g} "
+        f"(control {low:.4g}–{high:.4g}) around T_c: there fluctuations dominate "
+        "(a Ginzburg-style window; not resolved below the uncertainty of T_c).",
+    )
+
+
+@dataclass(frozen=True)
+class UniversalityComparison:
+    """Whether several analyses share a universality class."""
+
+    labels: tuple[str, ...]
+    shared: bool
+    verdict: str
+    differences: tuple[dict, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary."""
+        return clean(
+            {
+                "labels": list(self.labels),
+                "shared": self.shared,
+                "verdict": self.verdict,
+                "differences": list(self.differences),
+            }
+        )
+
+    def __str__(self) -> str:
+        return self.verdict
+
+
+def compare_analyses(results: Mapping[str, AnalysisResult]) -> UniversalityComparison:
+    """Do several analyses (architectures, tasks) share a universality class?
+
+    Pairs of analyses are compared on β, γ and U* (z-scores of the differences with the
+    statistical errors of both); they share a class when every available difference is
+    below two standard deviations and at least one quantity was compared.
+    """
+    labels = tuple(results)
+    differences = []
+    for i, first in enumerate(labels):
+        for second in labels[i + 1 :]:
+            a, b = results[first], results[second]
+            pairs = (
+                ("beta", a.exponents.beta, b.exponents.beta),
+                ("gamma", a.exponents.gamma, b.exponents.gamma),
+                ("binder_crossing", a.universality.binder_crossing, b.universality.binder_crossing),
+            )
+            for name, ea, eb in pairs:
+                if ea is None or eb is None or ea.value is None or eb.value is None:
+                    continue
+                sigma = float(np.hypot(_sigma(ea), _sigma(eb)))
+                if not np.isfinite(sigma) or sigma == 0:
+                    continue
+                differences.append(
+                    {
+                        "first": first,
+                        "second": second,
+                        "quantity": name,
+                        "difference": float(ea.value) - float(eb.value),
+                        "z": (float(ea.value) - float(eb.value)) / sigma,
+                    }
+                )
+    orders = {label: results[label].order for label in labels}
+    if len(labels) < 2:
+        return UniversalityComparison(
+            labels, False, "Need at least two analyses to compare.", tuple(differences)
+        )
+    if any(order != "second" for order in orders.values()):
+        listed = ", ".join(f"{k}: {v}" for k, v in orders.items())
+        return UniversalityComparison(
+            labels,
+            False,
+            f"Not all analyses show a second-order transition ({listed}); universality "
+            "classes compare continuous transitions only.",
+            tuple(differences),
+        )
+    if not differences:
+        return UniversalityComparison(
+            labels, False, "No exponent was measured in two analyses: cannot compare.", ()
+        )
+    worst = max(differences, key=lambda d: abs(d["z"]))
+    if abs(worst["z"]) < 2.0:
+        verdict = (
+            f"{', '.join(labels)} share a universality class: every exponent agrees within "
+            f"2σ (largest difference {worst['quantity']}: {abs(worst['z']):.1f}σ)."
+        )
+        return UniversalityComparison(labels, True, verdict, tuple(differences))
+    verdict = (
+        f"{worst['first']} and {worst['second']} differ in {worst['quantity']} by "
+        f"{abs(worst['z']):.1f}σ: not the same universality class."
+    )
+    return UniversalityComparison(labels, False, verdict, tuple(differences))

@@ -1,0 +1,76 @@
+"""``landaulab analyze DATA --order-parameter COL --control COL``: the Landau analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from landaulab.cli.app import app
+
+
+@app.command("analyze")
+def analyze_command(
+    data: Annotated[Path, typer.Argument(help="CSV(.gz) / Parquet file or landaulab store")],
+    order_parameter: Annotated[
+        str, typer.Option("--order-parameter", help="column holding the order parameter m")
+    ],
+    control: Annotated[
+        str, typer.Option("--control", help="control-parameter column (the 'temperature')")
+    ],
+    size: Annotated[
+        str | None, typer.Option("--size", help="system-size column (width, L, N)")
+    ] = None,
+    volume: Annotated[
+        str | None,
+        typer.Option("--volume", help="degrees-of-freedom column for χ and F (default: size)"),
+    ] = None,
+    run_col: Annotated[str, typer.Option("--run-col", help="run column")] = "run_id",
+    step_col: Annotated[str, typer.Option("--step-col", help="step column")] = "step",
+    burn_in: Annotated[
+        float, typer.Option("--burn-in", help="fraction of each run's steps dropped")
+    ] = 0.5,
+    use_abs: Annotated[
+        bool, typer.Option("--abs", help="use |m| (Z2-symmetric order parameters)")
+    ] = False,
+    direction_col: Annotated[
+        str | None,
+        typer.Option("--direction-col", help="column marking up/down sweeps (hysteresis)"),
+    ] = None,
+    energy: Annotated[
+        str | None, typer.Option("--energy", help="energy or loss column (latent heat)")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the result as JSON to this file")
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="bootstrap replicates (resampling runs)")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
+) -> None:
+    """Transition, order, critical point, exponents, Landau fits and universality."""
+    from landaulab.analyze import analyze
+    from landaulab.store.atomic import write_json_atomic
+    from landaulab.store.load import load_frame
+
+    frame = load_frame(data)
+    result = analyze(
+        frame,
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        volume=volume,
+        run_col=run_col,
+        step_col=step_col,
+        burn_in=burn_in,
+        use_abs=use_abs,
+        direction_col=direction_col,
+        n_bootstrap=bootstrap,
+        seed=seed,
+        energy=energy,
+    )
+    typer.echo(str(result))
+    if json_path is not None:
+        write_json_atomic(json_path, result.to_dict())
+        typer.echo(f"wrote {json_path}")

@@ -1,0 +1,376 @@
+"""Which column plays which role: the order parameter, the control, the size, the slice.
+
+When a report is asked for without naming the columns, they are chosen from the data by
+these rules (each choice is stated in the report's narrative):
+
+* **Parameters and observables.** For a store, parameters are the run parameters
+  (``Store.run_table()``); for a plain frame, columns constant within every run (with one
+  row per run: columns whose values repeat, at most half as many distinct values as
+  rows). Every other numeric column except ``run_id``, ``step`` and ``status`` is an
+  observable.
+* **Swept parameters** take more than one numeric value across runs; seeds (``seed`` or
+  ``*_seed``) never count.
+* **Size**: a swept parameter named ``N``, ``L``, ``size``, ``width``, ``n_spins``,
+  ``system_size``, ``n_params`` or ``num_params``, when another swept parameter remains
+  to be the control.
+* **Control**: the swept parameter (other than the size) with the most distinct values;
+  ties go to the one along which the order parameter varies most (its correlation ratio,
+  below).
+* **Order parameter**: among observables whose name does not mark a loss or an energy
+  (those are the analogue of the energy, not an order parameter, and are chosen only when
+  nothing else exists), the one whose late-time value is best explained by the swept
+  parameters: the largest correlation ratio η² = between-condition variance / total
+  variance of the per-run late-time values (of |m| too, for an order parameter taking
+  both signs symmetrically); ties go to the first name alphabetically.
+* **Slice**: when parameters other than the control and size are swept too (e.g. the
+  training fraction beside weight decay), the analysis uses the runs at the value of those
+  parameters where the mean order parameter spans the widest range along the control,
+  i.e. the slice that crosses the transition. The whole frame is still shown in the phase
+  diagram and the trajectories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landaulab.errors import DataError
+from landaulab.report.aggregate import late_values
+from landaulab.report.formatting import capital, human, plain
+
+#: Columns that are never parameters or observables.
+RESERVED = frozenset({"run_id", "step", "status", "task", "reason"})
+#: Names of swept parameters taken as the system size.
+SIZE_NAMES = frozenset(
+    {"n", "l", "size", "width", "n_spins", "system_size", "n_params", "num_params"}
+)
+#: Name fragments marking an energy-like observable (not an order-parameter candidate).
+ENERGY_MARKS = ("loss", "energy")
+
+
+def is_seed(name: str) -> bool:
+    """Whether a column holds a random seed."""
+    lowered = str(name).lower()
+    return lowered == "seed" or lowered.endswith("_seed")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The columns of a report and why they were chosen."""
+
+    order_parameter: str
+    control: str
+    size: str | None
+    parameters: tuple[str, ...]
+    observables: tuple[str, ...]
+    swept: tuple[str, ...]
+    automatic: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    symmetric: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """Swept parameters that are neither the control nor the size."""
+        return tuple(p for p in self.swept if p not in (self.control, self.size))
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The runs an analysis uses: all of them, or those at fixed values of other controls."""
+
+    frame: pd.DataFrame
+    fixed: dict[str, Any]
+    sentence: str | None = None
+
+
+def split_columns(
+    frame: pd.DataFrame, parameters: Sequence[str] | None = None, run_col: str = "run_id"
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Parameters and numeric observables of a tidy frame (see the module rules)."""
+    columns = [c for c in frame.columns if c not in RESERVED and c != run_col]
+    if parameters is None:
+        single_rows = run_col not in frame.columns or not frame[run_col].duplicated().any()
+        if len(frame) and single_rows:
+            # one row per run: a parameter repeats its values across rows, an observable not
+            distinct = frame[columns].nunique(dropna=True)
+            parameters = [c for c in columns if int(distinct.get(c, 0)) <= len(frame) // 2]
+        elif len(frame):
+            varying = frame.groupby(run_col, sort=False)[columns].nunique(dropna=True).max()
+            parameters = [c for c in columns if int(varying.get(c, 0)) <= 1]
+        else:
+            parameters = []
+    params = tuple(c for c in columns if c in set(parameters))
+    observables = tuple(
+        c
+        for c in columns
+        if c not in params and pd.api.types.is_numeric_dtype(frame[c]) and not is_seed(c)
+    )
+    return params, observables
+
+
+def _numeric_distinct(frame: pd.DataFrame, column: str) -> int:
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return int(np.unique(values[np.isfinite(values)]).size)
+
+
+def correlation_ratio(values: np.ndarray, groups: pd.DataFrame) -> float:
+    """η² = between-group variance / total variance of ``values`` (0 when undefined)."""
+    ok = np.isfinite(values)
+    if ok.sum() < 2 or groups.shape[1] == 0:
+        return 0.0
+    values = values[ok]
+    keys = groups[ok].groupby(list(groups.columns), dropna=False, sort=False).ngroup().to_numpy()
+    with np.errstate(all="ignore"):
+        total = float(np.var(values))
+        if not (np.isfinite(total) and total > 0):
+            return 0.0
+        means = pd.Series(values).groupby(keys).transform("mean").to_numpy()
+        ratio = float(np.var(means) / total)
+    return float(np.clip(ratio, 0.0, 1.0)) if np.isfinite(ratio) else 0.0
+
+
+def is_symmetric(values: np.ndarray) -> bool:
+    """Whether a signed observable takes both signs with similar weight (Z₂ symmetric)."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return False
+    magnitude = np.abs(values)
+    big = magnitude > 0.25 * magnitude.max()
+    if big.sum() < 10:
+        return False
+    negative = float(np.mean(values[big] < 0))
+    return 0.3 <= negative <= 0.7
+
+
+def choose_roles(
+    frame: pd.DataFrame,
+    *,
+    order_parameter: str | None = None,
+    control: str | None = None,
+    size: str | None = None,
+    parameters: Sequence[str] | None = None,
+    run_col: str = "run_id",
+    step_col: str = "step",
+) -> Roles:
+    """Choose the order parameter, control and size columns by the module rules.
+
+    Parameters
+    ----------
+    frame
+        The tidy frame.
+    order_parameter, control, size
+        Columns given by the user (kept as given; only the missing ones are chosen).
+    parameters
+        The run parameters, when known (from a store); otherwise inferred.
+
+    Raises
+    ------
+    DataError
+        If a named column is missing, or nothing can serve as order parameter or control.
+    """
+    for name, option in (
+        (order_parameter, "--order-parameter"),
+        (control, "--control"),
+        (size, "--size"),
+    ):
+        if name is not None and name not in frame.columns:
+            available = ", ".join(map(str, list(frame.columns)[:20]))
+            raise DataError(
+                f"column {name!r} not found (available: {available}); pass {option} with one"
+            )
+    params, observables = split_columns(frame, parameters, run_col)
+    swept = tuple(p for p in params if not is_seed(p) and _numeric_distinct(frame, p) > 1)
+    automatic: list[str] = []
+    reasons: list[str] = []
+
+    if size is None and control is None:
+        named = [p for p in swept if p.lower() in SIZE_NAMES]
+        if named and len(swept) > 1:
+            size = max(named, key=lambda p: (_numeric_distinct(frame, p), p))
+            automatic.append("size")
+            reasons.append(f"The system size is {human(size)} (its name says so).")
+    elif size is None and control is not None:
+        named = [p for p in swept if p.lower() in SIZE_NAMES and p != control]
+        if named:
+            size = max(named, key=lambda p: (_numeric_distinct(frame, p), p))
+            automatic.append("size")
+            reasons.append(f"The system size is {human(size)} (its name says so).")
+
+    conditions = [p for p in swept if p != size] + ([size] if size else [])
+    runs = None
+    scores: dict[str, float] = {}
+    symmetric = False
+    if order_parameter is None:
+        candidates = [o for o in observables if o not in (control, size)]
+        preferred = [o for o in candidates if not any(m in o.lower() for m in ENERGY_MARKS)]
+        candidates = preferred or candidates
+        if not candidates:
+            raise DataError(
+                "no numeric observable to use as order parameter; pass --order-parameter COL"
+            )
+        for name in candidates:
+            values = late_values(
+                frame, name, run_col=run_col, step_col=step_col, parameters=tuple(conditions)
+            )
+            if values.empty:
+                scores[name] = -1.0
+                continue
+            groups = values[[c for c in conditions if c in values.columns]]
+            score = correlation_ratio(values["value"].to_numpy(dtype=float), groups)
+            raw = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            if is_symmetric(raw):
+                magnitude = late_values(
+                    frame,
+                    name,
+                    run_col=run_col,
+                    step_col=step_col,
+                    parameters=tuple(conditions),
+                    absolute=True,
+                )
+                groups = magnitude[[c for c in conditions if c in magnitude.columns]]
+                score = max(
+                    score, correlation_ratio(magnitude["value"].to_numpy(dtype=float), groups)
+                )
+            scores[name] = score
+        order_parameter = sorted(candidates, key=lambda n: (-scores[n], n))[0]
+        automatic.append("order_parameter")
+        if len(candidates) > 1:
+            reasons.append(
+                f"The order parameter is {human(order_parameter)}: of the candidate "
+                f"observables its late-time value depends most on the swept parameters "
+                f"(correlation ratio η² = {plain(scores[order_parameter], 2)})."
+            )
+        else:
+            reasons.append(f"The order parameter is {human(order_parameter)}, the only candidate.")
+
+    raw = pd.to_numeric(frame[order_parameter], errors="coerce").to_numpy(dtype=float)
+    symmetric = is_symmetric(raw)
+
+    if control is None:
+        candidates = [p for p in swept if p not in (size, order_parameter)]
+        if not candidates:
+            raise DataError(
+                "no swept parameter to use as control (none takes two or more values); "
+                "pass --control COL"
+            )
+        runs = late_values(
+            frame,
+            order_parameter,
+            run_col=run_col,
+            step_col=step_col,
+            parameters=tuple(candidates),
+            absolute=symmetric,
+        )
+        target = runs["value"].to_numpy(dtype=float)
+
+        def rank(p: str) -> tuple[int, float, str]:
+            ratio = correlation_ratio(target, runs[[p]]) if p in runs else 0.0
+            return (_numeric_distinct(frame, p), ratio, p)
+
+        control = max(candidates, key=rank)
+        automatic.append("control")
+        ties = [
+            p
+            for p in candidates
+            if _numeric_distinct(frame, p) == _numeric_distinct(frame, control) and p != control
+        ]
+        reason = (
+            f"The control parameter is {human(control)}: it is the swept parameter "
+            f"with the most distinct values ({_numeric_distinct(frame, control)})"
+        )
+        if ties:
+            reason += (
+                f", and {human(order_parameter)} varies more along it than along "
+                + ", ".join(human(t) for t in ties)
+            )
+        reasons.append(reason + ".")
+    elif _numeric_distinct(frame, control) == 0:
+        raise DataError(f"control column {control!r} has no numeric values; choose another")
+
+    return Roles(
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        parameters=params,
+        observables=observables,
+        swept=swept,
+        automatic=tuple(automatic),
+        reasons=tuple(capital(r) for r in reasons),
+        symmetric=symmetric,
+        scores=scores,
+    )
+
+
+def fixed_slice(frame: pd.DataFrame, roles: Roles, where: Mapping[str, Any]) -> Slice:
+    """The runs at the given values of other parameters (``where``, chosen by the user).
+
+    Raises
+    ------
+    DataError
+        If a column is missing or no run has the given values.
+    """
+    mask = np.ones(len(frame), dtype=bool)
+    for name, value in where.items():
+        if name not in frame.columns:
+            raise DataError(f"slice column {name!r} not found; choose one of the parameters")
+        mask &= (frame[name] == value).to_numpy()
+    if not mask.any():
+        wanted = ", ".join(f"{k} = {v!r}" for k, v in where.items())
+        raise DataError(f"no run has {wanted}; choose values present in the runs")
+    text = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in where.items())
+    sentence = (
+        f"The analysis along {human(roles.control)} uses the runs at {text}; the phase "
+        "diagram shows every run."
+    )
+    return Slice(frame=frame[mask].reset_index(drop=True), fixed=dict(where), sentence=sentence)
+
+
+def choose_slice(
+    frame: pd.DataFrame, roles: Roles, *, run_col: str = "run_id", step_col: str = "step"
+) -> Slice:
+    """The runs to analyse: the slice of other swept parameters crossing the transition."""
+    others = [o for o in roles.others if o in frame.columns]
+    if not others:
+        return Slice(frame=frame, fixed={})
+    runs = late_values(
+        frame,
+        roles.order_parameter,
+        run_col=run_col,
+        step_col=step_col,
+        parameters=(roles.control, *others),
+        absolute=roles.symmetric,
+    )
+    if runs.empty:
+        return Slice(frame=frame, fixed={})
+    best: tuple[float, int, tuple[Any, ...]] | None = None
+    for key, part in runs.groupby(others, sort=True, dropna=True):
+        key = key if isinstance(key, tuple) else (key,)
+        means = part.groupby(roles.control)["value"].mean()
+        if means.size < 2:
+            continue
+        spread = float(means.max() - means.min())
+        candidate = (spread, len(part), key)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    if best is None:
+        return Slice(frame=frame, fixed={})
+    fixed = {name: _scalar(value) for name, value in zip(others, best[2], strict=True)}
+    mask = np.ones(len(frame), dtype=bool)
+    for name, value in fixed.items():
+        mask &= (frame[name] == value).to_numpy()
+    where = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in fixed.items())
+    sentence = (
+        f"The analysis along {human(roles.control)} uses the runs at {where}, where "
+        f"{human(roles.order_parameter)} changes most across {human(roles.control)}; the "
+        "phase diagram and the trajectories show every run."
+    )
+    return Slice(frame=frame[mask].reset_index(drop=True), fixed=fixed, sentence=sentence)
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

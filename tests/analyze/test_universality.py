@@ -1,0 +1,81 @@
+"""Universality verdicts, the Ginzburg window and comparing analyses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from landaulab.analyze import MEAN_FIELD, Estimate, compare_analyses
+from landaulab.analyze.universality import ginzburg_window, judge
+
+
+def test_mean_field_values_are_recognised():
+    result = judge(
+        "second",
+        Estimate(0.5, (0.45, 0.55)),
+        Estimate(1.0, (0.9, 1.1)),
+        Estimate(0.28, (0.26, 0.30)),
+    )
+    assert result.consistent_with == ("mean field",)
+    assert result.consistent_with_mean_field
+    assert result.verdict.startswith("Consistent with mean field")
+
+
+def test_ising_values_are_recognised():
+    result = judge(
+        "second",
+        Estimate(0.13, (0.11, 0.15)),
+        Estimate(1.7, (1.5, 1.9)),
+        Estimate(0.6, (0.58, 0.63)),
+    )
+    assert result.consistent_with == ("2D Ising",)
+    assert not result.consistent_with_mean_field
+
+
+def test_imprecise_and_inconsistent_values():
+    vague = judge("second", Estimate(0.3, (0.0, 0.7)), None, None)
+    assert set(vague.consistent_with) == {"mean field", "2D Ising"}
+    assert "too imprecise" in vague.verdict
+    neither = judge("second", Estimate(1.0, (0.95, 1.05)), None, None)
+    assert neither.consistent_with == ()
+    assert "neither" in neither.verdict
+    nothing = judge("second", None, None, None)
+    assert nothing.verdict.startswith("Not estimable")
+    assert judge("first", None, None, None).consistent_with_mean_field is False
+
+
+def test_deep_linear_beta_of_one_is_neither_class():
+    # one hidden layer with weight decay: b* = a − γ vanishes linearly, β = 1
+    assert judge("second", Estimate(1.0, (0.9, 1.1)), None, None).consistent_with == ()
+
+
+def test_ginzburg_window_mean_field_and_fluctuation_dominated():
+    d = np.linspace(0.02, 0.4, 12)
+
+    def to_user(x):
+        return (1.0 - x, 1.0 + x)
+
+    # exactly mean-field data: no window
+    m = np.sqrt(2.0 * d)
+    window = ginzburg_window(d, m, np.full(d.size, 1e-3), to_user)
+    assert window.low is None
+    # a power 1/8 (2D Ising) is not analytic in m²: mean field fails
+    m = d**0.125
+    window = ginzburg_window(d, m, np.full(d.size, 1e-3), to_user)
+    assert window.low is not None and window.high - window.low > 0.1
+    # mean field far from T_c, rounded near it (m² levels off): a window near T_c only
+    m = np.sqrt(2.0 * np.maximum(d, 0.1))
+    window = ginzburg_window(d, m, np.full(d.size, 1e-3), to_user)
+    assert window.low is not None and 0.08 <= 1.0 - window.low <= 0.15
+    assert MEAN_FIELD.beta == 0.5
+
+
+def test_compare_analyses(curie_weiss_result, ising_result, first_order_result):
+    same = compare_analyses({"a": curie_weiss_result, "b": curie_weiss_result})
+    assert same.shared and "share a universality class" in same.verdict
+    different = compare_analyses({"cw": curie_weiss_result, "ising": ising_result})
+    assert not different.shared
+    assert "differ" in different.verdict
+    mixed = compare_analyses({"cw": curie_weiss_result, "first": first_order_result})
+    assert not mixed.shared and "second-order" in mixed.verdict
+    assert compare_analyses({"only": curie_weiss_result}).shared is False
+    assert different.to_dict()["differences"]
