@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 from pydantic import Field, model_validator
 from torch import nn
@@ -29,6 +30,12 @@ from torch import nn
 from landaulab.record.context import RunContext
 from landaulab.tasks.registry import TaskParameters, register_task
 from landaulab.train.device import resolve_device
+from landaulab.train.members import Members
+from landaulab.train.optimizers import make_optimizer as make_batched_optimizer
+from landaulab.train.policy import cuda_available
+from landaulab.train.precision import Precision, autocast
+from landaulab.train.stacked import StackedModule
+from landaulab.train.trainer import BatchedTrainer
 
 OBSERVABLES = (
     "train_loss",
@@ -36,7 +43,10 @@ OBSERVABLES = (
     "train_accuracy",
     "test_accuracy",
     "weight_norm",
+    "fourier_concentration",
+    "hessian_top",
 )
+CURVATURE_POINTS = 8  # log-spaced steps at which the top Hessian eigenvalue is measured
 
 
 class ModularArithmeticParameters(TaskParameters):
@@ -213,12 +223,125 @@ def weight_norm(model: nn.Module) -> float:
     return float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
 
 
+def embedding_fourier_concentration(model: ModularMLP) -> float:
+    """Fourier concentration (inverse participation ratio of the power spectrum over
+    residues) of the token embedding, or of the first layer's one-hot columns.
+
+    1 when every embedding direction uses a single frequency, ``1/⌊p/2⌋`` for a flat
+    spectrum (Nanda et al. 2023, arXiv:2301.05217; Doshi et al. 2023, arXiv:2310.13061).
+    """
+    from landaulab.record.observables.representation import fourier_concentration
+
+    if model.embedding is not None:
+        weights = model.embedding.weight.detach()
+    else:
+        weights = model.hidden.weight.detach()[:, : model.p].T
+    return float(fourier_concentration(weights).ipr)
+
+
+def curvature_steps(logged: np.ndarray, points: int) -> set[int]:
+    """About ``points`` log-spaced steps among the logged ones (the first included)."""
+    if len(logged) == 0:
+        return set()
+    index = np.unique(np.geomspace(1, len(logged), points).astype(int) - 1)
+    return {int(logged[0]), *(int(logged[i]) for i in index)}
+
+
+def hessian_top_eigenvalue(
+    model: nn.Module, loss: str, inputs: torch.Tensor, labels: torch.Tensor
+) -> float:
+    """Largest eigenvalue of the training-loss Hessian (Lanczos on Hessian-vector
+    products, relative accuracy 1e-3)."""
+    from landaulab.record.observables.hvp import HessianOperator
+    from landaulab.record.observables.lanczos import top_eigenvalues
+    from landaulab.record.observables.objective import Objective
+
+    objective = Objective(loss_fn=lambda m, batch: loss_function(loss, m(batch[0]), batch[1]))
+    operator = HessianOperator(model, objective, (inputs, labels))
+    return float(top_eigenvalues(operator, 1, tol=1e-3).eigenvalues[0])
+
+
+def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "fp32") -> None:
+    """Train several runs as one model with stacked weights (members may differ in seed,
+    lr, weight_decay and init_scale); each member logs, stops early and diverges exactly
+    as its separate run does. ``precision="bf16"`` autocasts the forward pass."""
+    members = Members(ctxs)
+    runs = [
+        ModularArithmeticParameters(**{k: v for k, v in c.params.items() if k != "seed"})
+        for c in ctxs
+    ]
+    shared, device = runs[0], members.device
+    builds = [build(run, ctx.seed) for run, ctx in zip(runs, ctxs, strict=True)]
+    stacked = StackedModule([model.to(device) for model, _ in builds])
+    data = [d for _, d in builds]
+    train_x, train_y = (
+        torch.stack([getattr(d, k) for d in data]).to(device)
+        for k in ("train_inputs", "train_labels")
+    )
+    test_x, test_y = (
+        torch.stack([getattr(d, k) for d in data]).to(device)
+        for k in ("test_inputs", "test_labels")
+    )
+    per_member_loss = torch.func.vmap(
+        lambda logits, labels: loss_function(shared.loss, logits, labels)
+    )
+    optimizer = make_batched_optimizer(
+        "adamw" if shared.optimizer == "adamw" else "sgd",
+        stacked.parameters(),
+        members.values("lr"),
+        members.values("weight_decay"),
+        momentum=shared.momentum,
+        betas=(shared.beta1, shared.beta2),
+    )
+    trainer = BatchedTrainer(
+        stacked.parameters(),
+        lambda: per_member_loss(stacked(train_x, member_inputs=True), train_y),
+        optimizer,
+        members,
+        precision=precision,
+        check_finite=False,
+    )
+    streaks = [0] * len(ctxs)
+    for step in range(shared.steps + 1):
+        if members.due(step):
+            with torch.no_grad(), autocast(device, precision):
+                measured = {}
+                for split, x, y in (("train", train_x, train_y), ("test", test_x, test_y)):
+                    logits = stacked(x, member_inputs=True).float()
+                    measured[f"{split}_loss"] = per_member_loss(logits, y)
+                    measured[f"{split}_accuracy"] = (logits.argmax(-1) == y).float().mean(-1)
+            norms = torch.sqrt(
+                sum((p.detach() ** 2).flatten(1).sum(1) for p in stacked.parameters())
+            )
+            live = members.alive.cpu().tolist()
+            members.log(step, **{k: measured[k] for k in OBSERVABLES[:4]}, weight_norm=norms)
+            accuracy = measured["test_accuracy"].cpu().tolist()
+            for i, run in enumerate(runs):
+                if (
+                    not live[i]
+                    or getattr(ctxs[i], "diverged", None) is not None
+                    or run.stop_accuracy is None
+                ):
+                    continue
+                streaks[i] = streaks[i] + 1 if accuracy[i] >= run.stop_accuracy else 0
+                if streaks[i] >= run.stop_patience:
+                    members.finish_member(i, f"test_accuracy >= {run.stop_accuracy}", step)
+            if not members.any_alive():
+                break
+        if step == shared.steps:
+            break
+        trainer.step(step)
+    members.finish()
+
+
 @register_task(
     "modular_arithmetic",
     parameters=ModularArithmeticParameters,
     observables=OBSERVABLES,
     summary="grokking: two-layer MLP on a ∘ b mod p (Gromov 2023, arXiv:2301.02679)",
+    batched=modular_arithmetic_batched,
     batch_keys=("seed", "lr", "weight_decay", "init_scale"),
+    prefers_batching=cuda_available(),  # on a CPU each full-batch step is compute-bound
 )
 def modular_arithmetic(ctx: RunContext) -> None:
     """Train the modular-arithmetic MLP full-batch, logging when due; may stop early.
@@ -233,6 +356,7 @@ def modular_arithmetic(ctx: RunContext) -> None:
     train_x, train_y = data.train_inputs.to(device), data.train_labels.to(device)
     test_x, test_y = data.test_inputs.to(device), data.test_labels.to(device)
     optimizer = make_optimizer(params, model)
+    curvature = curvature_steps(ctx.schedule.steps(), CURVATURE_POINTS)
     streak = 0
     for step in range(params.steps + 1):
         if ctx.due(step):
@@ -247,6 +371,12 @@ def modular_arithmetic(ctx: RunContext) -> None:
                 test_accuracy=test_accuracy,
                 weight_norm=weight_norm(model),
             )
+            if ctx.wants("fourier_concentration"):
+                ctx.log(step, fourier_concentration=embedding_fourier_concentration(model))
+            if ctx.wants("hessian_top") and step in curvature:
+                ctx.log(
+                    step, hessian_top=hessian_top_eigenvalue(model, params.loss, train_x, train_y)
+                )
             model.train()
             if params.stop_accuracy is not None:
                 streak = streak + 1 if test_accuracy >= params.stop_accuracy else 0
