@@ -23,8 +23,10 @@ from landaulab.analyze.collapse import CollapseData, fit_collapse
 from landaulab.analyze.critical_point import (
     Located,
     binder_crossing,
+    largest_jump,
     sign_change,
     susceptibility_peak,
+    vanishing_point,
 )
 from landaulab.analyze.distribution import build_histograms, is_symmetric
 from landaulab.analyze.ensemble import Ensemble, build_ensemble, ensemble_table
@@ -52,6 +54,8 @@ from landaulab.errors import DataError
 
 #: Most bootstrap replicates refitted by the (costlier) data collapse.
 MAX_COLLAPSE_REPLICATES = 200
+#: β below every common universality class (2D four-state Potts: 1/12): a jump.
+SMALLEST_BETA = 0.05
 #: Finite-size scaling uses at most this many of the largest sizes.
 FSS_SIZES = 3
 
@@ -183,6 +187,10 @@ def _critical_point(prepared: PreparedData, located: Located, detail: str) -> Cr
     )
     value = estimate.value if estimate else None
     ci = estimate.ci if estimate else None
+    if value is not None and located.resolution is not None:
+        # a grid-located estimate is no sharper than the grid cell it lies in
+        cell = sorted(float(prepared.to_control(x)) for x in located.resolution)
+        ci = (min(ci[0], cell[0]), max(ci[1], cell[1])) if ci is not None else tuple(cell)
     return CriticalPoint(value=value, ci=ci, method=located.method, detail=detail)
 
 
@@ -283,6 +291,36 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         details["equal_depth"] = f"size {largest.size:.6g}"
         equal_depth = _critical_point(prepared, depth, f"size {largest.size:.6g}")
         estimates.append(equal_depth)
+    m_largest, m_largest_boot = _order_parameter_curve(prepared, largest, symmetric)
+    jump = largest_jump(largest.t, m_largest, m_largest_boot)
+    if jump is not None:
+        located["largest_jump"] = jump
+        details["largest_jump"] = f"size {largest.size:.6g}"
+        estimates.append(_critical_point(prepared, jump, details["largest_jump"]))
+    settled = _settled(prepared, ensemble)[largest.index]
+    ordered_run = _ordered_run(largest, m_largest, m_largest_boot, ordered_below, settled)
+    vanishing = vanishing_point(
+        largest.t, m_largest, m_largest_boot, ordered_run, ordered_below, seed=seed
+    )
+    if vanishing is not None:
+        located["vanishing_point"] = vanishing
+        details["vanishing_point"] = f"size {largest.size:.6g}"
+        estimates.append(_critical_point(prepared, vanishing, details["vanishing_point"]))
+    peak = located.get("susceptibility_peak")
+    if peak is not None and ordered_run.any():
+        at = int(np.argmin(np.abs(largest.t - peak.value)))
+        if ordered_run[at]:
+            # runs spread most where they converge slowest, at the edge of the ordered
+            # region: not a critical fluctuation peak
+            del located["susceptibility_peak"]
+            evidence.append(
+                f"The susceptibility peaks at {prepared.to_control(peak.value):.4g}, where m is "
+                "still clearly ordered (Binder > 0.6): not a critical fluctuation peak, so it "
+                "does not locate the transition."
+            )
+    sharper = _sharper_than_grid(
+        prepared, largest, ordered_run, jump, vanishing, m_largest, m_largest_boot
+    )
     hysteresis = detect_hysteresis(prepared, n_bootstrap, seed)
     signals = _signals(
         prepared,
@@ -298,6 +336,7 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         hysteresis,
         n_controls,
         evidence,
+        sharper,
     )
     verdict = classify(signals)
     order = verdict.order
@@ -338,8 +377,19 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         evidence.append(f"No critical point for a crossover{where}.")
 
     exponents, collapse, hyperscaling = _exponents(
-        prepared, order, curves, sizes, headline, peaks, not_estimable, evidence, n_bootstrap
+        prepared,
+        order,
+        curves,
+        sizes,
+        headline,
+        peaks,
+        not_estimable,
+        evidence,
+        n_bootstrap,
+        "susceptibility_peak" in located,
     )
+    if order == "crossover" and signals.sharper_than_grid is not None:
+        not_estimable["beta"] = "the transition is sharper than the control grid"
     binder_star = None
     if crossings:
         small, large, loc = crossings[-1]
@@ -427,6 +477,7 @@ def _signals(
     hysteresis: Any,
     n_controls: int,
     evidence: list[str],
+    sharper: str | None = None,
 ) -> TransitionSignals:
     scale = prepared.scale
     rms = largest.rms
@@ -459,11 +510,21 @@ def _signals(
         )
         if sentence:
             coexistence.append(sentence)
+    # a dip means an ordered peak at m_* = √(⟨m⁴⟩/⟨m²⟩) of weight ⟨m²⟩²/⟨m⁴⟩; it is
+    # coexistence only when that peak is an ordered phase, not a vanishing tail
+    full = ensemble.full
+    with np.errstate(all="ignore"):
+        implied_peak = np.sqrt(full.m4 / full.m2)
+        rms_all = full.rms()
+        largest_rms = np.array(
+            [np.nanmax(np.where(ensemble.group_size == s, rms_all, np.nan)) for s in group_sizes]
+        )
     dip = binder_dip_sentence(
         np.where(unrelaxed, np.nan, table["binder"].to_numpy()),
         table["binder_stderr"].to_numpy(),
         controls,
         group_sizes,
+        ordered_peak=implied_peak / largest_rms,
     )
     hysteresis_sentence = slowing = None
     if hysteresis is not None:
@@ -535,6 +596,123 @@ def _signals(
         quadratic_zero=quadratic_zero,
         jump=jump,
         extra=tuple(extra),
+        sharper_than_grid=sharper,
+    )
+
+
+def _order_parameter_curve(
+    prepared: PreparedData, c: _Curves, symmetric: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """⟨m⟩ (or m_rms for a signed symmetric m) of one size, with replicates."""
+    if prepared.use_abs or not symmetric:
+        return c.mean, c.mean_boot
+    return c.rms, c.rms_boot
+
+
+def _ordered_run(
+    c: _Curves,
+    m: np.ndarray,
+    m_boot: np.ndarray,
+    ordered_below: bool,
+    settled: np.ndarray,
+    *,
+    z: float = 3.0,
+) -> np.ndarray:
+    """The contiguous controls from the ordered end where m is clearly ordered and settled.
+
+    Clearly ordered: Binder cumulant above 0.6 (a narrow distribution away from zero) and
+    m above ``z`` bootstrap standard errors; settled: see :func:`_settled`.
+    """
+    se = standard_error(m_boot)
+    with np.errstate(all="ignore"):
+        clear = settled & (c.binder > 0.6) & np.isfinite(m) & (m > 0) & ~(m <= z * se)
+    order = np.arange(c.t.size) if ordered_below else np.arange(c.t.size)[::-1]
+    run = np.zeros(c.t.size, dtype=bool)
+    for i in order:
+        if not clear[i]:
+            break
+        run[i] = True
+    return run
+
+
+def _settled(
+    prepared: PreparedData, ensemble: Ensemble, *, z: float = 3.0, tolerance: float = 0.01
+) -> np.ndarray:
+    """Per group: whether ⟨m⟩ has stopped drifting within the retained steps.
+
+    Each run's mean over the late half of its retained steps minus that over the early
+    half; the group drifts when the mean of these differences exceeds ``z`` standard
+    errors (over runs) and ``tolerance`` of |⟨m⟩| (slow convergence near a transition,
+    critical slowing down). Groups with one run are judged by the relative drift alone.
+    """
+    kept = np.flatnonzero(prepared.row_kept)
+    segment = prepared.row_segment[kept]
+    starts = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
+    counts = np.diff(np.r_[starts, segment.size])
+    rank = np.arange(segment.size) - np.repeat(starts, counts)
+    late = rank >= np.repeat(counts, counts) / 2.0
+    values = ensemble.row_value
+    unit, n_units = ensemble.row_unit, int(ensemble.row_unit.max()) + 1 if kept.size else 0
+    if n_units == 0:
+        return np.ones(ensemble.n_groups, dtype=bool)
+    with np.errstate(all="ignore"):
+        late_mean = np.bincount(unit, np.where(late, values, 0.0), n_units) / np.bincount(
+            unit, late.astype(float), n_units
+        )
+        early_mean = np.bincount(unit, np.where(late, 0.0, values), n_units) / np.bincount(
+            unit, (~late).astype(float), n_units
+        )
+        drift = late_mean - early_mean
+        ok = np.isfinite(drift)
+        unit_group = np.zeros(n_units, dtype=np.int64)
+        unit_group[unit] = ensemble.row_group
+        n = np.bincount(unit_group[ok], minlength=ensemble.n_groups).astype(float)
+        mean = np.bincount(unit_group[ok], drift[ok], ensemble.n_groups) / n
+        square = np.bincount(unit_group[ok], drift[ok] ** 2, ensemble.n_groups) / n
+        se = np.sqrt(np.maximum(square - mean**2, 0.0) * n / (n - 1) / n)
+        level = np.abs(ensemble.full.mean())
+        relative = np.abs(mean) > tolerance * level
+        significant = np.where(n >= 2, np.abs(mean) > z * se, True)
+    return ~(relative & significant)
+
+
+def _sharper_than_grid(
+    prepared: PreparedData,
+    c: _Curves,
+    ordered_run: np.ndarray,
+    jump: Located | None,
+    vanishing: Located | None,
+    m: np.ndarray,
+    m_boot: np.ndarray,
+) -> str | None:
+    """A sentence when m jumps between neighbouring controls with a flat ordered side.
+
+    The exponent β of m ∝ |T − T_c|^β on the ordered controls comes from the vanishing-point
+    fit, or (fewer than three ordered controls) from a power law with T_c at the largest
+    jump. When its 95 % interval reaches zero, m does not decrease toward the transition
+    at the resolved distances: a discontinuous jump and a continuous transition sharper
+    than the grid cannot be told apart. So it is when the whole interval lies below
+    ``SMALLEST_BETA`` = 0.05, under the smallest exponent of the common universality
+    classes (2D four-state Potts, β = 1/12; Baxter 1982, "Exactly Solved Models").
+    """
+    if vanishing is not None:
+        beta, beta_boot = vanishing.exponent, vanishing.exponent_replicates
+    elif jump is not None and ordered_run.sum() >= 2:
+        beta, beta_boot = direct_power_law(c.t, m, m_boot, ordered_run, jump.value, jump.replicates)
+    else:
+        return None
+    estimate = Estimate.from_replicates(beta, beta_boot)
+    if estimate is None or estimate.ci is None or jump is None:
+        return None
+    if estimate.ci[0] > 0 and estimate.ci[1] >= SMALLEST_BETA:
+        return None
+    low, high = (float(prepared.to_control(x)) for x in jump.resolution)
+    return (
+        f"m jumps by {jump.height * prepared.scale:.3g} between {low:.4g} and {high:.4g} and "
+        f"is flat on the ordered side (β = {estimate}, consistent with 0 or below "
+        f"{SMALLEST_BETA}): the data cannot "
+        "distinguish a discontinuous jump from a continuous transition sharper than the "
+        "control grid."
     )
 
 
@@ -596,11 +774,17 @@ def _energy_jump(prepared: PreparedData, ensemble: Ensemble, largest: _Curves) -
 
 def _headline(order: str, located: dict[str, Located]) -> tuple[str, Located] | None:
     preference = {
-        "first": ("equal_depth", "susceptibility_peak", "quadratic_coefficient_zero"),
+        "first": (
+            "equal_depth",
+            "susceptibility_peak",
+            "quadratic_coefficient_zero",
+            "largest_jump",
+        ),
         "second": (
             "binder_collapse",
             "binder_crossing",
             "quadratic_coefficient_zero",
+            "vanishing_point",
             "susceptibility_peak",
         ),
     }.get(order, ())
@@ -620,6 +804,7 @@ def _exponents(
     not_estimable: dict[str, str],
     evidence: list[str],
     n_bootstrap: int,
+    fluctuation_peak: bool = True,
 ) -> tuple[Exponents, CollapseResult | None, Estimate | None]:
     names = ("beta", "gamma", "nu", "beta_over_nu", "gamma_over_nu")
     if order != "second":
@@ -637,7 +822,15 @@ def _exponents(
         return Exponents(method="none"), None, None
     tc, tc_boot = headline[1].value, headline[1].replicates
     if len(sizes) < 2:
-        return _direct_exponents(prepared, curves[float(sizes[0])], tc, tc_boot, not_estimable)
+        return _direct_exponents(
+            prepared,
+            curves[float(sizes[0])],
+            tc,
+            tc_boot,
+            not_estimable,
+            headline[1] if headline[0] == "vanishing_point" else None,
+            fluctuation_peak,
+        )
 
     all_keys = [float(s) for s in sizes]
     keys = all_keys[-FSS_SIZES:] if len(all_keys) > FSS_SIZES else all_keys
@@ -750,24 +943,52 @@ def _direct_exponents(
     tc: float,
     tc_boot: np.ndarray,
     not_estimable: dict[str, str],
+    vanishing: Located | None = None,
+    fluctuation_peak: bool = True,
 ) -> tuple[Exponents, None, None]:
-    """β and γ from power laws in |T − T_c| (one size); ν and the ratios need sizes."""
+    """β and γ from power laws in |T − T_c| (one size); ν and the ratios need sizes.
+
+    With T_c from the vanishing point, β is that fit's exponent (fitted jointly with T_c);
+    without an interior susceptibility peak as well, the fluctuations carry no critical
+    information and γ is not estimated.
+    """
     for name in ("nu", "beta_over_nu", "gamma_over_nu"):
         not_estimable.setdefault(name, "finite-size scaling needs at least two sizes")
     ordered_below = _ordered_below(c)
     ordered_side = (c.t < tc) if ordered_below else (c.t > tc)
     ordered = ordered_side & (c.binder > 0.6) & np.isfinite(c.rms)
-    beta_value, beta_boot = direct_power_law(c.t, c.rms, c.rms_boot, ordered, tc, tc_boot)
+    if vanishing is not None:
+        beta_value, beta_boot = vanishing.exponent, vanishing.exponent_replicates
+    else:
+        beta_value, beta_boot = direct_power_law(c.t, c.rms, c.rms_boot, ordered, tc, tc_boot)
     beta = Estimate.from_replicates(beta_value, beta_boot)
+    if beta is not None and beta.ci is not None and vanishing is not None:
+        low, high = vanishing.exponent_resolution or beta.ci
+        beta = Estimate(beta.value, (min(beta.ci[0], low), max(beta.ci[1], high)))
     if beta is None:
         not_estimable["beta"] = "fewer than two clearly ordered controls (Binder > 0.6)"
-    disordered = ~ordered_side & (c.binder < 0.1) & np.isfinite(c.m2)
+    # Gaussian fluctuations around zero have U ≈ 0; a strongly negative U means m decays
+    # within each run (a transient, not a fluctuation)
+    binder_se = standard_error(c.binder_boot)
+    disordered = (
+        ~ordered_side
+        & (c.binder < 0.1)
+        & (c.binder > -0.1 - 2 * np.where(np.isfinite(binder_se), binder_se, 0.0))
+        & np.isfinite(c.m2)
+    )
     chi = c.volume * c.m2
     chi_boot = c.volume * c.m2_boot
     gamma_value, gamma_boot = direct_power_law(c.t, chi, chi_boot, disordered, tc, tc_boot)
     gamma = Estimate.from_replicates(-gamma_value, -gamma_boot)
-    if gamma is None:
-        not_estimable["gamma"] = "fewer than two disordered controls (Binder < 0.1)"
+    if vanishing is not None and not fluctuation_peak:
+        gamma = None
+        not_estimable["gamma"] = (
+            "the susceptibility has no critical peak (T_c located by the vanishing of m)"
+        )
+    elif gamma is None:
+        not_estimable["gamma"] = (
+            "fewer than two disordered controls with fluctuations around zero (Binder near 0)"
+        )
     return Exponents(beta=beta, gamma=gamma, method="direct power-law fits (one size)"), None, None
 
 

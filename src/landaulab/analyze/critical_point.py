@@ -1,13 +1,21 @@
 """Locating the transition in the control parameter, with bootstrap replicates.
 
-Four estimators, each applied to the data and to every bootstrap replicate:
+Six estimators, each applied to the data and to every bootstrap replicate:
 
 * the susceptibility peak of one size (parabolic refinement around the largest χ);
   at finite size it is shifted from T_c by O(L^(−1/ν)) (Fisher & Barber 1972, PRL 28, 1516);
 * the crossing of the Binder cumulants of two sizes, whose finite-size shift is much
   smaller (Binder 1981, Z. Phys. B 43, 119);
 * the zero of the fitted quadratic Landau coefficient a₂(T) (Landau 1937);
-* the equal-depth point ΔF(T) = 0 of coexisting minima (first-order transitions).
+* the equal-depth point ΔF(T) = 0 of coexisting minima (first-order transitions);
+* the vanishing point of the order parameter, m = A·|T_c − T|^β fitted to the ordered
+  controls (Stanley 1971, "Introduction to Phase Transitions and Critical Phenomena",
+  ch. 1), which needs no fluctuations: the estimator for nearly deterministic ensembles
+  such as gradient-descent training (Ziyin & Ueda 2022, arXiv:2205.12510);
+* the largest jump of m between neighbouring controls.
+
+A grid-located estimate (the χ peak, the largest jump) cannot be more precise than the
+control grid: its ``resolution`` is the cell it lies in, which its interval always includes.
 
 All controls are in the standardised internal units of
 :class:`~landaulab.analyze.frame.PreparedData`.
@@ -32,6 +40,17 @@ class Located:
     detail: str
     height: float = float("nan")
     height_replicates: np.ndarray | None = None
+    resolution: tuple[float, float] | None = None
+    exponent: float = float("nan")
+    exponent_replicates: np.ndarray | None = None
+    exponent_resolution: tuple[float, float] | None = None
+
+
+def grid_cell(t: np.ndarray, k: int) -> tuple[float, float]:
+    """The half-intervals around grid point ``k``: where a maximum at t[k] can truly lie."""
+    low = 0.5 * (t[k - 1] + t[k]) if k > 0 else float(t[k])
+    high = 0.5 * (t[k] + t[k + 1]) if k < t.size - 1 else float(t[k])
+    return float(low), float(high)
 
 
 def susceptibility_peak(
@@ -65,9 +84,153 @@ def susceptibility_peak(
             detail="",
             height=float(height[0]),
             height_replicates=heights,
+            resolution=grid_cell(t, k),
         ),
         False,
     )
+
+
+def largest_jump(t: np.ndarray, m: np.ndarray, m_boot: np.ndarray) -> Located | None:
+    """The largest change of m between neighbouring controls, located at their midpoint.
+
+    The jump can lie anywhere between the two controls: that interval is its resolution.
+    Replicates take the midpoint of their own largest step.
+    """
+    ok = np.isfinite(m)
+    if ok.sum() < 3:
+        return None
+    t, m, m_boot = t[ok], m[ok], m_boot[:, ok]
+    steps = np.abs(np.diff(m))
+    if not np.any(steps > 0):
+        return None
+    k = int(np.argmax(steps))
+    boot_steps = np.abs(np.diff(m_boot, axis=1))
+    kb = np.argmax(np.where(np.isfinite(boot_steps), boot_steps, -np.inf), axis=1)
+    middle = 0.5 * (t[:-1] + t[1:])
+    return Located(
+        value=float(middle[k]),
+        replicates=middle[kb],
+        method="largest_jump",
+        detail="",
+        height=float(steps[k]),
+        resolution=(float(t[k]), float(t[k + 1])),
+    )
+
+
+def vanishing_point(
+    t: np.ndarray,
+    m: np.ndarray,
+    m_boot: np.ndarray,
+    selected: np.ndarray,
+    ordered_below: bool,
+    *,
+    n_grid: int = 400,
+    seed: int = 0,
+) -> Located | None:
+    """Where m vanishes: m = A·(s·(T_c − T))^β fitted to the ordered controls.
+
+    ``selected`` marks the controls where m is significantly non-zero (ordered); s = +1
+    when the ordered phase lies below T_c. For each trial T_c beyond the last ordered
+    control the fit is linear in log m (slope β), so T_c is profiled over a grid reaching
+    one ordered span past the last ordered control (refined by a parabola through the
+    best grid point) and the data and every replicate are fitted at once.
+
+    Uncertainty: replicate b refits its own resampled m (runs resampled) with the
+    residuals of the data fit added back in random order (a residual bootstrap,
+    Efron & Tibshirani 1993, ch. 9), so a deterministic ensemble whose points do not
+    lie exactly on a power law still gets an honest interval.
+
+    Returns None with fewer than three ordered controls or when the best T_c falls on
+    the edge of the profile grid (no power law vanishing beyond the data).
+    """
+    ok = selected & np.isfinite(m) & (m > 0)
+    if ok.sum() < 3:
+        return None
+    sign = 1.0 if ordered_below else -1.0
+    ts, ys = t[ok], np.log(m[ok])
+    edge = float(ts.max() if ordered_below else ts.min())
+    span = float(np.ptp(ts))
+    if span <= 0:
+        return None
+    # trial T_c from just beyond the last ordered control to one ordered span further,
+    # uniform in log(T_c − edge)
+    log_offsets = np.linspace(np.log(1e-4 * span), np.log(span), n_grid)
+    _, beta, amplitude, position = _profile(log_offsets, ts, ys[None, :], sign, edge)
+    if not (0 < position[0] < n_grid - 1):
+        return None
+    tc = edge + sign * float(np.exp(np.interp(position[0], np.arange(n_grid), log_offsets)))
+    fitted = np.log(amplitude[0]) + beta[0] * np.log(sign * (tc - ts))
+    residuals = ys - fitted
+    rng = np.random.default_rng(seed)
+    boot = m_boot[:, ok]
+    with np.errstate(all="ignore"):
+        yb = np.log(np.where(boot > 0, boot, np.nan))
+    order = rng.permuted(np.tile(np.arange(ys.size), (yb.shape[0], 1)), axis=1)
+    yb = yb - residuals[None, :] + residuals[order]
+    _, beta_b, _, position_b = _profile(log_offsets, ts, yb, sign, edge)
+    tc_b = edge + sign * np.exp(np.interp(position_b, np.arange(n_grid), log_offsets))
+    interior = (position_b > 0) & (position_b < n_grid - 1) & np.isfinite(beta_b)
+    # the profile grid limits the precision of T_c: one grid step on either side
+    cell = edge + sign * np.exp(
+        np.interp(position[0] + np.array([-1.0, 1.0]), np.arange(n_grid), log_offsets)
+    )
+    _, beta_cell, _ = _line(np.log(sign * (cell[:, None] - ts[None, :])), ys, np.ones(ys.size))
+    return Located(
+        value=tc,
+        replicates=np.where(interior, tc_b, np.nan),
+        method="vanishing_point",
+        detail="",
+        height=float(amplitude[0]),
+        resolution=(float(cell.min()), float(cell.max())),
+        exponent=float(beta[0]),
+        exponent_replicates=np.where(interior, beta_b, np.nan),
+        exponent_resolution=(float(beta_cell.min()), float(beta_cell.max())),
+    )
+
+
+def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Weighted least-squares line y = c + β·x along the last axis: (rss, β, c)."""
+    with np.errstate(all="ignore"):
+        n = w.sum(axis=-1)
+        xm = (w * x).sum(axis=-1) / n
+        ym = (w * y).sum(axis=-1) / n
+        dx = (x - xm[..., None]) * w
+        dy = (y - ym[..., None]) * w
+        sxx = (dx**2).sum(axis=-1)
+        slope = (dx * dy).sum(axis=-1) / sxx
+        rss = ((dy - slope[..., None] * dx) ** 2).sum(axis=-1)
+        rss = np.where((n >= 3) & (sxx > 0), rss, np.inf)
+    return rss, slope, ym - slope * xm
+
+
+def _profile(
+    log_offsets: np.ndarray, ts: np.ndarray, y: np.ndarray, sign: float, edge: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of y = log A + β·log(s(T_c − T)) profiled over trial T_c.
+
+    ``y`` holds one fit per row (data or replicates; NaN entries are left out). The best
+    grid point is refined by the vertex of the parabola through its neighbours (in grid
+    index); β and A are refitted there. Returns rss, β, A and the fractional grid index.
+    """
+    mask = np.isfinite(y)
+    w = mask.astype(float)[:, None, :]
+    yy = np.where(mask, y, 0.0)[:, None, :]
+    tc = edge + sign * np.exp(log_offsets)
+    x = np.log(sign * (tc[:, None] - ts[None, :]))[None, :, :]  # (1, n_grid, n)
+    rss, _, _ = _line(x, yy, w)
+    k = np.argmin(rss, axis=1)
+    rows = np.arange(y.shape[0])
+    kk = np.clip(k, 1, log_offsets.size - 2)
+    r0, r1, r2 = rss[rows, kk - 1], rss[rows, kk], rss[rows, kk + 1]
+    with np.errstate(all="ignore"):
+        curvature = r0 - 2 * r1 + r2
+        shift = np.where(curvature > 0, 0.5 * (r0 - r2) / curvature, 0.0)
+    shift = np.where(np.isfinite(shift), np.clip(shift, -1.0, 1.0), 0.0)
+    position = np.where((k > 0) & (k < log_offsets.size - 1), kk + shift, k.astype(float))
+    best = edge + sign * np.exp(np.interp(position, np.arange(log_offsets.size), log_offsets))
+    xb = np.log(sign * (best[:, None] - ts[None, :]))
+    rss_b, beta, intercept = _line(xb, yy[:, 0, :], w[:, 0, :])
+    return rss_b, beta, np.exp(intercept), position
 
 
 def _vertex(t: np.ndarray, y: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

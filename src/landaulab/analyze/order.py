@@ -56,6 +56,9 @@ class TransitionSignals:
         Whether the fitted a₂(T) changes sign.
     jump
         A sentence about the largest change of m between neighbouring controls.
+    sharper_than_grid
+        A sentence when m jumps between neighbouring controls and is flat on the ordered
+        side (β consistent with 0), else None.
     """
 
     n_controls: int
@@ -73,6 +76,7 @@ class TransitionSignals:
     quadratic_zero: bool = False
     jump: str | None = None
     extra: tuple[str, ...] = field(default_factory=tuple)
+    sharper_than_grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,20 @@ def binder_dip_sentence(
     sizes: np.ndarray,
     *,
     alpha: float = 0.01,
+    ordered_peak: np.ndarray | None = None,
+    min_ordered_peak: float = 0.25,
 ) -> str | None:
-    """A sentence if some Binder cumulant is significantly negative (Bonferroni over groups)."""
+    """A sentence if some Binder cumulant is significantly negative (Bonferroni over groups).
+
+    A dip means P(m) has a peak at m_* = √(⟨m⁴⟩/⟨m²⟩) of weight ⟨m²⟩²/⟨m⁴⟩ < 1/3 beside
+    one at zero. ``ordered_peak`` is m_* relative to the largest m_rms of the size; a dip
+    counts only where m_* is at least ``min_ordered_peak`` of it (an ordered phase). A dip
+    from a vanishing tail (m_* ≈ 0: e.g. m decaying to zero within each run) is not
+    coexistence.
+    """
     ok = np.isfinite(binder) & np.isfinite(binder_se) & (binder_se > 0)
+    if ordered_peak is not None:
+        ok &= np.isfinite(ordered_peak) & (ordered_peak >= min_ordered_peak)
     if not ok.any():
         return None
     critical = norm.ppf(1.0 - alpha / max(int(ok.sum()), 1))
@@ -196,6 +211,13 @@ def classify(signals: TransitionSignals) -> OrderVerdict:
         )
         return OrderVerdict("crossover", tuple(evidence))
     vanishes = signals.disordered_binder < 0.3 and signals.ordered_binder > 0.4
+    if signals.sharper_than_grid:
+        evidence.append(signals.sharper_than_grid)
+        evidence.append(
+            "Without a sign of first order (coexistence, a Binder dip, hysteresis) the jump "
+            "is reported as a crossover; a finer control grid would resolve it."
+        )
+        return OrderVerdict("crossover", tuple(evidence))
     if vanishes:
         evidence.append(
             f"m fluctuates around zero on one side (Binder {signals.disordered_binder:.2f}) and "

@@ -11,16 +11,6 @@ from landaulab.cli.app import app
 from landaulab.errors import LandaulabError
 
 
-def resolve_spec_path(spec: str) -> Path:
-    """A spec path, or the name of a built-in spec (``quick``, ``grokking``)."""
-    path = Path(spec)
-    if path.exists() or path.suffix:
-        return path
-    from landaulab.specs import builtin_spec_path
-
-    return builtin_spec_path(spec)
-
-
 @app.command()
 def sweep(
     spec: Annotated[
@@ -54,7 +44,7 @@ def sweep(
     if address and executor != "ray":
         raise LandaulabError("--address is only for --executor ray")
     engine = make_executor(executor, workers, **extra)
-    path = resolve_spec_path(spec)
+    path = Path(spec)
     if refine is not None:
         from landaulab.execute.refine import refine_sweep
 

@@ -39,6 +39,9 @@ METHOD_NAMES = {
     "equal_depth": "the equal depth of the coexisting free-energy minima",
     "collapse": "the finite-size-scaling collapse",
     "data_collapse": "the finite-size-scaling collapse",
+    "binder_collapse": "the finite-size-scaling collapse of the Binder cumulants",
+    "vanishing_point": "the vanishing of the order parameter",
+    "largest_jump": "the largest jump between neighbouring controls",
 }
 
 

@@ -190,8 +190,16 @@ def parse_spec(text: str, source: str = "<spec>") -> SweepSpec:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file (the file stem is the default name)."""
+    """Read and validate a sweep spec file (the file stem is the default name).
+
+    A name without a suffix that is not a file (``"quick"``, ``"grokking"``) is one of
+    the specs shipped with the package.
+    """
     path = Path(path)
+    if not path.exists() and not path.suffix:
+        from landaulab.specs import builtin_spec_path
+
+        path = builtin_spec_path(str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
