@@ -100,3 +100,21 @@ def test_late_values_average_the_last_part_of_each_run() -> None:
     late = late_values(frame, ["m", "missing"], burn_in=0.5)
     assert late.loc["a", "m"] == pytest.approx(3.5)
     assert late.loc["b", "m"] == pytest.approx(20.0)
+
+
+def test_a_sharp_jump_within_the_noise_ranks_below_a_significant_one() -> None:
+    rng = np.random.default_rng(1)
+    rows = []
+    for c in np.linspace(0.0, 1.0, 6):
+        for _seed in range(3):
+            rows.append(
+                {
+                    "control": c,
+                    # a single jump of 1 hidden in noise of standard deviation 5
+                    "noisy_jump": float(c > 0.5) + 5.0 * rng.normal(),
+                    "clean_ramp": c + 0.01 * rng.normal(),
+                }
+            )
+    ranked = rank_order_parameters(pd.DataFrame(rows), ["noisy_jump", "clean_ramp"], "control")
+    assert ranked[0].observable == "clean_ramp"
+    assert ranked[1].contrast < 3.0

@@ -702,9 +702,12 @@ def _sharper_than_grid(
     else:
         return None
     estimate = Estimate.from_replicates(beta, beta_boot)
-    if estimate is None or estimate.ci is None or jump is None:
+    if estimate is None or jump is None:
         return None
-    if estimate.ci[0] > 0 and estimate.ci[1] >= SMALLEST_BETA:
+    # Without a usable bootstrap interval (e.g. seeds that agree exactly) the point
+    # value decides.
+    low_beta, high_beta = estimate.ci if estimate.ci is not None else (beta, beta)
+    if low_beta > 0 and high_beta >= SMALLEST_BETA:
         return None
     low, high = (float(prepared.to_control(x)) for x in jump.resolution)
     return (

@@ -27,6 +27,7 @@ import pandas as pd
 from landaulab.errors import DataError
 
 PHASES = ("comprehension", "grokking", "memorisation", "confusion")
+MIN_CONTRAST = 3.0  # a jump must exceed three standard errors of the seed spread
 
 
 def first_crossing(
@@ -158,7 +159,8 @@ def rank_order_parameters(
     Returns
     -------
     list of OrderParameterScore
-        Sharpest first (ties broken by contrast).
+        Candidates whose largest jump exceeds ``MIN_CONTRAST`` standard errors first,
+        each group sharpest first (ties broken by contrast).
     """
     scores = []
     for name in candidates:
@@ -190,7 +192,15 @@ def rank_order_parameters(
                 best = (total, contrast, 0.5 * (xs[k] + xs[k + 1]))
         if total_weight > 0:
             scores.append(OrderParameterScore(name, weighted / total_weight, best[1], best[2]))
-    return sorted(scores, key=lambda s: (-s.sharpness, -np.nan_to_num(s.contrast, posinf=1e300)))
+    # A jump no larger than the seed spread marks nothing: significant ones rank first.
+    return sorted(
+        scores,
+        key=lambda s: (
+            not s.contrast >= MIN_CONTRAST,
+            -s.sharpness,
+            -np.nan_to_num(s.contrast, posinf=1e300),
+        ),
+    )
 
 
 def late_values(
