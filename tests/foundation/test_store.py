@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from pathlib import Path
 
 import numpy as np
@@ -60,31 +61,32 @@ def test_store_refuses_foreign_directories(tmp_path: Path) -> None:
         Store(tmp_path / "missing")
 
 
-def _hold_claim(
-    path: str, run_id: str, ready: multiprocessing.Event, stop: multiprocessing.Event
-) -> None:
+def _hold_claim(path: str, run_id: str, ready: multiprocessing.Event) -> None:
     claim = Store(path).claim(run_id)
     assert claim is not None
     ready.set()
-    stop.wait(30)
+    time.sleep(60)  # killed by the test long before
 
 
 def test_claims_exclude_other_processes_and_die_with_them(tmp_path: Path) -> None:
     store = Store(tmp_path / "s", create=True)
     context = multiprocessing.get_context("spawn")
-    ready, stop = context.Event(), context.Event()
-    holder = context.Process(target=_hold_claim, args=(str(store.path), "r", ready, stop))
+    ready = context.Event()
+    holder = context.Process(target=_hold_claim, args=(str(store.path), "r", ready))
     holder.start()
     try:
         assert ready.wait(60)
         assert store.claim("r") is None
-        holder.kill()  # a killed holder releases its claim
+        # A killed holder releases its claim. (Nothing else is shared with it after the
+        # kill: a multiprocessing Condition whose waiter was killed can deadlock.)
+        holder.kill()
         holder.join(30)
         claim = store.claim("r")
         assert claim is not None
         claim.release()
     finally:
-        stop.set()
+        if holder.is_alive():
+            holder.kill()
         holder.join(30)
 
 
