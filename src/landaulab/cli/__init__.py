@@ -31,14 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # typer/click exits (--help, usage errors)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    except Exception as exc:  # click usage errors raised in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        # Usage errors of the (possibly vendored) click behind typer: one line, status 2.
+        if type(exc).__name__ == "Abort":
             print("aborted", file=sys.stderr)
             return 130
-        if isinstance(exc, click.ClickException):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message) and hasattr(exc, "exit_code"):
+            print(f"error: {format_message()}", file=sys.stderr)
             return 2
         raise
     return 0
