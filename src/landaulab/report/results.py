@@ -212,12 +212,12 @@ def _as_table(data: Any) -> pd.DataFrame | None:
             return pd.DataFrame([dict(r) for r in data])
         return None
     if isinstance(data, Mapping) and len(data) >= 2:
-        lengths = {
-            len(v)
+        lists = [
+            v
             for v in data.values()
             if isinstance(v, list | tuple) and all(_is_scalar(x) for x in v)
-        }
-        lists = [v for v in data.values() if isinstance(v, list | tuple)]
+        ]
+        lengths = {len(v) for v in lists}
         if len(lists) == len(data) and len(lengths) == 1 and lengths.pop() > 0:
             return pd.DataFrame({k: list(v) for k, v in data.items()})
     return None
