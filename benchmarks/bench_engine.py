@@ -37,11 +37,11 @@ from landaulab.train.policy import should_batch
 # (label, task, settings, steps); the first three are the tasks' default sizes, the last
 # two show how the speed-up grows as the per-member work per step shrinks
 TINY = [
-    ("deep_linear", "deep_linear", {"depth": 2, "width": 4}, 400),
-    ("uv_model n=2000", "uv_model", {"width": 2000, "lr": 0.9}, 400),
-    ("committee N=500", "committee", {"input_dim": 500}, 2048),
-    ("uv_model n=200", "uv_model", {"width": 200, "lr": 0.9}, 400),
-    ("committee N=100", "committee", {"input_dim": 100}, 2048),
+    ("deep_linear", "deep_linear", {"depth": 2, "width": 4}, 300),
+    ("uv_model n=2000", "uv_model", {"width": 2000, "lr": 0.9}, 200),
+    ("committee N=500", "committee", {"input_dim": 500}, 1024),
+    ("uv_model n=200", "uv_model", {"width": 200, "lr": 0.9}, 200),
+    ("committee N=100", "committee", {"input_dim": 100}, 1024),
 ]
 DEFAULT_SIZES = 3
 
@@ -55,24 +55,31 @@ def _contexts(task: str, settings: dict, steps: int, members: int, device: str) 
     ]
 
 
+def _timed(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
 def tiny_task(
-    task: str, settings: dict, steps: int, members: int, sample: int, device: str
+    task: str, settings: dict, steps: int, members: int, sample: int, device: str, rounds: int
 ) -> tuple[float, float]:
-    """Member-steps per second: sequential (``sample`` members) and batched (``members``)."""
+    """Member-steps per second: sequential (``sample`` members) and batched (``members``).
+
+    The two are timed alternately ``rounds`` times and the fastest of each kept, so that
+    both see the same machine load and interference from other processes drops out.
+    """
     info = get_task(task)
-    for ctxs in (_contexts(task, settings, 2, 2, device),):  # warm-up: one-time set-up costs
-        info.function(ctxs[0])
-        info.batched(ctxs)
-    ctxs = _contexts(task, settings, steps, sample, device)
-    start = time.perf_counter()
-    for ctx in ctxs:
-        info.function(ctx)
-    sequential = sample * steps / (time.perf_counter() - start)
-    ctxs = _contexts(task, settings, steps, members, device)
-    start = time.perf_counter()
-    info.batched(ctxs)
-    batched = members * steps / (time.perf_counter() - start)
-    return sequential, batched
+    warm = _contexts(task, settings, 2, 2, device)  # one-time set-up costs
+    info.function(warm[0])
+    info.batched(warm)
+    sequential = batched = math.inf
+    for _ in range(rounds):
+        ctxs = _contexts(task, settings, steps, sample, device)
+        sequential = min(sequential, _timed(lambda ctxs=ctxs: [info.function(c) for c in ctxs]))
+        ctxs = _contexts(task, settings, steps, members, device)
+        batched = min(batched, _timed(lambda ctxs=ctxs: info.batched(ctxs)))
+    return sample * steps / sequential, members * steps / batched
 
 
 def matmul_peak(device: torch.device) -> float:
@@ -108,33 +115,38 @@ def grokking_flops_per_step() -> float:
 
 
 def _grok_contexts(members: int, steps: int, device: str) -> list:
+    """Contexts timing training itself: losses and accuracies at the first and last step,
+    without the costlier curvature observables."""
     info = get_task("modular_arithmetic")
     params = info.resolve({"p": 97, "steps": steps, "stop_accuracy": None})
+    cheap = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "weight_norm")
     return [
-        RunContext({**params, "seed": s}, Schedule(steps, every=steps), device=device)
+        RunContext({**params, "seed": s}, Schedule(steps, every=steps), cheap, device=device)
         for s in range(members)
     ]
 
 
-def grokking(members: int, steps: int, device: str) -> dict[str, float]:
-    """Sequential vs batched grokking members, and the step's GFLOP/s."""
+def grokking(members: int, steps: int, device: str, rounds: int) -> dict[str, float]:
+    """Sequential vs batched grokking members (fastest of alternating rounds), GFLOP/s."""
     info = get_task("modular_arithmetic")
     dev = resolve_device(device)
     warm = _grok_contexts(2, 1, device)  # one-time set-up costs (lazy imports, allocators)
     info.function(warm[0])
     info.batched(warm)
-    ctxs = _grok_contexts(members, steps, device)
-    _sync(dev)
-    start = time.perf_counter()
-    for ctx in ctxs:
-        info.function(ctx)
-    _sync(dev)
-    sequential = time.perf_counter() - start
-    ctxs = _grok_contexts(members, steps, device)
-    start = time.perf_counter()
-    info.batched(ctxs)
-    _sync(dev)
-    batched = time.perf_counter() - start
+
+    def sequential_run() -> None:
+        for ctx in _grok_contexts(members, steps, device):
+            info.function(ctx)
+        _sync(dev)
+
+    def batched_run() -> None:
+        info.batched(_grok_contexts(members, steps, device))
+        _sync(dev)
+
+    sequential = batched = math.inf
+    for _ in range(rounds):
+        sequential = min(sequential, _timed(sequential_run))
+        batched = min(batched, _timed(batched_run))
     flops = grokking_flops_per_step()
     auto = should_batch(members, flops_per_member_step=flops, device=device)
     return {
@@ -161,17 +173,21 @@ def _one_grokking_run(args: tuple[int, int]) -> float:
     return time.perf_counter() - start
 
 
-def workers_speedup(runs: int, steps: int) -> float:
+def workers_speedup(runs: int, steps: int, rounds: int) -> float:
     """Throughput of 2 worker processes over 1 on ``runs`` independent CPU runs."""
     context = multiprocessing.get_context("spawn")
     jobs = [(seed, steps) for seed in range(runs)]
-    timings = {}
-    for workers in (1, 2):
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    timings = {1: math.inf, 2: math.inf}
+    with (
+        concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as one,
+        concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as two,
+    ):
+        for pool, workers in ((one, 1), (two, 2)):
             list(pool.map(_one_grokking_run, [(0, 2)] * workers))  # start the workers
-            start = time.perf_counter()
-            list(pool.map(_one_grokking_run, jobs))
-            timings[workers] = time.perf_counter() - start
+        for _ in range(rounds):
+            for pool, workers in ((one, 1), (two, 2)):
+                elapsed = _timed(lambda pool=pool: list(pool.map(_one_grokking_run, jobs)))
+                timings[workers] = min(timings[workers], elapsed)
     return timings[1] / timings[2]
 
 
@@ -181,6 +197,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=8, help="members timed sequentially")
     parser.add_argument("--grok-members", type=int, default=None, help="grokking members")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating timing rounds")
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
     args = parser.parse_args()
     torch.set_num_threads(1 if resolve_device(args.device).type == "cpu" else os.cpu_count() or 1)
@@ -190,7 +207,7 @@ def main() -> None:
     ratios = []
     for label, task, settings, steps in TINY:
         sequential, batched = tiny_task(
-            task, settings, steps, args.members, args.sample, args.device
+            task, settings, steps, args.members, args.sample, args.device, args.rounds
         )
         ratios.append(batched / sequential)
         print(
@@ -199,8 +216,8 @@ def main() -> None:
         )
 
     grok_members = args.grok_members or (64 if device.type == "cuda" else 4)
-    grok_steps = 10 if args.quick else 40
-    result = grokking(grok_members, grok_steps, args.device)
+    grok_steps = 10 if args.quick else 30
+    result = grokking(grok_members, grok_steps, args.device, args.rounds)
     peak = matmul_peak(device)
     print(
         f"grokking MLP x{grok_members}: sequential {result['sequential_s']:.2f} s, "
@@ -214,7 +231,7 @@ def main() -> None:
         f"{100 * result['gflops'] / peak:.0f}% of the fp32 matmul peak ({peak:.1f} GFLOP/s)"
     )
     if device.type == "cpu":
-        speedup = workers_speedup(runs=4, steps=grok_steps)
+        speedup = workers_speedup(runs=4, steps=grok_steps, rounds=args.rounds)
         print(f"2 worker processes vs 1: {speedup:.2f}x throughput")
     print(f"ratio {min(ratios[:DEFAULT_SIZES]):.2f}")
 

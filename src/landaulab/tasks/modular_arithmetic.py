@@ -261,6 +261,34 @@ def hessian_top_eigenvalue(
     return float(top_eigenvalues(operator, 1, tol=1e-3).eigenvalues[0])
 
 
+def _log_member_curvature(
+    members: Members,
+    stacked: StackedModule,
+    runs: list[ModularArithmeticParameters],
+    step: int,
+    curvature: set[int],
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+) -> None:
+    """Fourier concentration and (at curvature steps) the top Hessian eigenvalue of each
+    live member, measured on a standalone copy exactly as its separate run measures them."""
+    wants_fourier = members.ctxs[0].wants("fourier_concentration")
+    wants_hessian = members.ctxs[0].wants("hessian_top") and step in curvature
+    if not (wants_fourier or wants_hessian):
+        return
+    live = members.alive.cpu().tolist()
+    for i, ctx in enumerate(members.ctxs):
+        if not live[i] or getattr(ctx, "diverged", None) is not None:
+            continue
+        model = stacked.member(i, device=train_x.device)
+        if wants_fourier:
+            concentration = embedding_fourier_concentration(model)
+            members.log_member(i, step, fourier_concentration=concentration)
+        if wants_hessian and getattr(ctx, "diverged", None) is None:
+            top = hessian_top_eigenvalue(model, runs[i].loss, train_x[i], train_y[i])
+            members.log_member(i, step, hessian_top=top)
+
+
 def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "fp32") -> None:
     """Train several runs as one model with stacked weights (members may differ in seed,
     lr, weight_decay and init_scale); each member logs, stops early and diverges exactly
@@ -302,6 +330,7 @@ def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "f
         check_finite=False,
     )
     streaks = [0] * len(ctxs)
+    curvature = curvature_steps(ctxs[0].schedule.steps(), CURVATURE_POINTS)
     for step in range(shared.steps + 1):
         if members.due(step):
             with torch.no_grad(), autocast(device, precision):
@@ -315,6 +344,7 @@ def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "f
             )
             live = members.alive.cpu().tolist()
             members.log(step, **{k: measured[k] for k in OBSERVABLES[:4]}, weight_norm=norms)
+            _log_member_curvature(members, stacked, runs, step, curvature, train_x, train_y)
             accuracy = measured["test_accuracy"].cpu().tolist()
             for i, run in enumerate(runs):
                 if (

@@ -182,6 +182,21 @@ class Members:
             self._logged_dead = self._logged_dead | dead.to(self.device)
             self.known_dead = True
 
+    def log_member(self, index: int, step: int, **values: float) -> None:
+        """Log values measured for member ``index`` alone (e.g. on a standalone copy).
+
+        A non-finite value records the member as diverged and masks it.
+        """
+        ctx = self.ctxs[index]
+        try:
+            ctx.log(step, **values)
+        except Diverged as exc:
+            ctx.diverged = exc  # type: ignore[attr-defined]
+            dead = torch.zeros(self.size, dtype=torch.bool)
+            dead[index] = True
+            self._logged_dead = self._logged_dead | dead.to(self.device)
+            self.known_dead = True
+
     def any_alive(self) -> bool:
         """Whether some member is still training (synchronises with the device).
 

@@ -74,10 +74,10 @@ class StackedModule:
         in_dims = (0, 0, *((0 if member_inputs else None) for _ in args))
         return vmap(self._call, in_dims=in_dims)(self.params, self.buffers, *args)
 
-    def member(self, index: int) -> nn.Module:
-        """A standalone copy of member ``index`` (detached from the ensemble)."""
-        module = copy.deepcopy(self._template).to_empty(device="cpu")
-        state = {k: v[index].detach().cpu().clone() for k, v in self.params.items()}
-        state.update({k: v[index].detach().cpu().clone() for k, v in self.buffers.items()})
+    def member(self, index: int, device: torch.device | str = "cpu") -> nn.Module:
+        """A standalone copy of member ``index`` on ``device`` (detached from the ensemble)."""
+        module = copy.deepcopy(self._template).to_empty(device=device)
+        state = {k: v[index].detach().to(device).clone() for k, v in self.params.items()}
+        state.update({k: v[index].detach().to(device).clone() for k, v in self.buffers.items()})
         module.load_state_dict(state)
         return module
