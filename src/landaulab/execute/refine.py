@@ -51,7 +51,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from landaulab.errors import DataError, LandaulabError, SpecError
 from landaulab.execute.base import Executor
-from landaulab.execute.runner import RunOptions, RunOutcome
+from landaulab.execute.runner import RunOptions, RunOutcome, needs_training
 from landaulab.execute.sweep import Batching, group_units, make_executor
 from landaulab.spec.plan import PlannedRun, plan_sweep
 from landaulab.spec.schema import Range, Scalar, SweepSpec, load_spec
@@ -798,8 +798,7 @@ class _RoundRunner:
         return list(runs.values())
 
     def _needs(self, run_id: str) -> bool:
-        record = self.store.get(run_id)
-        return record is None or (self.options.retry_failed and record.status == "failed")
+        return needs_training(self.store, run_id, self.options.retry_failed)
 
 
 @dataclass

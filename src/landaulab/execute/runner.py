@@ -55,7 +55,8 @@ def make_context(run: PlannedRun, options: RunOptions) -> RunContext:
     return RunContext(run.params, schedule, record.get("observables"), device=options.device)
 
 
-def _needs_training(store: Store, run_id: str, retry_failed: bool) -> bool:
+def needs_training(store: Store, run_id: str, retry_failed: bool) -> bool:
+    """Whether ``run_id`` still has to be trained: absent, or failed and retried."""
     existing = store.get(run_id)
     if existing is None:
         return True
@@ -116,7 +117,7 @@ def run_one(store_path: str, run: PlannedRun, options: RunOptions) -> RunOutcome
     if claim is None:
         return RunOutcome(run.run_id, "busy")
     with claim:
-        if not _needs_training(store, run.run_id, options.retry_failed):
+        if not needs_training(store, run.run_id, options.retry_failed):
             return RunOutcome(run.run_id, "skipped")
         store.clean_staging(run.run_id)
         task = get_task(run.task)
@@ -155,7 +156,7 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
         if claim is None:
             outcomes.append(RunOutcome(run.run_id, "busy"))
             continue
-        if not _needs_training(store, run.run_id, options.retry_failed):
+        if not needs_training(store, run.run_id, options.retry_failed):
             claim.release()
             outcomes.append(RunOutcome(run.run_id, "skipped"))
             continue

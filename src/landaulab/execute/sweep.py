@@ -21,7 +21,7 @@ from rich.progress import (
 
 from landaulab.errors import LandaulabError
 from landaulab.execute.base import Executor, WorkUnit
-from landaulab.execute.runner import RunOptions, RunOutcome
+from landaulab.execute.runner import RunOptions, RunOutcome, needs_training
 from landaulab.spec.plan import PlannedRun, plan_sweep
 from landaulab.spec.schema import SweepSpec, load_spec
 from landaulab.store.store import Store
@@ -155,7 +155,7 @@ def sweep(
     counts: Counter[str] = Counter()
     started = time.time()
 
-    todo = [r for r in runs if _needs(target, r.run_id, retry_failed)]
+    todo = [r for r in runs if needs_training(target, r.run_id, retry_failed)]
     counts["skipped"] = len(runs) - len(todo)
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -190,7 +190,10 @@ def sweep(
                 claim = target.claim(run_id, wait=True)
                 if claim is not None:
                     claim.release()
-            todo = [r for r in todo if r.run_id in set(busy) and _needs(target, r.run_id, False)]
+            waiting = set(busy)
+            todo = [
+                r for r in todo if r.run_id in waiting and needs_training(target, r.run_id, False)
+            ]
             counts["skipped"] += len(busy) - len(todo)
             bar.update(handle, advance=len(busy) - len(todo))
     return SweepReport(
@@ -199,8 +202,3 @@ def sweep(
         outcomes=dict(counts),
         duration_s=time.time() - started,
     )
-
-
-def _needs(store: Store, run_id: str, retry_failed: bool) -> bool:
-    record = store.get(run_id)
-    return record is None or (retry_failed and record.status == "failed")
