@@ -16,14 +16,13 @@ A run directory is first written completely under ``staging/`` and then renamed 
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -343,11 +342,6 @@ class Store:
         finally:
             connection.close()
 
-    def iter_trajectories(self) -> Iterator[tuple[RunRecord, pd.DataFrame]]:
-        """Each run's record and trajectory."""
-        for record in self.records():
-            yield record, self.trajectory(record.run_id)
-
 
 def _flat_params(params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -395,9 +389,3 @@ def _tidy_frame(runs_dir: Path, records: list[RunRecord]) -> pd.DataFrame:
     first = ["run_id", "step"]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
-
-
-@contextlib.contextmanager
-def open_store(path: str | os.PathLike[str], create: bool = False) -> Iterator[Store]:
-    """Context-manager form of :class:`Store` (for symmetry with file APIs)."""
-    yield Store(path, create=create)
