@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(VENV)/bin/landaulab demo
 
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+	RAY_USAGE_STATS_ENABLED=0 OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 test-all: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m ""
@@ -42,9 +42,9 @@ browser-test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m browser tests/report
 
-# Starts real local Ray clusters (loopback only, usage statistics off).
+# Only the tests that start real local Ray clusters (loopback only, usage statistics off);
+# `make test` runs them too.
 test-ray: $(STAMP)
-	$(PIP) install --quiet -e ".[test,ray]"
 	RAY_USAGE_STATS_ENABLED=0 OMP_NUM_THREADS=1 $(PY) -m pytest -q -m ray tests/execute
 
 bench: $(STAMP)
