@@ -321,6 +321,11 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
     sharper = _sharper_than_grid(
         prepared, largest, ordered_run, jump, vanishing, m_largest, m_largest_boot
     )
+    if sharper is not None:
+        # A power law fitted to a flat ordered side (β ≈ 0) does not locate a vanishing
+        # point: the change lies somewhere between two grid points, as the jump says.
+        estimates = [e for e in estimates if e.method != "vanishing_point"]
+        located.pop("vanishing_point", None)
     hysteresis = detect_hysteresis(prepared, n_bootstrap, seed)
     signals = _signals(
         prepared,

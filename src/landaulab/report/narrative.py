@@ -203,8 +203,8 @@ def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
             out.append("Not enough data to estimate the critical point.")
     elif order == "crossover":
         text = (
-            f"The order parameter {op} changes smoothly with {control}: a crossover, not a "
-            "phase transition"
+            f"The order parameter {op} changes with {control} without a resolved singularity: "
+            "a crossover, not a phase transition"
         )
         if cp is not None:
             text += f", steepest near {control} {describe_estimate(cp)}"
