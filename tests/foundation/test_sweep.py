@@ -190,7 +190,7 @@ def test_status_json_counts_pending_runs(
     store = tmp_path / "s"
     runs = plan_sweep(load_spec(spec))
     Store(store, create=True).save_plan(
-        "tiny", [r.run_id for r in runs], load_spec(spec).model_dump()
+        "tiny", {r.run_id: r.params for r in runs}, load_spec(spec).model_dump()
     )
     assert main(["status", str(store), "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)

@@ -22,9 +22,11 @@ def status_payload(store_path: Path) -> dict[str, Any]:
     runs: list[dict[str, Any]] = [
         {"run_id": r.run_id, "status": r.status, "params": r.params} for r in records
     ]
-    pending_ids = sorted(store.planned_run_ids() - present)
-    plans = _planned_params(store_path)
-    runs += [{"run_id": i, "status": "pending", "params": plans.get(i, {})} for i in pending_ids]
+    planned = store.planned_params()
+    runs += [
+        {"run_id": i, "status": "pending", "params": planned[i]}
+        for i in sorted(set(planned) - present)
+    ]
     return {
         "done": counts["done"],
         "diverged": counts["diverged"],
@@ -32,22 +34,6 @@ def status_payload(store_path: Path) -> dict[str, Any]:
         "pending": counts["pending"],
         "runs": runs,
     }
-
-
-def _planned_params(store_path: Path) -> dict[str, dict[str, Any]]:
-    """Parameters of planned runs, re-derived from the saved sweep specs when possible."""
-    from landaulab.errors import LandaulabError
-    from landaulab.spec.plan import plan_sweep
-    from landaulab.spec.schema import SweepSpec
-
-    out: dict[str, dict[str, Any]] = {}
-    for path in sorted((store_path / "sweeps").glob("*.json")):
-        try:
-            spec = SweepSpec(**json.loads(path.read_text())["spec"])
-            out.update({r.run_id: r.params for r in plan_sweep(spec)})
-        except (LandaulabError, ValueError, KeyError, TypeError):
-            continue
-    return out
 
 
 @app.command()

@@ -751,7 +751,7 @@ class _RoundRunner:
         for spec in specs:
             planned = plan_sweep(spec)
             self.store.save_plan(
-                spec.name, [r.run_id for r in planned], spec.model_dump(mode="json")
+                spec.name, {r.run_id: r.params for r in planned}, spec.model_dump(mode="json")
             )
             for run in planned:
                 runs.setdefault(run.run_id, run)

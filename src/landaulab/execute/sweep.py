@@ -148,7 +148,7 @@ def sweep(
         spec = load_spec(spec)
     runs = plan_sweep(spec)
     target = Store(store, create=True)
-    target.save_plan(spec.name, [r.run_id for r in runs], spec.model_dump(mode="json"))
+    target.save_plan(spec.name, {r.run_id: r.params for r in runs}, spec.model_dump(mode="json"))
     engine = make_executor(executor, workers) if isinstance(executor, str) else executor
     options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
     console = console or Console(stderr=True)

@@ -6,7 +6,7 @@ Layout (``format`` 1; documented in the README)::
       landaulab-store.json          {"format": 1}
       runs/<run_id>/run.json        parameters, status and provenance of one run
       runs/<run_id>/trajectory.parquet   run_id, step, one float column per observable
-      sweeps/<name>-<hash>.json     the planned run ids of each sweep (for "pending")
+      sweeps/<name>-<hash>.json     the planned run ids and parameters of each sweep
       locks/<run_id>.lock           claims held while a run is being trained
       staging/                      runs being written; never read
 
@@ -255,29 +255,43 @@ class Store:
             shutil.rmtree(leftover, ignore_errors=True)
 
     # ---------------------------------------------------------------- sweeps
-    def save_plan(self, name: str, run_ids: list[str], spec: dict[str, Any]) -> Path:
-        """Record a sweep's planned runs (so ``status`` can count pending ones)."""
+    def save_plan(self, name: str, params: dict[str, dict[str, Any]], spec: dict[str, Any]) -> Path:
+        """Record a sweep's planned runs, ``{run_id: params}`` (so ``status`` can list
+        pending ones with their parameters)."""
         import hashlib
 
+        run_ids = list(params)
         digest = hashlib.sha256(",".join(sorted(run_ids)).encode()).hexdigest()[:10]
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "sweep"
         path = self.path / "sweeps" / f"{safe}-{digest}.json"
         if not path.exists():
             write_json_atomic(
                 path,
-                {"name": name, "run_ids": sorted(run_ids), "spec": spec, "created": time.time()},
+                {
+                    "name": name,
+                    "run_ids": sorted(run_ids),
+                    "params": params,
+                    "spec": spec,
+                    "created": time.time(),
+                },
             )
         return path
 
-    def planned_run_ids(self) -> set[str]:
-        """All run ids any sweep into this store has planned."""
-        planned: set[str] = set()
-        for path in (self.path / "sweeps").glob("*.json"):
+    def planned_params(self) -> dict[str, dict[str, Any]]:
+        """Parameters of every run any sweep into this store has planned, by run id."""
+        planned: dict[str, dict[str, Any]] = {}
+        for path in sorted((self.path / "sweeps").glob("*.json")):
             try:
-                planned.update(json.loads(path.read_text())["run_ids"])
-            except (OSError, ValueError, KeyError) as exc:
+                plan = json.loads(path.read_text())
+                params = plan.get("params") or {}
+                planned.update({run_id: params.get(run_id, {}) for run_id in plan["run_ids"]})
+            except (OSError, ValueError, KeyError, AttributeError) as exc:
                 raise StoreError(f"{path}: unreadable sweep plan ({exc})") from None
         return planned
+
+    def planned_run_ids(self) -> set[str]:
+        """All run ids any sweep into this store has planned."""
+        return set(self.planned_params())
 
     # ---------------------------------------------------------------- status
     def status_counts(self) -> dict[str, int]:
