@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from landaulab.report.formatting import capital, estimate, human, interval, plain, with_error
@@ -49,6 +49,8 @@ def test_plain_and_names() -> None:
     st.floats(allow_nan=True, allow_infinity=True),
     st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
 )
+@example(0.0, 5e-324)  # a subnormal error
+@example(0.0, 1.75e308)  # an error near the largest float
 def test_formatting_never_fails(value: float, error: float | None) -> None:
     text = with_error(value, error)
     assert isinstance(text, str) and text

@@ -57,8 +57,9 @@ def symbol(name: str) -> str:
 
 def _decimals_for(error: float) -> int:
     """Decimal places that keep the PDG number of significant digits of ``error``."""
-    exponent = math.floor(math.log10(error))
-    leading = error / 10 ** (exponent - 2)  # three leading digits, 100 ≤ leading < 1000
+    mantissa, power = f"{error:.2e}".split("e")  # exact for subnormal and huge errors
+    exponent = int(power)
+    leading = float(mantissa) * 100  # three leading digits, 100 ≤ leading < 1000
     digits = 2 if leading < 355 else 1
     return digits - 1 - exponent
 
@@ -96,7 +97,7 @@ def with_error(value: Any, error: Any) -> str:
     if spread is None or spread <= 0:
         return plain(number)
     decimals = _decimals_for(spread)
-    if abs(number) >= 1e6 or (abs(number) < 1e-3 and number != 0) or decimals > 8:
+    if abs(number) >= 1e6 or spread >= 1e6 or (abs(number) < 1e-3 and number != 0) or decimals > 8:
         return f"{plain(number)} ± {plain(spread, 2)}"
     return f"{_fixed(number, decimals)} ± {_fixed(spread, decimals)}"
 
