@@ -86,6 +86,7 @@ def test_parquet_input_and_same_answer_for_same_seed(csv_path, tmp_path, capsys)
         ["--order-parameter", "nope", "--control", "temperature"],
         ["--order-parameter", "m", "--control", "temperature", "--bootstrap", "1"],
         ["--order-parameter", "m", "--control", "temperature", "--burn-in", "1.5"],
+        ["--order-parameter", "m", "--control", "temperature", "--field", "nope"],
     ],
 )
 def test_user_errors_are_one_line_with_status_2(csv_path, extra, capsys):
@@ -104,3 +105,21 @@ def test_missing_or_garbage_files_are_user_errors(tmp_path, capsys):
     garbage.write_bytes(b"\x00\x01not,a\ncsv")
     assert main(["analyze", str(garbage), "--order-parameter", "m", "--control", "T"]) == 2
     assert "\n" not in capsys.readouterr().err.strip()
+
+
+def test_field_scan_gives_delta_on_the_command_line(tmp_path, capsys):
+    from landaulab.datasets import SECOND_ORDER
+
+    from .test_field import PLANTED_FIELDS, planted_scan
+
+    path = tmp_path / "scan.parquet"
+    planted_scan(SECOND_ORDER, 0).to_parquet(path)
+    out = tmp_path / "result.json"
+    args = ["analyze", str(path), "--order-parameter", "m", "--control", "temperature"]
+    args += ["--size", "N", "--abs", "--field", "h", "--bootstrap", "50", "--json", str(out)]
+    assert main(args) == 0
+    assert "δ = " in capsys.readouterr().out
+    payload = json.loads(out.read_text())
+    check_contract(payload)
+    assert payload["exponents"]["delta"]["ci"][0] < 3.0 < payload["exponents"]["delta"]["ci"][1]
+    assert payload["critical_isotherm"]["fields"] == pytest.approx(list(PLANTED_FIELDS))

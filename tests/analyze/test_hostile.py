@@ -102,3 +102,28 @@ def test_empty_single_row_and_wrong_types():
         analyze([1, 2, 3], order_parameter="m", control="T")
     except LandaulabError as error:
         assert "\n" not in str(error)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.lists(st.sampled_from([0.0, 1e-3, 1e-2, -1e-2, *SPECIAL]), min_size=1))
+def test_hostile_field_scans(frame, fields):
+    """A field column with hostile values: the analysis and the isotherm itself."""
+    from landaulab.analyze.field import critical_isotherm, split_field
+    from landaulab.analyze.frame import ColumnSpec
+
+    rng = np.random.default_rng(len(frame))
+    frame = frame.assign(h=rng.choice(np.array(fields, dtype=float), size=len(frame)))
+    _check(frame, field="h")
+    try:
+        _, scan = split_field(frame, "h")
+    except LandaulabError as error:
+        assert "\n" not in str(error)
+        return
+    columns = ColumnSpec(order_parameter="m", control="T", size="L")
+    for tc in (0.5, 1.0, np.nan):
+        isotherm, reason = critical_isotherm(
+            scan, columns, "h", tc, np.full(10, tc), burn_in=0.5, n_bootstrap=10, seed=0
+        )
+        assert (isotherm is None) != (reason is None)
+        if isotherm is not None:
+            json.dumps(isotherm.to_dict())

@@ -270,12 +270,6 @@ def test_round_trip_recovers_b_star_and_the_critical_point(deep_linear_store: Pa
     assert abs(critical - 1.0) < 4 * critical_se, (critical, critical_se)
 
 
-@pytest.mark.xfail(
-    reason="analyze() now calls this transition second order, but its headline critical "
-    "point (the zero of the fitted quadratic Landau coefficient, ≈ 0.83) is biased on "
-    "minibatch-SGD ensembles, whose stationary P(b) is not a Boltzmann weight of the loss",
-    strict=False,
-)
 def test_analyze_places_the_critical_point_near_one(deep_linear_store: Path) -> None:
     pytest.importorskip("landaulab.analyze")
     from landaulab.analyze import analyze
@@ -288,6 +282,8 @@ def test_analyze_places_the_critical_point_near_one(deep_linear_store: Path) -> 
     )
     assert result.order == "second"
     assert result.critical_point is not None and result.critical_point.contains(1.0)
+    # one hidden layer: b* = a − γ vanishes linearly (β = 1)
+    assert result.exponents.beta is not None and result.exponents.beta.contains(1.0)
 
 
 def test_round_trip_matches_the_built_in_deep_linear_task(deep_linear_store: Path) -> None:

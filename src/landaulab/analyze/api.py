@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,10 +28,11 @@ from landaulab.analyze.critical_point import (
     susceptibility_peak,
     vanishing_point,
 )
-from landaulab.analyze.distribution import build_histograms, is_symmetric
+from landaulab.analyze.distribution import Histograms, build_histograms, is_symmetric
 from landaulab.analyze.ensemble import Ensemble, build_ensemble, ensemble_table
 from landaulab.analyze.exponents import direct_power_law, loglog_slope, value_at
-from landaulab.analyze.frame import ColumnSpec, PreparedData, prepare
+from landaulab.analyze.field import critical_isotherm, split_field
+from landaulab.analyze.frame import ColumnSpec, PreparedData, as_table, prepare
 from landaulab.analyze.hysteresis import detect_hysteresis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, FreeEnergyFit, fit_free_energy
 from landaulab.analyze.order import (
@@ -58,6 +59,23 @@ MAX_COLLAPSE_REPLICATES = 200
 SMALLEST_BETA = 0.05
 #: Finite-size scaling uses at most this many of the largest sizes.
 FSS_SIZES = 3
+
+
+def gaussian_binder(z: float) -> float:
+    """Binder cumulant of a Gaussian peak of |m| whose mean lies ``z`` standard deviations
+    from zero: U = 1 − (1 + 6/z² + 3/z⁴) / (3 (1 + 1/z²)²) (2/3 for z → ∞).
+
+    Binder is invariant under m → −m, so the same threshold serves signed and |m| data.
+    """
+    return 1.0 - (1.0 + 6.0 / z**2 + 3.0 / z**4) / (3.0 * (1.0 + 1.0 / z**2) ** 2)
+
+
+#: Clearly ordered: P(m) a peak at least 4 standard deviations from zero (U > 0.59), so
+#: that its Gaussian tail puts fewer than one in 10⁴ samples (a large ensemble) at zero.
+ORDERED_BINDER = gaussian_binder(4.0)
+#: Unambiguously ordered: at least 5 standard deviations from zero (U > 0.62); a
+#: susceptibility peak there is not a critical fluctuation peak.
+DEEPLY_ORDERED_BINDER = gaussian_binder(5.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +113,7 @@ def analyze(
     n_bootstrap: int = 1000,
     seed: int = 0,
     energy: str | None = None,
+    field: str | None = None,
 ) -> AnalysisResult:
     """Analyse a tidy table of runs in Landau's terms.
 
@@ -126,6 +145,9 @@ def analyze(
         Seed of the resampling; the same inputs and seed give the same result.
     energy
         An energy or loss column, whose jump is the analogue of latent heat (optional).
+    field
+        A field column (optional): rows at field 0 carry the transition; rows at non-zero
+        field form a field scan whose critical isotherm m(T_c, h) ∝ h^(1/δ) gives δ.
 
     Returns
     -------
@@ -156,8 +178,12 @@ def analyze(
     )
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
+        scan = None
+        if field is not None:
+            frame, field_rows = split_field(as_table(frame), field)
+            scan = (field_rows, field)
         prepared = prepare(frame, columns, burn_in=burn_in, use_abs=use_abs)
-        return _analyze(prepared, int(n_bootstrap), int(seed))
+        return _analyze(prepared, int(n_bootstrap), int(seed), scan)
 
 
 def _curves(ensemble: Ensemble, size: float) -> _Curves:
@@ -194,7 +220,12 @@ def _critical_point(prepared: PreparedData, located: Located, detail: str) -> Cr
     return CriticalPoint(value=value, ci=ci, method=located.method, detail=detail)
 
 
-def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisResult:
+def _analyze(
+    prepared: PreparedData,
+    n_bootstrap: int,
+    seed: int,
+    scan: tuple[pd.DataFrame, str] | None = None,
+) -> AnalysisResult:
     evidence: list[str] = list(prepared.notes)
     not_estimable: dict[str, str] = {}
     ensemble = build_ensemble(prepared, n_bootstrap, seed)
@@ -272,6 +303,13 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
             ordered_below,
             method="quadratic_coefficient_zero",
         )
+        if zero is not None and not _samples_zero(histograms, largest, zero.value):
+            evidence.append(
+                f"The fitted a₂ changes sign near {prepared.to_control(zero.value):.4g}, but "
+                "the ensembles on either side never visit m ≈ 0: a₂ (the curvature of F at "
+                "m = 0) is extrapolated there, so its zero is not used to locate T_c."
+            )
+            zero = None
         if zero is not None:
             located["quadratic_coefficient_zero"] = zero
             details["quadratic_coefficient_zero"] = f"size {largest.size:.6g}"
@@ -309,13 +347,14 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
     peak = located.get("susceptibility_peak")
     if peak is not None and ordered_run.any():
         at = int(np.argmin(np.abs(largest.t - peak.value)))
-        if ordered_run[at]:
+        if ordered_run[at] and largest.binder[at] > DEEPLY_ORDERED_BINDER:
             # runs spread most where they converge slowest, at the edge of the ordered
             # region: not a critical fluctuation peak
             del located["susceptibility_peak"]
             evidence.append(
                 f"The susceptibility peaks at {prepared.to_control(peak.value):.4g}, where m is "
-                "still clearly ordered (Binder > 0.6): not a critical fluctuation peak, so it "
+                f"unambiguously ordered (Binder > {DEEPLY_ORDERED_BINDER:.2f}): not a critical "
+                "fluctuation peak, so it "
                 "does not locate the transition."
             )
     sharper = _sharper_than_grid(
@@ -393,6 +432,30 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         n_bootstrap,
         "susceptibility_peak" in located,
     )
+    isotherm = None
+    if scan is None:
+        not_estimable["delta"] = "no field column (field=..., --field COL)"
+    elif critical_point is None or headline is None or order != "second":
+        not_estimable["delta"] = "δ is measured on the critical isotherm of a second-order T_c"
+    else:
+        isotherm, reason = critical_isotherm(
+            scan[0],
+            prepared.columns,
+            scan[1],
+            float(critical_point.value),
+            np.asarray(prepared.to_control(headline[1].replicates), dtype=float),
+            burn_in=prepared.burn_in,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )
+        if isotherm is None:
+            not_estimable["delta"] = reason or "the field scan gave no critical isotherm"
+        else:
+            exponents = replace(exponents, delta=isotherm.delta)
+            evidence.append(isotherm.sentence)
+            widom = _widom(exponents)
+            if widom:
+                evidence.append(widom)
     if order == "crossover" and signals.sharper_than_grid is not None:
         not_estimable["beta"] = "the transition is sharper than the control grid"
     binder_star = None
@@ -401,7 +464,7 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         binder_star = Estimate.from_replicates(loc.height, loc.height_replicates)
     ginzburg = None
     if order == "second" and headline is not None:
-        ginzburg = _ginzburg(prepared, largest, headline[1].value, ordered_below, table)
+        ginzburg = _ginzburg(prepared, largest, headline[1].value, ordered_below, symmetric)
     universality = judge(
         order,
         exponents.beta,
@@ -432,6 +495,7 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         "step_col": prepared.columns.step,
         "direction_col": prepared.columns.direction,
         "energy": prepared.columns.energy,
+        "field": scan[1] if scan is not None else None,
         "burn_in": prepared.burn_in,
         "use_abs": prepared.use_abs,
         "n_bootstrap": n_bootstrap,
@@ -453,9 +517,28 @@ def _analyze(prepared: PreparedData, n_bootstrap: int, seed: int) -> AnalysisRes
         collapse=collapse,
         hysteresis=hysteresis,
         temporal=temporal,
+        critical_isotherm=isotherm,
         not_estimable=not_estimable,
         inputs=inputs,
     )
+
+
+def _samples_zero(histograms: Histograms, c: _Curves, value: float) -> bool:
+    """Whether an ensemble next to ``value`` (one control on either side) visits m ≈ 0.
+
+    The quadratic Landau coefficient is the curvature of −log P(m) at m = 0; it is
+    measured, not extrapolated, only where P(m) has been sampled there: a populated bin
+    within one bin of zero.
+    """
+    below = np.flatnonzero(c.t <= value)
+    above = np.flatnonzero(c.t >= value)
+    neighbours = [c.index[i[k]] for i, k in ((below, -1), (above, 0)) if i.size]
+    for group in neighbours:
+        centres = histograms.centres(int(group))
+        near = np.abs(centres) <= 1.5 * histograms.width[group]
+        if np.any(near & (histograms.full[group] > 0)):
+            return True
+    return False
 
 
 def _ordered_below(c: _Curves) -> bool:
@@ -625,12 +708,13 @@ def _ordered_run(
 ) -> np.ndarray:
     """The contiguous controls from the ordered end where m is clearly ordered and settled.
 
-    Clearly ordered: Binder cumulant above 0.6 (a narrow distribution away from zero) and
+    Clearly ordered: Binder cumulant above :data:`ORDERED_BINDER` (P(m) a peak at least
+    four standard deviations away from zero) and
     m above ``z`` bootstrap standard errors; settled: see :func:`_settled`.
     """
     se = standard_error(m_boot)
     with np.errstate(all="ignore"):
-        clear = settled & (c.binder > 0.6) & np.isfinite(m) & (m > 0) & ~(m <= z * se)
+        clear = settled & (c.binder > ORDERED_BINDER) & np.isfinite(m) & (m > 0) & ~(m <= z * se)
     order = np.arange(c.t.size) if ordered_below else np.arange(c.t.size)[::-1]
     run = np.zeros(c.t.size, dtype=bool)
     for i in order:
@@ -693,7 +777,7 @@ def _sharper_than_grid(
     """A sentence when m jumps between neighbouring controls with a flat ordered side.
 
     The exponent β of m ∝ |T − T_c|^β on the ordered controls comes from the vanishing-point
-    fit, or (fewer than three ordered controls) from a power law with T_c at the largest
+    fit, or (fewer than four ordered controls) from a power law with T_c at the largest
     jump. When its 95 % interval reaches zero, m does not decrease toward the transition
     at the resolved distances: a discontinuous jump and a continuous transition sharper
     than the grid cannot be told apart. So it is when the whole interval lies below
@@ -777,6 +861,18 @@ def _energy_jump(prepared: PreparedData, ensemble: Ensemble, largest: _Curves) -
         f"The mean {prepared.columns.energy} jumps by {steps[k] * prepared.energy_scale:.3g} "
         f"between {prepared.to_control(t[k]):.4g} and {prepared.to_control(t[k + 1]):.4g} "
         f"({steps[k] / typical:.0f}× the typical step): a latent-heat analogue."
+    )
+
+
+def _widom(exponents: Exponents) -> str | None:
+    """The Widom scaling relation γ = β(δ − 1) as a consistency check, or None."""
+    beta, gamma, delta = exponents.beta, exponents.gamma, exponents.delta
+    if beta is None or gamma is None or delta is None:
+        return None
+    predicted = beta.value * (delta.value - 1.0)
+    return (
+        f"Widom relation: β(δ − 1) = {predicted:.3g} against γ = {gamma} "
+        "(equal when the exponents are consistent)."
     )
 
 
@@ -964,7 +1060,7 @@ def _direct_exponents(
         not_estimable.setdefault(name, "finite-size scaling needs at least two sizes")
     ordered_below = _ordered_below(c)
     ordered_side = (c.t < tc) if ordered_below else (c.t > tc)
-    ordered = ordered_side & (c.binder > 0.6) & np.isfinite(c.rms)
+    ordered = ordered_side & (c.binder > ORDERED_BINDER) & np.isfinite(c.rms)
     if vanishing is not None:
         beta_value, beta_boot = vanishing.exponent, vanishing.exponent_replicates
     else:
@@ -974,7 +1070,9 @@ def _direct_exponents(
         low, high = vanishing.exponent_resolution or beta.ci
         beta = Estimate(beta.value, (min(beta.ci[0], low), max(beta.ci[1], high)))
     if beta is None:
-        not_estimable["beta"] = "fewer than two clearly ordered controls (Binder > 0.6)"
+        not_estimable["beta"] = (
+            f"fewer than two clearly ordered controls (Binder > {ORDERED_BINDER:.2f})"
+        )
     # Gaussian fluctuations around zero have U ≈ 0; a strongly negative U means m decays
     # within each run (a transient, not a fluctuation)
     binder_se = standard_error(c.binder_boot)
@@ -1161,7 +1259,7 @@ def _ginzburg(
     c: _Curves,
     tc: float,
     ordered_below: bool,
-    table: pd.DataFrame,
+    symmetric: bool,
 ) -> Any:
     side = (c.t < tc) if ordered_below else (c.t > tc)
     m = c.mean if prepared.use_abs else c.rms
@@ -1174,7 +1272,11 @@ def _ginzburg(
         width = float(prepared.control_distance(d))
         return tc_user - width, tc_user + width
 
-    return ginzburg_window(distance[side], m[side], se[side], to_user)
+    spread = None
+    if prepared.use_abs or not symmetric:  # the spread of |m| is unknown for signed m
+        with np.errstate(all="ignore"):
+            spread = np.sqrt(np.maximum(c.m2 - c.mean**2, 0.0))[side]
+    return ginzburg_window(distance[side], m[side], se[side], to_user, spread=spread)
 
 
 def _landau_result(

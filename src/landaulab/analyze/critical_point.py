@@ -140,11 +140,12 @@ def vanishing_point(
     Efron & Tibshirani 1993, ch. 9), so a deterministic ensemble whose points do not
     lie exactly on a power law still gets an honest interval.
 
-    Returns None with fewer than three ordered controls or when the best T_c falls on
-    the edge of the profile grid (no power law vanishing beyond the data).
+    Returns None with fewer than four ordered controls (three parameters and at least one
+    residual, without which the residual bootstrap cannot see a misfit) or when the best
+    T_c falls on the edge of the profile grid (no power law vanishing beyond the data).
     """
     ok = selected & np.isfinite(m) & (m > 0)
-    if ok.sum() < 3:
+    if ok.sum() < 4:
         return None
     sign = 1.0 if ordered_below else -1.0
     ts, ys = t[ok], np.log(m[ok])

@@ -12,6 +12,7 @@ but a run that sweeps the control parameter is split into one segment per contro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,23 @@ def _labelled_codes(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques)
 
 
+def as_table(frame: Any) -> pd.DataFrame:
+    """``frame`` as a pandas DataFrame (Arrow tables, DuckDB relations, Polars frames...)."""
+    if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
+        try:
+            frame = frame.to_pandas()
+        except Exception as error:  # any conversion failure is a data error
+            raise DataError(f"cannot convert {type(frame).__name__} to a table: {error}") from None
+    if not isinstance(frame, pd.DataFrame):
+        try:
+            frame = pd.DataFrame(frame)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"expected a table (pandas DataFrame); got {type(frame).__name__}"
+            ) from None
+    return frame
+
+
 def prepare(
     frame: pd.DataFrame,
     columns: ColumnSpec,
@@ -168,18 +186,7 @@ def prepare(
     DataError
         Missing or non-numeric columns, bad settings, or no usable rows.
     """
-    if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
-        try:  # Arrow tables, DuckDB relations, Polars frames
-            frame = frame.to_pandas()
-        except Exception as error:  # any conversion failure is a data error
-            raise DataError(f"cannot convert {type(frame).__name__} to a table: {error}") from None
-    if not isinstance(frame, pd.DataFrame):
-        try:
-            frame = pd.DataFrame(frame)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"expected a table (pandas DataFrame); got {type(frame).__name__}"
-            ) from None
+    frame = as_table(frame)
     if not isinstance(burn_in, int | float) or not 0.0 <= float(burn_in) < 1.0:
         raise DataError(f"burn_in must be a fraction in [0, 1); got {burn_in!r}")
     notes: list[str] = []

@@ -2,7 +2,8 @@
 
 :meth:`AnalysisResult.to_dict` gives the public JSON contract of ``landaulab analyze
 --json``: ``transition.order``, ``transition.critical_point`` ({value, ci, method} or
-null), ``exponents.{beta, gamma, nu, beta_over_nu, gamma_over_nu}`` ({value, ci} or null),
+null), ``exponents.{beta, gamma, nu, beta_over_nu, gamma_over_nu, delta}`` ({value, ci} or
+null),
 ``landau.coefficients`` (with uncertainties), ``universality.verdict``,
 ``universality.consistent_with_mean_field`` and ``evidence`` (a list of sentences), plus
 the per-control table, the fitted free-energy curves, the collapse and more.
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from landaulab.analyze.field import CriticalIsotherm
     from landaulab.analyze.hysteresis import HysteresisResult
     from landaulab.analyze.temporal import TemporalResult
     from landaulab.analyze.universality import UniversalityResult
@@ -135,7 +137,7 @@ class CriticalPoint(Estimate):
         )
 
 
-EXPONENT_NAMES = ("beta", "gamma", "nu", "beta_over_nu", "gamma_over_nu")
+EXPONENT_NAMES = ("beta", "gamma", "nu", "beta_over_nu", "gamma_over_nu", "delta")
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,10 @@ class Exponents:
     beta_over_nu: Estimate | None = None
     gamma_over_nu: Estimate | None = None
     method: str = ""
+    delta: Estimate | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The five exponents, each ``{"value", "ci"}`` or None."""
+        """The six exponents, each ``{"value", "ci"}`` or None."""
         return {
             name: (getattr(self, name).to_dict() if getattr(self, name) is not None else None)
             for name in EXPONENT_NAMES
@@ -268,7 +271,7 @@ class AnalysisResult:
     critical_point_estimates
         Every estimate of the transition point (each method, each size or pair of sizes).
     exponents
-        β, γ, ν, β/ν, γ/ν (None where not estimable).
+        β, γ, ν, β/ν, γ/ν and δ (None where not estimable).
     landau
         The free-energy fits.
     universality
@@ -279,7 +282,7 @@ class AnalysisResult:
         Per (control, size): ``control``, ``size``, ``volume``, ``n_runs``, ``n_samples``,
         ``mean``, ``rms``, ``susceptibility``, ``binder`` (and standard errors) and
         ``m_star`` (minimiser of the fitted Landau F).
-    collapse, hysteresis, temporal
+    collapse, hysteresis, temporal, critical_isotherm
         Optional parts (None where not applicable).
     not_estimable
         Quantity → reason, for everything that could not be estimated.
@@ -298,6 +301,7 @@ class AnalysisResult:
     collapse: CollapseResult | None = None
     hysteresis: HysteresisResult | None = None
     temporal: TemporalResult | None = None
+    critical_isotherm: CriticalIsotherm | None = None
     not_estimable: Mapping[str, str] = field(default_factory=dict)
     inputs: Mapping[str, Any] = field(default_factory=dict)
 
@@ -322,6 +326,9 @@ class AnalysisResult:
                 "collapse": self.collapse.to_dict() if self.collapse else None,
                 "hysteresis": self.hysteresis.to_dict() if self.hysteresis else None,
                 "temporal": self.temporal.to_dict() if self.temporal else None,
+                "critical_isotherm": (
+                    self.critical_isotherm.to_dict() if self.critical_isotherm else None
+                ),
                 "inputs": dict(self.inputs),
             }
         )
@@ -346,6 +353,7 @@ class AnalysisResult:
             "nu": "ν",
             "beta_over_nu": "β/ν",
             "gamma_over_nu": "γ/ν",
+            "delta": "δ",
         }
         shown = [
             f"{labels[name]} = {getattr(self.exponents, name)}"

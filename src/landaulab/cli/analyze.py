@@ -41,6 +41,10 @@ def analyze_command(
     energy: Annotated[
         str | None, typer.Option("--energy", help="energy or loss column (latent heat)")
     ] = None,
+    field: Annotated[
+        str | None,
+        typer.Option("--field", help="field column: rows at h != 0 give δ (critical isotherm)"),
+    ] = None,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="write the result as JSON to this file")
     ] = None,
@@ -69,6 +73,7 @@ def analyze_command(
         n_bootstrap=bootstrap,
         seed=seed,
         energy=energy,
+        field=field,
     )
     typer.echo(str(result))
     if json_path is not None:
