@@ -97,12 +97,19 @@ def uv_model_batched(ctxs: list[RunContext]) -> None:
     def ntk() -> torch.Tensor:
         return ((u * u).sum(-1) + (v * v).sum(-1)).detach() / width
 
+    # gradient buffers written in place every step: a fresh [S, n] tensor per step costs
+    # more (allocation, page faults) than the arithmetic at large S
+    grad_u, grad_v = torch.empty_like(u), torch.empty_like(v)
+
     def gradient() -> tuple[torch.Tensor, list[torch.Tensor]]:
         # L = f²/2 with f = u·v/√n: ∂L/∂u = (f/√n)·v, ∂L/∂v = (f/√n)·u
         with torch.no_grad():
-            f = (u * v).sum(-1) / root_n  # a row-wise reduction: the same for any S
+            torch.mul(u, v, out=grad_u)  # scratch for the product before the gradient
+            f = grad_u.sum(-1) / root_n  # row-wise: the same for any S
             c = (f / root_n).unsqueeze(-1)
-            return 0.5 * f * f, [c * v, c * u]
+            torch.mul(c, v, out=grad_u)
+            torch.mul(c, u, out=grad_v)
+            return 0.5 * f * f, [grad_u, grad_v]
 
     ntk0 = ntk()
     eta = _learning_rates(members.values("lr"), ntk0, units, members)
