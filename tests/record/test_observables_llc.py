@@ -17,6 +17,7 @@ from landaulab.record.observables import (
     Objective,
     ObservableError,
     estimate_llc,
+    quadratic_llc,
     split_rhat,
 )
 
@@ -273,3 +274,72 @@ def test_deep_linear_network_5555_rank_one():
     assert abs(result.llc_mean - 10.0) <= critical * result.llc_standard_error + 1.0
     # closer to rank 1 (10) than to the neighbouring ranks 0 (8.5) and 2 (11)
     assert 9.25 - critical * result.llc_standard_error < result.llc_mean < 10.5
+
+
+def test_quadratic_llc_matches_the_sampler_off_minimum_with_localization():
+    """Anisotropic least squares evaluated away from its minimum (g ≠ 0), at finite γ and
+    ε: the loss is exactly quadratic, so :func:`quadratic_llc` is the estimator's exact
+    stationary mean and the chains must agree within their standard error."""
+    d, n, chains = 6, 200, 16
+    generator = torch.Generator().manual_seed(5)
+    scales = torch.tensor([3.0, 2.0, 1.0, 0.5, 0.2, 0.1], dtype=torch.float64)
+    x = torch.randn(n, d, generator=generator, dtype=torch.float64) * scales
+    y = x @ torch.ones(d, 1, dtype=torch.float64) + torch.randn(
+        n, 1, generator=generator, dtype=torch.float64
+    )
+    model = nn.Linear(d, 1, bias=False).double()
+    with torch.no_grad():
+        w_hat = torch.linalg.lstsq(x, y).solution
+        model.weight.copy_((w_hat + 0.05).T)  # off the minimum: a non-zero gradient
+    hessian = x.T @ x / n  # of L = ½ mean (y − xᵀw)²
+    gradient = -(x.T @ (y - x @ model.weight.detach().T)).reshape(d) / n
+    nbeta = n / math.log(n)
+    settings = dict(num_chains=chains, num_draws=3000, num_burnin=1500, step_size=3e-3)
+    result = estimate_llc(
+        model, Objective.gaussian(), (x, y), localization=20.0, seed=8, **settings
+    )
+    expected = quadratic_llc(
+        hessian, gradient, inverse_temperature=nbeta, localization=20.0, step_size=3e-3
+    )
+    critical = stats.t.ppf(0.9995, chains - 1)
+    assert abs(result.llc_mean - expected) <= critical * result.llc_standard_error
+    # both corrections matter at this step: the discretisation and the gradient at w*
+    continuum = quadratic_llc(hessian, gradient, inverse_temperature=nbeta, localization=20.0)
+    at_minimum = quadratic_llc(
+        hessian, inverse_temperature=nbeta, localization=20.0, step_size=3e-3
+    )
+    for wrong in (continuum, at_minimum):
+        assert abs(result.llc_mean - wrong) > critical * result.llc_standard_error
+    # localization suppresses the soft directions: the estimate is well below d/2
+    assert expected < 0.9 * d / 2
+    assert quadratic_llc(hessian, inverse_temperature=nbeta, localization=0.0) == pytest.approx(
+        d / 2
+    )
+
+
+def test_quadratic_llc_explains_the_k_gon_estimates():
+    """At the 5- and 6-gon of the toy model of superposition (non-degenerate minima,
+    λ = 7 and 17/2) the estimator with the default γ = 100 and n = 2000 can only reach a
+    third of λ: most Hessian directions have nβh ≪ γ."""
+    from landaulab.tasks.superposition import _flat_parameters, _loss_of_flat, kgon_critical_point
+
+    nbeta = 2000 / math.log(2000)
+    for k, coefficient in ((5, 7.0), (6, 8.5)):
+        weight, bias = kgon_critical_point(k).parameters()
+        theta = _flat_parameters(weight, bias)
+        hessian = torch.autograd.functional.hessian(lambda t: _loss_of_flat(t, 6), theta)
+        at = {
+            gamma: quadratic_llc(hessian, inverse_temperature=nbeta, localization=gamma)
+            for gamma in (100.0, 10.0, 1e-3)
+        }
+        assert at[100.0] < at[10.0] < at[1e-3] == pytest.approx(coefficient, rel=1e-3)
+        assert at[100.0] < 0.4 * coefficient
+
+
+def test_quadratic_llc_rejects_bad_input():
+    with pytest.raises(ObservableError, match="square"):
+        quadratic_llc(torch.ones(2, 3), inverse_temperature=1.0)
+    with pytest.raises(ObservableError, match="positive definite"):
+        quadratic_llc(-torch.eye(2), inverse_temperature=1.0, localization=0.0)
+    with pytest.raises(ObservableError, match="unstable"):
+        quadratic_llc(torch.eye(2), inverse_temperature=100.0, step_size=1.0)

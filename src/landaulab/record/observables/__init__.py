@@ -60,6 +60,7 @@ from landaulab.record.observables.llc import (
     LLCResult,
     LocalLearningCoefficient,
     estimate_llc,
+    quadratic_llc,
     split_rhat,
 )
 from landaulab.record.observables.objective import Objective, as_objective
@@ -145,6 +146,7 @@ __all__ = [
     "ntk_gram",
     "per_example_gradients",
     "per_example_jacobians",
+    "quadratic_llc",
     "rayleigh_refine",
     "seeded_generator",
     "specialisation_index",
