@@ -30,7 +30,9 @@ flatness numerically).
 :math:`F_n`, so a simpler (smaller λ) but worse (larger L) phase wins at small :math:`n`
 and loses above :math:`n_c` solving :math:`n\,\Delta L = \Delta\lambda \log n`
 (:func:`bayesian_critical_sample_size`; 5-gon → 6-gon at :math:`n_c \approx 1.0\times
-10^3` for :math:`c = 6`). SGD trajectories pass from k-gon to k-gon (plateaus of the loss
+10^3` for :math:`c = 6`). Replica-exchange SGLD on the posterior (``replicas`` > 1)
+samples across the basins and shows the switch: mostly 5 active features at n = 500,
+only 6 at n ≥ 1200. SGD trajectories pass from k-gon to k-gon (plateaus of the loss
 at the critical values) and the local learning coefficient, estimated by
 :func:`landaulab.record.observables.llc.estimate_llc` (Lau et al. 2023,
 arXiv:2308.12108), rises at each passage.
@@ -165,6 +167,25 @@ def sample_loss_and_gradient(
     d_pre = resid * (pre > 0) / x.shape[0]
     grad_gram = x.T @ d_pre
     return loss, weight @ (grad_gram + grad_gram.T), d_pre.sum(axis=0)
+
+
+def sample_loss_and_gradient_stacked(
+    weight: np.ndarray, bias: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`sample_loss_and_gradient` for R parameter sets at once.
+
+    ``weight`` (R, 2, c) and ``bias`` (R, c); returns losses (R,) and gradients of the
+    same shapes (batched matrix products, no loop over R).
+    """
+    gram = np.matmul(np.transpose(weight, (0, 2, 1)), weight)
+    pre = np.matmul(x, gram) + bias[:, None, :]
+    resid = np.maximum(pre, 0.0) - x
+    n = x.shape[0]
+    loss = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / n
+    d_pre = resid * (pre > 0) / n
+    grad_gram = np.matmul(x.T, d_pre)
+    grad_weight = np.matmul(weight, grad_gram + np.transpose(grad_gram, (0, 2, 1)))
+    return loss, grad_weight, d_pre.sum(axis=1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -456,7 +477,14 @@ class SuperpositionParameters(TaskParameters):
     gradient descent on the exact loss) and can estimate the local learning coefficient
     at ``llc_points`` log-spaced steps. ``mode="posterior"`` samples the Bayesian
     posterior at inverse temperature 1 by SGLD: w ← w − (ε/2)(n∇L_n + w/s²) + N(0, ε)
-    with prior N(0, s²), s = ``prior_std``, ε = ``learning_rate``.
+    with prior N(0, s²), s = ``prior_std``, ε = ``learning_rate``. With ``replicas`` > 1
+    it runs replica-exchange SGLD (Swendsen & Wang 1986, PRL 57, 2607; for Langevin
+    dynamics Deng, Feng, Gao, Liang & Lin 2020, arXiv:2008.05367): R chains at
+    likelihood temperatures β from 1 down to ``replica_min_scale``/n (geometric), the
+    same SGLD step each, and every ``swap_every`` steps neighbouring chains exchange
+    states with probability min(1, exp((β_r − β_s)(nL_n(w_r) − nL_n(w_s)))). Hot chains
+    cross between k-gon basins, so the β = 1 chain (the one logged) samples the posterior
+    across basins; ``swap_acceptance`` is logged.
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -475,6 +503,13 @@ class SuperpositionParameters(TaskParameters):
     )
     initial_positive_biases: int = Field(0, ge=0)
     prior_std: float = Field(10.0, gt=0)
+    replicas: int = Field(
+        1, ge=1, le=64, description="posterior mode: replica-exchange SGLD with this many"
+    )
+    replica_min_scale: float = Field(
+        20.0, gt=0, description="n·β of the hottest replica (the ladder is geometric to 1)"
+    )
+    swap_every: int = Field(10, ge=1, description="steps between replica swap attempts")
     polygon_tolerance: float = Field(0.1, gt=0)
     llc_points: int = Field(0, ge=0, description="log-spaced steps at which to estimate LLC")
     llc_chains: int = Field(4, ge=1)
@@ -487,6 +522,8 @@ class SuperpositionParameters(TaskParameters):
     def _check(self) -> SuperpositionParameters:
         if self.mode == "posterior" and self.objective == "population":
             raise ValueError("posterior sampling needs objective='sample' (a finite n)")
+        if self.replicas > 1 and self.mode != "posterior":
+            raise ValueError("replicas > 1 needs mode='posterior'")
         if self.initial_polygon == 1 or self.initial_polygon > self.features:
             raise ValueError(f"initial_polygon must be 0 or between 2 and {self.features}")
         if self.initial_positive_biases and (
@@ -508,6 +545,7 @@ OBSERVABLES = (
     "llc",
     "llc_se",
     "free_energy",
+    "swap_acceptance",
 )
 
 
@@ -548,6 +586,9 @@ def superposition(ctx: RunContext) -> None:
     n = x.shape[0]
     llc_steps = _llc_steps(p.llc_points, p.steps)
     batch = min(p.batch_size, n)
+    if p.mode == "posterior" and p.replicas > 1:
+        _replica_exchange(ctx, p, x, rng, weight, bias, llc_steps)
+        return
     for step in range(p.steps + 1):
         if ctx.due(step) or step in llc_steps:
             _log(ctx, step, p, weight, bias, x, step in llc_steps)
@@ -568,6 +609,49 @@ def superposition(ctx: RunContext) -> None:
         else:
             weight = weight - p.learning_rate * g_w
             bias = bias - p.learning_rate * g_b
+
+
+def _replica_exchange(
+    ctx: RunContext,
+    p: SuperpositionParameters,
+    x: np.ndarray,
+    rng: np.random.Generator,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    llc_steps: set[int],
+) -> None:
+    """Replica-exchange SGLD on the posterior (see :class:`SuperpositionParameters`)."""
+    n, r = x.shape[0], p.replicas
+    betas = np.geomspace(1.0, min(1.0, p.replica_min_scale / n), r)
+    # every replica starts from the run's own start; the hot ones decorrelate first
+    weights = np.repeat(weight[None], r, axis=0)
+    biases = np.repeat(bias[None], r, axis=0)
+    eps, prior = p.learning_rate, p.prior_std**2
+    noise = math.sqrt(eps)
+    accepted = attempted = 0
+    for step in range(p.steps + 1):
+        if ctx.due(step) or step in llc_steps:
+            _log(ctx, step, p, weights[0], biases[0], x, step in llc_steps)
+            if attempted:
+                ctx.log(step, swap_acceptance=accepted / attempted)
+        if step == p.steps:
+            break
+        losses, grad_w, grad_b = sample_loss_and_gradient_stacked(weights, biases, x)
+        if not np.all(np.isfinite(losses)):
+            return  # the logged values carry the divergence
+        if step % p.swap_every == 0:
+            for i in range(step // p.swap_every % 2, r - 1, 2):  # alternate even/odd pairs
+                log_ratio = (betas[i] - betas[i + 1]) * n * (losses[i] - losses[i + 1])
+                attempted += 1
+                if log_ratio >= 0 or rng.random() < math.exp(log_ratio):
+                    accepted += 1
+                    pair = [i + 1, i]
+                    for array in (weights, biases, grad_w, grad_b):
+                        array[[i, i + 1]] = array[pair]
+        weights = weights - 0.5 * eps * (betas[:, None, None] * n * grad_w + weights / prior)
+        weights += noise * rng.standard_normal(weights.shape)
+        biases = biases - 0.5 * eps * (betas[:, None] * n * grad_b + biases / prior)
+        biases += noise * rng.standard_normal(biases.shape)
 
 
 def _llc_steps(points: int, steps: int) -> set[int]:
