@@ -12,7 +12,7 @@ from landaulab.datasets import SECOND_ORDER, PlantedLandau, curie_weiss, planted
 from landaulab.datasets.curie_weiss import exact_moments
 from landaulab.errors import DataError
 
-from .conftest import allowed_failures
+from .conftest import allowed_failures, run_analysis
 
 #: Curie–Weiss: at T_c, h = m³/3 + m⁵/5 + …; up to h = 0.02 (m ≈ 0.39) the m⁵ term shifts
 #: the local δ by under 5 %, and h·N^(3/4) > 10 at N = 10⁵ (no finite-size linear regime).
@@ -80,16 +80,7 @@ def curie_weiss_scan(seed: int) -> pd.DataFrame:
 
 
 def _analyze(frame: pd.DataFrame, **kwargs):
-    options = {
-        "order_parameter": "m",
-        "control": "temperature",
-        "size": "N",
-        "use_abs": True,
-        "n_bootstrap": 200,
-        "field": "h",
-    }
-    options.update(kwargs)
-    return analyze(frame, **options)
+    return run_analysis(frame, **({"field": "h"} | kwargs))
 
 
 @pytest.mark.parametrize(

@@ -112,21 +112,24 @@ def critical_isotherm(
     """
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _critical_isotherm(
-            frame, columns, field, tc, tc_replicates, burn_in, n_bootstrap, seed
-        )
+        per_control, reason = _field_means(frame, columns, field, burn_in, n_bootstrap, seed)
+        if per_control is None:
+            return None, reason
+        return isotherm_from_means(per_control, tc, tc_replicates)
 
 
-def _critical_isotherm(
+Means = dict[float, dict[float, tuple[float, np.ndarray]]]
+
+
+def _field_means(
     frame: pd.DataFrame,
     columns: ColumnSpec,
     field: str,
-    tc: float,
-    tc_replicates: np.ndarray,
     burn_in: float,
     n_bootstrap: int,
     seed: int,
-) -> tuple[CriticalIsotherm | None, str | None]:
+) -> tuple[Means | None, str | None]:
+    """⟨m⟩ per (control, field) of the largest size, with replicates over runs."""
     if len(frame) == 0:
         return None, "the field column has no non-zero values"
     control = pd.to_numeric(frame[columns.control], errors="coerce").to_numpy(dtype=float)
@@ -141,7 +144,7 @@ def _critical_isotherm(
     largest = float(np.max(size[ok]))
     keep = ok & (size == largest)
     rng = np.random.default_rng(seed)
-    per_control: dict[float, dict[float, tuple[float, np.ndarray]]] = {}
+    per_control: Means = {}
     for t in np.unique(control[keep]):
         sub = frame.loc[keep & (control == t)]
         spec = ColumnSpec(
@@ -175,11 +178,11 @@ def _critical_isotherm(
             per_control[float(t)] = groups
     if not per_control:
         return None, f"no (control, field) of the field scan has {MIN_RUNS} or more runs"
-    return isotherm_from_means(per_control, tc, tc_replicates)
+    return per_control, None
 
 
 def isotherm_from_means(
-    per_control: dict[float, dict[float, tuple[float, np.ndarray]]],
+    per_control: Means,
     tc: float,
     tc_replicates: np.ndarray,
 ) -> tuple[CriticalIsotherm | None, str | None]:
@@ -274,9 +277,7 @@ def isotherm_from_means(
     return isotherm, None
 
 
-def straightest_isotherm(
-    per_control: dict[float, dict[float, tuple[float, np.ndarray]]],
-) -> tuple[float, np.ndarray] | None:
+def straightest_isotherm(per_control: Means) -> tuple[float, np.ndarray] | None:
     """The control where log⟨m⟩ is a straight line in log h, with bootstrap replicates.
 
     Off T_c the isotherms bend: above T_c a finite susceptibility makes m ∝ h at small h
