@@ -291,3 +291,15 @@ def test_replica_exchange_runs_logs_acceptance_and_is_deterministic() -> None:
     assert len(acceptance) and ((acceptance > 0) & (acceptance <= 1)).all()
     with pytest.raises(TaskError, match="replicas > 1 needs mode='posterior'"):
         get_task("superposition").resolve({"replicas": 4})
+
+
+def test_a_diverging_replica_marks_the_run_diverged() -> None:
+    from landaulab.errors import Diverged
+
+    info = get_task("superposition")
+    params = info.resolve(
+        {"mode": "posterior", "sample_size": 50, "steps": 200, "learning_rate": 50.0}
+    ) | {"replicas": 4, "seed": 0}
+    ctx = RunContext(params, Schedule(total_steps=200, every=100))
+    with pytest.raises(Diverged):
+        info.function(ctx)

@@ -166,7 +166,8 @@ def _field_means(
                 * prepared.scale
             )
         h = np.asarray(prepared.to_control(prepared.segment_control), dtype=float)
-        h = np.round(h, 12)  # undo the float noise of the standardisation
+        # undo the float noise of the standardisation (12 significant digits)
+        h = np.array([float(f"{value:.12g}") for value in h])
         groups: dict[float, tuple[float, np.ndarray]] = {}
         for value in np.unique(h):
             means = run_mean[(h == value) & np.isfinite(run_mean)]

@@ -175,16 +175,18 @@ def sample_loss_and_gradient_stacked(
     """:func:`sample_loss_and_gradient` for R parameter sets at once.
 
     ``weight`` (R, 2, c) and ``bias`` (R, c); returns losses (R,) and gradients of the
-    same shapes (batched matrix products, no loop over R).
+    same shapes (batched matrix products, no loop over R). A diverging replica gives
+    non-finite values (no warning); the caller checks.
     """
-    gram = np.matmul(np.transpose(weight, (0, 2, 1)), weight)
-    pre = np.matmul(x, gram) + bias[:, None, :]
-    resid = np.maximum(pre, 0.0) - x
-    n = x.shape[0]
-    loss = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / n
-    d_pre = resid * (pre > 0) / n
-    grad_gram = np.matmul(x.T, d_pre)
-    grad_weight = np.matmul(weight, grad_gram + np.transpose(grad_gram, (0, 2, 1)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        gram = np.matmul(np.transpose(weight, (0, 2, 1)), weight)
+        pre = np.matmul(x, gram) + bias[:, None, :]
+        resid = np.maximum(pre, 0.0) - x
+        n = x.shape[0]
+        loss = 0.5 * np.einsum("rnj,rnj->r", resid, resid) / n
+        d_pre = resid * (pre > 0) / n
+        grad_gram = np.matmul(x.T, d_pre)
+        grad_weight = np.matmul(weight, grad_gram + np.transpose(grad_gram, (0, 2, 1)))
     return loss, grad_weight, d_pre.sum(axis=1)
 
 
@@ -637,8 +639,8 @@ def _replica_exchange(
         if step == p.steps:
             break
         losses, grad_w, grad_b = sample_loss_and_gradient_stacked(weights, biases, x)
-        if not np.all(np.isfinite(losses)):
-            return  # the logged values carry the divergence
+        if not np.all(np.isfinite(losses)):  # a replica diverged: so does the run
+            ctx.log(step, loss=float(losses[~np.isfinite(losses)][0]))  # raises Diverged
         if step % p.swap_every == 0:
             for i in range(step // p.swap_every % 2, r - 1, 2):  # alternate even/odd pairs
                 log_ratio = (betas[i] - betas[i + 1]) * n * (losses[i] - losses[i + 1])
