@@ -162,3 +162,17 @@ def test_field_errors_and_unusable_scans():
     far = frame[(frame["h"] == 0) | (frame["temperature"] >= 1.01)]  # one control: 1.01
     result = _analyze(far)
     assert result.exponents.delta is None and "outside" in result.not_estimable["delta"]
+
+
+def test_two_scan_controls_fall_back_to_the_zero_field_critical_point():
+    """Fewer than three controls cannot locate the isotherm; it is read at the zero-field
+    T_c, and replicates of T_c outside the scan are not extrapolated."""
+    frame = planted_scan(SECOND_ORDER, 0)
+    result = _analyze(frame[(frame["h"] == 0) | frame["temperature"].isin([1.0, 1.02])])
+    isotherm = result.critical_isotherm
+    assert isotherm is not None and result.exponents.delta is not None
+    assert isotherm.temperature.value == pytest.approx(result.critical_point.value)
+    assert "interpolated at T_c" in isotherm.sentence
+    # the zero-field T_c (1.017 here) has most replicates outside [1.0, 1.02]: no interval,
+    # and the sentence says why
+    assert result.exponents.delta.ci is None and "No interval" in isotherm.sentence

@@ -273,6 +273,11 @@ def isotherm_from_means(
         f"{fields_arr[positive][-1]:.3g} ({int(positive.sum())} fields) gives δ = {delta} "
         "(mean field 3, 2D Ising 15)."
     )
+    if delta.ci is None:
+        sentence += (
+            " No interval: most bootstrap replicates of T_c fall outside the field scan; "
+            "scan controls on both sides of T_c."
+        )
     temperature = Estimate.from_replicates(tc, reps) if straight is not None else Estimate(tc)
     isotherm = CriticalIsotherm(delta, fields_arr, m, stderr, sentence, temperature)
     return isotherm, None
