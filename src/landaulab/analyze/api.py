@@ -96,6 +96,7 @@ class _Curves:
     mean_boot: np.ndarray
     m2: np.ndarray
     m2_boot: np.ndarray
+    variance: np.ndarray  # Var(m) of the data (χ divides it by each group's volume)
 
 
 def analyze(
@@ -204,6 +205,7 @@ def _curves(ensemble: Ensemble, size: float) -> _Curves:
         mean_boot=boot.mean()[:, index],
         m2=full.m2[index],
         m2_boot=boot.m2[:, index],
+        variance=full.variance()[index],
     )
 
 
@@ -1274,8 +1276,7 @@ def _ginzburg(
 
     spread = None
     if prepared.use_abs or not symmetric:  # the spread of |m| is unknown for signed m
-        with np.errstate(all="ignore"):
-            spread = np.sqrt(np.maximum(c.m2 - c.mean**2, 0.0))[side]
+        spread = np.sqrt(c.variance)[side]
     return ginzburg_window(distance[side], m[side], se[side], to_user, spread=spread)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.bootstrap import resample_units
 from landaulab.analyze.exponents import loglog_slope
 from landaulab.analyze.frame import ColumnSpec, prepare
 from landaulab.analyze.result import Estimate
@@ -168,15 +169,23 @@ def _field_means(
         h = np.asarray(prepared.to_control(prepared.segment_control), dtype=float)
         # undo the float noise of the standardisation (12 significant digits)
         h = np.array([float(f"{value:.12g}") for value in h])
-        groups: dict[float, tuple[float, np.ndarray]] = {}
-        for value in np.unique(h):
-            means = run_mean[(h == value) & np.isfinite(run_mean)]
-            if means.size < MIN_RUNS:
-                continue
-            draws = rng.integers(0, means.size, (n_bootstrap, means.size))
-            groups[float(value)] = (float(means.mean()), means[draws].mean(axis=1))
-        if groups:
-            per_control[float(t)] = groups
+        finite = np.isfinite(run_mean)
+        values, group, counts = np.unique(h[finite], return_inverse=True, return_counts=True)
+        usable = counts >= MIN_RUNS
+        if not usable.any():
+            continue
+        # runs (units) resampled within each field value, as everywhere in the analysis
+        units = usable[group]
+        group = np.unique(group[units], return_inverse=True)[1]
+        order = np.argsort(group, kind="stable")
+        resampling = resample_units(group[order], int(usable.sum()), n_bootstrap, rng)
+        sums, sums_boot = resampling.group_sum(run_mean[finite][units][order])
+        size, size_boot = resampling.group_sum(np.ones(order.size))
+        means, means_boot = sums / size, sums_boot / size_boot
+        per_control[float(t)] = {
+            float(value): (float(means[j]), means_boot[:, j].astype(float))
+            for j, value in enumerate(values[usable])
+        }
     if not per_control:
         return None, f"no (control, field) of the field scan has {MIN_RUNS} or more runs"
     return per_control, None
