@@ -36,6 +36,7 @@ model's divergence edge), or in absolute units (``lr_units = "absolute"``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -78,6 +79,34 @@ def _learning_rates(
     return torch.where(torch.isfinite(eta), eta, 0.0)
 
 
+def _train_and_log(
+    members: Members,
+    trainer: BatchedTrainer,
+    steps: int,
+    eta: torch.Tensor,
+    ntk0: torch.Tensor,
+    measure: Callable[[], dict[str, torch.Tensor]],
+) -> None:
+    """The catapult experiment's loop: train, and when due log ``measure()`` (with
+    ``loss`` and ``ntk``) plus η·λ, λ/λ0 and the running maximum of the loss."""
+    max_loss = torch.zeros_like(ntk0)
+    for step in range(steps + 1):
+        if members.due(step):
+            values = measure()
+            max_loss = torch.maximum(max_loss, values["loss"])
+            lam = values["ntk"]
+            members.log(
+                step, **values, lr_times_ntk=eta * lam, ntk_ratio=lam / ntk0, max_loss=max_loss
+            )
+            if not members.any_alive():
+                break
+        if step == steps:
+            break
+        losses = trainer.step(step)
+        max_loss = torch.maximum(max_loss, torch.nan_to_num(losses, nan=0.0, posinf=0.0))
+    members.finish()
+
+
 def uv_model_batched(ctxs: list[RunContext]) -> None:
     """Train S uv models at once (members may differ in seed, lr and init_scale)."""
     members = Members(ctxs, dtype=torch.float64)
@@ -117,30 +146,13 @@ def uv_model_batched(ctxs: list[RunContext]) -> None:
     trainer = BatchedTrainer(
         [u, v], lambda: 0.5 * output() ** 2, optimizer, members, gradient=gradient
     )
-    max_loss = torch.zeros_like(ntk0)
-    for step in range(steps + 1):
-        if members.due(step):
-            with torch.no_grad():
-                f = output()
-                loss = 0.5 * f**2
-                max_loss = torch.maximum(max_loss, loss)
-                lam = ntk()
-            members.log(
-                step,
-                loss=loss,
-                output=f,
-                ntk=lam,
-                lr_times_ntk=eta * lam,
-                ntk_ratio=lam / ntk0,
-                max_loss=max_loss,
-            )
-            if not members.any_alive():
-                break
-        if step == steps:
-            break
-        losses = trainer.step(step)
-        max_loss = torch.maximum(max_loss, torch.nan_to_num(losses, nan=0.0, posinf=0.0))
-    members.finish()
+
+    def measure() -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            f = output()
+            return {"loss": 0.5 * f**2, "output": f, "ntk": ntk()}
+
+    _train_and_log(members, trainer, steps, eta, ntk0, measure)
 
 
 @register_task(
@@ -302,31 +314,19 @@ def catapult_mlp_batched(ctxs: list[RunContext]) -> None:
     ntk0 = top_ntk_eigenvalue(weights, inputs)
     eta = _learning_rates(members.values("lr"), ntk0, units, members)
     trainer = BatchedTrainer(weights, losses, BatchedSGD(weights, eta), members)
-    max_loss = torch.zeros_like(ntk0)
-    for step in range(steps + 1):
-        if members.due(step):
-            with torch.no_grad():
-                outputs = _mlp_output(weights, inputs)
-                loss = 0.5 * ((outputs - targets) ** 2).mean(-1)
-                accuracy = (torch.sign(outputs) == targets).double().mean(-1)
-            max_loss = torch.maximum(max_loss, loss)
-            lam = top_ntk_eigenvalue(weights, inputs)
-            members.log(
-                step,
-                loss=loss,
-                ntk=lam,
-                lr_times_ntk=eta * lam,
-                ntk_ratio=lam / ntk0,
-                max_loss=max_loss,
-                train_accuracy=accuracy,
-            )
-            if not members.any_alive():
-                break
-        if step == steps:
-            break
-        step_losses = trainer.step(step)
-        max_loss = torch.maximum(max_loss, torch.nan_to_num(step_losses, nan=0.0, posinf=0.0))
-    members.finish()
+
+    def measure() -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            outputs = _mlp_output(weights, inputs)
+            loss = 0.5 * ((outputs - targets) ** 2).mean(-1)
+            accuracy = (torch.sign(outputs) == targets).double().mean(-1)
+        return {
+            "loss": loss,
+            "train_accuracy": accuracy,
+            "ntk": top_ntk_eigenvalue(weights, inputs),
+        }
+
+    _train_and_log(members, trainer, steps, eta, ntk0, measure)
 
 
 @register_task(
