@@ -7,15 +7,18 @@ Nanda et al. 2023, arXiv:2301.05217). Measured at that point, in one process:
 
 1. Top Hessian eigenvalue: landaulab's Lanczos to relative accuracy 1e-6 (checked
    against a float64 reference) vs PyHessian 0.1's power iteration at its default
-   tolerance 1e-3 (and a plain power iteration on landaulab's HVP to 1e-6).
-2. Hessian trace: Hutch++ vs Hutchinson, Hessian-vector products needed for equal
-   standard error (Hutchinson's count from its measured per-probe variance).
+   tolerance 1e-3 (and a plain power iteration on landaulab's HVP to 1e-6), each
+   from the same random start seeds, mean CPU time compared.
+2. Hessian trace: Hutch++ (Meyer et al.'s sketch, and a Krylov range) vs Hutchinson
+   at budgets of 300 and 600 products: Hessian-vector products Hutchinson needs for
+   equal standard error (from its measured per-probe variance) over Hutch++'s.
 3. LLC throughput (4 chains × 200 draws): chains batched with vmap vs devinterp 2.0.1's
    own per-chain sampler (``sample_single_chain`` with its SGLD) and vs a plain
    per-chain SGLD loop, with the estimates compared.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_observables.py`` (add ``--quick`` for
-a smoke run). Timings are the minimum over repeats (robust to a shared machine).
+a smoke run). Eigenvalue timings are means over the same random starts for every
+method; LLC timings are the minimum over repeats (robust to a shared machine).
 The last line printed is the headline ratio.
 """
 
@@ -108,43 +111,62 @@ class _Counting:
         self.module.hessian_vector_product = self.original
 
 
-def _report(label: str, seconds: float, error: float, products: int) -> None:
-    print(f"{label:34s} {seconds:7.3f} s CPU  rel. error {error:.1e}  {products} HVPs")
+def _report(label: str, seconds: float, error: float, products: list[int]) -> None:
+    print(f"{label:34s} {seconds:7.3f} s CPU (mean)  max rel. error {error:.1e}  HVPs {products}")
 
 
-def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
+def bench_top_eigenvalue(model, batch, starts: int) -> tuple[float, str]:
+    """Mean CPU time over the same ``starts`` random start vectors for every method.
+
+    Both Lanczos and PyHessian's power iteration start from a random vector, and the
+    number of products each needs depends on it (16–28 for PyHessian on this model),
+    so each method runs from start seeds 0 … starts − 1 and the mean time is compared.
+    """
     objective = Objective.cross_entropy()
     reference = top_eigenvalues(
         HessianOperator(model, objective, batch, dtype=torch.float64), 1, tol=1e-13
     ).eigenvalues[0]
     print(f"reference top eigenvalue (float64 Lanczos, tol 1e-13): {reference:.12g}")
 
-    def ours(tol: float, dtype: torch.dtype | None, refine: bool) -> Callable[[], Any]:
-        def run() -> Any:
+    def over_starts(run: Callable[[int], tuple[float, int]]) -> tuple[float, float, list[int]]:
+        seconds, errors, counts = [], [], []
+        for seed in range(starts):
+            begin = time.process_time()
+            value, count = run(seed)
+            seconds.append(time.process_time() - begin)
+            errors.append(abs(value - reference) / abs(reference))
+            counts.append(count)
+        return float(np.mean(seconds)), float(np.max(errors)), counts
+
+    def ours(tol: float, dtype: torch.dtype | None, refine: str | None):
+        def run(seed: int) -> tuple[float, int]:
             operator = HessianOperator(model, objective, batch, dtype=dtype)
             accurate = None
-            if refine:
+            if refine == "float64":
                 accurate = HessianOperator(model, objective, batch, dtype=torch.float64)
-            return top_eigenvalues(operator, 1, tol=tol, refine=accurate)
+            elif refine == "float64 loss":
+                accurate = HessianOperator(model, objective, batch, loss_dtype=torch.float64)
+            result = top_eigenvalues(operator, 1, tol=tol, refine=accurate, seed=seed)
+            return float(result.eigenvalues[0]), result.num_matvecs
 
         return run
 
     variants = {
-        "Lanczos float32, tol 1e-3": (1e-3, None, False),
-        "Lanczos float32, tol 1e-6": (1e-6, None, False),
-        "Lanczos float32 + float64 refine": (1e-6, None, True),
-        "Lanczos float64, tol 1e-6": (1e-6, torch.float64, False),
+        "Lanczos float32, tol 1e-3": (1e-3, None, None),
+        "Lanczos float32, tol 1e-6": (1e-6, None, None),
+        "Lanczos float32 + float64 refine": (1e-6, None, "float64"),
+        "Lanczos float32 + f64-loss refine": (1e-6, None, "float64 loss"),
+        "Lanczos float64, tol 1e-6": (1e-6, torch.float64, None),
     }
     rows = {}
     for label, (tol, dtype, refine) in variants.items():
-        seconds, result = best_time(ours(tol, dtype, refine), repeats)
-        error = abs(result.eigenvalues[0] - reference) / abs(reference)
+        seconds, error, counts = over_starts(ours(tol, dtype, refine))
         rows[label] = (seconds, error)
-        _report(label, seconds, error, result.num_matvecs)
+        _report(label, seconds, error, counts)
 
-    def power_iteration() -> tuple[float, int]:
+    def power_iteration(seed: int) -> tuple[float, int]:
         operator = HessianOperator(model, objective, batch, dtype=torch.float64)
-        generator = torch.Generator().manual_seed(0)
+        generator = torch.Generator().manual_seed(seed)
         v = torch.randn(operator.dim, generator=generator, dtype=torch.float64)
         v /= v.norm()
         value = 0.0
@@ -157,9 +179,8 @@ def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
             value = new
         return new, operator.num_matvecs
 
-    seconds, (value, count) = best_time(power_iteration, 1)
-    error = abs(value - reference) / abs(reference)
-    _report("power iteration float64, tol 1e-6", seconds, error, count)
+    seconds, error, counts = over_starts(power_iteration)
+    _report("power iteration float64, tol 1e-6", seconds, error, counts)
     baseline, baseline_label = seconds, "power iteration to 1e-6"
     try:
         pyhessian_module = importlib.import_module("pyhessian.hessian")
@@ -168,8 +189,9 @@ def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
     else:
         criterion = nn.CrossEntropyLoss()
 
-        def run_pyhessian() -> tuple[float, int]:
+        def run_pyhessian(seed: int) -> tuple[float, int]:
             clone = copy.deepcopy(model)
+            torch.manual_seed(seed)  # PyHessian draws its start vector from torch's global RNG
             with _Counting(pyhessian_module) as counter:
                 engine = pyhessian_module.hessian(clone, criterion, data=batch, cuda=False)
                 values, _ = engine.eigenvalues(maxIter=100, tol=1e-3, top_n=1)
@@ -179,9 +201,8 @@ def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            baseline, (value, count) = best_time(run_pyhessian, repeats)
-        error = abs(value - reference) / abs(reference)
-        _report("PyHessian 0.1, tol 1e-3", baseline, error, count)
+            baseline, error, counts = over_starts(run_pyhessian)
+        _report("PyHessian 0.1, tol 1e-3", baseline, error, counts)
         baseline_label = "PyHessian (tol 1e-3)"
     same_tol = rows["Lanczos float32, tol 1e-3"][0]
     print(
@@ -190,7 +211,7 @@ def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
     )
     accurate = {k: v for k, v in rows.items() if v[1] <= 1e-6}
     if not accurate:
-        print("no landaulab variant reached relative accuracy 1e-6")
+        print("no landaulab variant reached relative accuracy 1e-6 from every start")
         return float("nan"), baseline_label
     best_label = min(accurate, key=lambda k: accurate[k][0])
     ratio = baseline / accurate[best_label][0]
@@ -200,31 +221,49 @@ def bench_top_eigenvalue(model, batch, repeats: int) -> tuple[float, str]:
     return ratio, baseline_label
 
 
-def bench_trace(model, batch, budget: int, probes: int) -> float:
+def bench_trace(model, batch, budgets: list[int], probes: int, seeds: int) -> float:
+    """Hutch++ (sketched and Krylov range) vs Hutchinson at equal standard error.
+
+    Hutchinson's per-probe standard deviation comes from ``probes`` probes (its own
+    sampling error is ≈ 1/√(2·probes) relative); the HVPs it would need for Hutch++'s
+    standard error follow from it. Returns the best ratio over budgets and range finders.
+    """
     objective = Objective.cross_entropy()
     operator = HessianOperator(model, objective, batch)
-    estimates = [hutch_plus_plus(operator, budget, seed=s) for s in range(3)]
-    se_pp = float(np.mean([e.standard_error for e in estimates]))
     reference = hutchinson(operator, probes, seed=11)
     per_probe = reference.standard_error * math.sqrt(probes)
-    needed = (per_probe / se_pp) ** 2
-    for e in estimates:
-        print(f"Hutch++ ({budget} HVPs): {e.value:.6g} ± {e.standard_error:.3g}")
     print(
         f"Hutchinson ({probes} HVPs): {reference.value:.6g} ± {reference.standard_error:.3g}; "
-        f"per-probe std {per_probe:.4g} -> {needed:.0f} HVPs for SE {se_pp:.3g}"
+        f"per-probe std {per_probe:.4g} (±{100 / math.sqrt(2 * probes):.0f} %)"
     )
-    ratio = needed / budget
-    print(f"trace: Hutchinson HVPs / Hutch++ HVPs at equal standard error = {ratio:.2f}x")
+    best = 0.0
+    for budget in budgets:
+        for range_finder in ("sketch", "krylov"):
+            start = time.process_time()
+            estimates = [
+                hutch_plus_plus(operator, budget, range_finder=range_finder, seed=s)
+                for s in range(seeds)
+            ]
+            seconds = (time.process_time() - start) / seeds
+            se = float(np.sqrt(np.mean([e.standard_error**2 for e in estimates])))
+            needed = (per_probe / se) ** 2
+            values = ", ".join(f"{e.value:.5g} ± {e.standard_error:.3g}" for e in estimates)
+            print(
+                f"Hutch++ {range_finder:6s} {budget:4d} HVPs ({estimates[0].num_probes} probes, "
+                f"{seconds:.2f} s CPU each): {values}; Hutchinson needs {needed:.0f} HVPs "
+                f"-> {needed / budget:.2f}x"
+            )
+            best = max(best, needed / budget)
     top = top_eigenvalues(operator, 10, tol=1e-3).eigenvalues
     frobenius_squared = per_probe**2 / 2  # Rademacher: Var = 2 Σ_{i≠j} H_ij²
     print(
         f"  spectrum: top-10 eigenvalues {np.round(top, 4).tolist()}, trace "
         f"{reference.value:.4g}; Σ top-10 λ² = {np.sum(top**2):.3g} vs off-diagonal "
-        f"‖H‖²_F ≈ {frobenius_squared:.3g}: Hutch++ gains only when a few eigenvalues "
-        "carry most of ‖H‖²_F"
+        f"‖H‖²_F ≈ {frobenius_squared:.3g}: Hutch++ gains once the deflated subspace "
+        "holds the outliers (≈ C − 1 = 96 here) that carry most of ‖H‖²_F"
     )
-    return ratio
+    print(f"trace: Hutchinson HVPs / Hutch++ HVPs at equal standard error, best = {best:.2f}x")
+    return best
 
 
 class _PairDataset(torch.utils.data.Dataset):
@@ -347,7 +386,9 @@ def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small budgets for a smoke run")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="random starts (eigenvalue), repeats (LLC)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     steps = 30 if args.quick else 300
@@ -358,7 +399,13 @@ def main() -> None:
     )
     repeats = 1 if args.quick else args.repeats
     eig_ratio, _ = bench_top_eigenvalue(model, batch, repeats)
-    trace_ratio = bench_trace(model, batch, 30 if args.quick else 300, 20 if args.quick else 200)
+    trace_ratio = bench_trace(
+        model,
+        batch,
+        [30, 60] if args.quick else [300, 600],
+        20 if args.quick else 200,
+        1 if args.quick else 2,
+    )
     settings = {"step_size": 1e-3, "localization": 100.0, "batch_size": 32}
     chains, draws = 4, (20 if args.quick else 200)
     llc_ratio, llc_baseline = bench_llc(model, batch, chains, draws, settings, repeats)

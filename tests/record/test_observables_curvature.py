@@ -130,28 +130,75 @@ def test_hutchinson_standard_error_is_calibrated():
     assert np.mean(ses) == pytest.approx(expected_se, rel=0.15)
 
 
-def test_hutch_plus_plus_is_exact_when_the_sketch_captures_the_range():
+@pytest.mark.parametrize("range_finder", ["sketch", "krylov"])
+def test_hutch_plus_plus_is_exact_when_the_sketch_captures_the_range(range_finder):
     rng = np.random.default_rng(7)
     basis, _ = np.linalg.qr(rng.normal(size=(200, 5)))
     matrix = basis @ np.diag([50.0, 20.0, 10.0, -5.0, 2.0]) @ basis.T
-    estimate = hutch_plus_plus(MatrixOperator(torch.as_tensor(matrix)), 24, seed=1)
+    # rank 5: the sketch A·S (8 columns) spans the range, and so does the Krylov
+    # space span{s, As, …, A⁷s} (five distinct eigenvalues)
+    estimate = hutch_plus_plus(
+        MatrixOperator(torch.as_tensor(matrix)), 24, sketch_size=8, range_finder=range_finder
+    )
     assert estimate.value == pytest.approx(77.0, abs=1e-9)
     assert estimate.standard_error < 1e-9
     assert estimate.num_matvecs == 24
+    assert estimate.num_probes == (8 if range_finder == "sketch" else 16)
 
 
-def test_hutch_plus_plus_is_unbiased_with_a_calibrated_error():
+@pytest.mark.parametrize("range_finder", ["sketch", "krylov"])
+def test_hutch_plus_plus_is_unbiased_with_a_calibrated_error(range_finder):
     rng = np.random.default_rng(8)
     spectrum = np.concatenate([[40.0, 30.0, 20.0], rng.uniform(-0.5, 1.0, 147)])
     matrix = symmetric_with_spectrum(spectrum, seed=9)
     operator = MatrixOperator(torch.as_tensor(matrix))
     z = []
     for seed in range(40):
-        estimate = hutch_plus_plus(operator, 30, seed=seed)
+        estimate = hutch_plus_plus(operator, 30, seed=seed, range_finder=range_finder)
         z.append((estimate.value - spectrum.sum()) / estimate.standard_error)
-    inside = np.mean(np.abs(z) <= stats.t.ppf(0.975, 9))
+    inside = np.mean(np.abs(z) <= stats.t.ppf(0.975, estimate.num_probes - 1))
     assert inside >= stats.binom.ppf(0.001, 40, 0.95) / 40
     assert abs(np.mean(z)) <= 4.0 / math.sqrt(40)  # mean of ~unit-variance z-scores
+
+
+def _outliers_and_bulk(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    spectrum = np.concatenate([rng.uniform(5.0, 10.0, 30), rng.uniform(-0.5, 0.5, 470)])
+    return spectrum, symmetric_with_spectrum(spectrum, seed=seed + 1)
+
+
+def test_krylov_hutch_plus_plus_deflates_the_outliers_at_half_the_cost():
+    """30 outliers over a bulk: a 60-vector Krylov basis removes them (60 products).
+
+    With the outliers deflated, each probe of the remainder has variance ≈ 2‖bulk‖²_F;
+    the sample variance of m probes scatters by ≈ √(2/(m − 1)), so 4 of those bound it.
+    The sketch spends 120 products on the same subspace and keeps 60 probes, so its
+    variance of the mean is about twice the Krylov one's.
+    """
+    spectrum, matrix = _outliers_and_bulk(12)
+    operator = MatrixOperator(torch.as_tensor(matrix))
+    bulk = 2.0 * float(np.sum(spectrum[30:] ** 2))
+    krylov, sketch = [], []
+    for seed in range(5):
+        k = hutch_plus_plus(operator, 180, sketch_size=60, range_finder="krylov", seed=seed)
+        s = hutch_plus_plus(operator, 180, sketch_size=60, range_finder="sketch", seed=seed)
+        assert (k.num_matvecs, k.num_probes, s.num_probes) == (180, 120, 60)
+        per_probe = k.standard_error**2 * k.num_probes
+        assert per_probe <= bulk * (1.0 + 4.0 * math.sqrt(2.0 / (k.num_probes - 1)))
+        krylov.append(k.standard_error**2)
+        sketch.append(s.standard_error**2)
+    # expected ratio 1/2; the mean of five variance estimates scatters by ≈ 10 %
+    assert np.mean(krylov) < 0.75 * np.mean(sketch)
+
+
+def test_hutch_plus_plus_rejects_bad_settings():
+    operator = MatrixOperator(torch.eye(50, dtype=torch.float64))
+    with pytest.raises(ObservableError):
+        hutch_plus_plus(operator, 30, range_finder="power")
+    with pytest.raises(ObservableError):
+        hutch_plus_plus(operator, 30, sketch_size=29, range_finder="krylov")
+    with pytest.raises(ObservableError):
+        hutch_plus_plus(operator, 30, sketch_size=3, block_size=4, range_finder="krylov")
 
 
 def test_hutchinson_stops_at_a_target_standard_error():
@@ -372,3 +419,61 @@ def test_float64_refinement_of_float32_lanczos():
         model, batch, 0
     )
     assert values["hessian_eigenvalue_1"] == pytest.approx(exact[0], rel=1e-6)
+
+
+class _SquaredActivationMLP(nn.Module):
+    """Modular addition, embedding → linear → x² → linear (Gromov 2023, arXiv:2301.02679)."""
+
+    def __init__(self, p: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(p, 16)
+        self.hidden = nn.Linear(32, 64, bias=False)
+        self.out = nn.Linear(64, p, bias=False)
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        h = self.hidden(self.embed(pairs).flatten(1))
+        return self.out(h * h)
+
+
+def test_float64_loss_removes_the_float32_cancellation_of_a_memorised_model():
+    """At training loss L the loss gradient p − y is a difference of numbers ≈ 1 that
+    agree to ≈ L, so float32 rounding (ε ≈ 6e-8) is magnified ≈ 1/L ≈ 10³ in the
+    product; a float64 loss leaves only the matmuls' rounding (≈ 10⁻⁶)."""
+    p = 23
+    torch.manual_seed(0)
+    a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
+    x = torch.stack([a.reshape(-1), b.reshape(-1)], dim=1)
+    y = (x[:, 0] + x[:, 1]) % p
+    model = _SquaredActivationMLP(p)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < 1e-2  # memorised
+    objective = Objective.cross_entropy()
+    generator = torch.Generator().manual_seed(1)
+    v = torch.randn(sum(t.numel() for t in model.parameters()), generator=generator)
+    v = (v / v.norm()).to(torch.float64)
+    exact = HessianOperator(model, objective, (x, y), dtype=torch.float64).matvec(v)
+
+    def error(**kwargs) -> float:
+        product = HessianOperator(model, objective, (x, y), **kwargs).matvec(v)
+        return float((product - exact).norm() / exact.norm())
+
+    single, mixed = error(), error(loss_dtype=torch.float64)
+    assert mixed <= 1e-5
+    assert mixed < single / 5
+
+
+def test_loss_dtype_needs_an_outputs_split_and_the_hessian():
+    model = nn.Linear(3, 2)
+    batch = (torch.randn(8, 3), torch.randint(0, 2, (8,)))
+    by_loss_fn = Objective.from_loss_fn(
+        lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1], reduction="none")
+    )
+    with pytest.raises(ObservableError, match="outputs"):
+        HessianOperator(model, by_loss_fn, batch, loss_dtype=torch.float64)
+    with pytest.raises(ObservableError, match="Hessian only"):
+        HessianTrace(Objective.cross_entropy(), matrix="gauss_newton", loss_dtype=torch.float64)

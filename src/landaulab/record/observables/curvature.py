@@ -36,7 +36,12 @@ from landaulab.record.observables.hvp import (
 )
 from landaulab.record.observables.lanczos import Which, spectral_density, top_eigenvalues
 from landaulab.record.observables.objective import LossFn, Objective, as_objective
-from landaulab.record.observables.trace import hutch_plus_plus, hutchinson
+from landaulab.record.observables.trace import (
+    RANGE_FINDERS,
+    RangeFinder,
+    hutch_plus_plus,
+    hutchinson,
+)
 
 
 class _CurvatureObservable(ObservableBase):
@@ -49,6 +54,7 @@ class _CurvatureObservable(ObservableBase):
         *,
         matrix: CurvatureKind = "hessian",
         dtype: torch.dtype | None = None,
+        loss_dtype: torch.dtype | None = None,
         parameters: Sequence[str] | None = None,
         name: str | None = None,
         **kwargs: Any,
@@ -60,6 +66,9 @@ class _CurvatureObservable(ObservableBase):
         self.objective = as_objective(objective)
         self.matrix: CurvatureKind = matrix
         self.dtype = dtype
+        if loss_dtype is not None and matrix != "hessian":
+            raise ObservableError(f"loss_dtype applies to the Hessian only, not to {matrix!r}")
+        self.loss_dtype = loss_dtype
         self.parameters = None if parameters is None else list(parameters)
 
     def operator(
@@ -68,7 +77,13 @@ class _CurvatureObservable(ObservableBase):
         """The curvature operator at the model's current parameters on ``batch``."""
         space = ParameterSpace(model, self.parameters)
         return curvature_operator(
-            self.matrix, model, self.objective, batch, space=space, dtype=dtype or self.dtype
+            self.matrix,
+            model,
+            self.objective,
+            batch,
+            space=space,
+            dtype=dtype or self.dtype,
+            loss_dtype=self.loss_dtype,
         )
 
 
@@ -93,6 +108,9 @@ class HessianTopEigenvalues(_CurvatureObservable):
         See :func:`~landaulab.record.observables.lanczos.top_eigenvalues`.
     dtype
         Compute dtype of the products (``torch.float64`` for reference accuracy).
+    loss_dtype
+        Hessian only: the loss on the outputs in this dtype (see
+        :class:`~landaulab.record.observables.hvp.HessianOperator`).
     refine_dtype
         Re-score the Ritz vectors with one product each in this dtype (e.g.
         ``torch.float64`` on a float32 model): float32 speed, float64 accuracy.
@@ -158,6 +176,11 @@ class HessianTrace(_CurvatureObservable):
         ``"hutch++"`` (default) or ``"hutchinson"``.
     num_matvecs
         Operator products per measurement.
+    range_finder, sketch_size
+        Hutch++'s deflated subspace (see
+        :func:`~landaulab.record.observables.trace.hutch_plus_plus`); ``"krylov"``
+        pays off when the spectrum has a group of outliers and the budget is large
+        enough to resolve them.
     """
 
     suffix: ClassVar[str] = "_trace"
@@ -169,18 +192,34 @@ class HessianTrace(_CurvatureObservable):
         matrix: CurvatureKind = "hessian",
         method: str = "hutch++",
         num_matvecs: int = 30,
+        range_finder: RangeFinder = "sketch",
+        sketch_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(objective, matrix=matrix, **kwargs)
         if method not in ("hutch++", "hutchinson"):
             raise ObservableError(f"method must be 'hutch++' or 'hutchinson', got {method!r}")
+        if range_finder not in RANGE_FINDERS:
+            raise ObservableError(
+                f"range_finder must be one of {RANGE_FINDERS}, got {range_finder!r}"
+            )
         self.method = method
         self.num_matvecs = int(num_matvecs)
+        self.range_finder: RangeFinder = range_finder
+        self.sketch_size = sketch_size
 
     def _measure(self, model: nn.Module, batch: Any, step: int) -> dict[str, float]:
         operator = self.operator(model, batch)
-        estimator = hutch_plus_plus if self.method == "hutch++" else hutchinson
-        result = estimator(operator, self.num_matvecs, generator=self.generator(step))
+        if self.method == "hutch++":
+            result = hutch_plus_plus(
+                operator,
+                self.num_matvecs,
+                sketch_size=self.sketch_size,
+                range_finder=self.range_finder,
+                generator=self.generator(step),
+            )
+        else:
+            result = hutchinson(operator, self.num_matvecs, generator=self.generator(step))
         values = {self.name: result.value}
         if result.standard_error is not None:
             values[self.key("se")] = result.standard_error

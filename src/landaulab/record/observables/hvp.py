@@ -134,6 +134,13 @@ class HessianOperator(_ModelOperator):
         Which parameters (default: all trainable).
     dtype
         Compute dtype (default: the parameters' dtype).
+    loss_dtype
+        Evaluate the loss on the model's outputs in this dtype (e.g. ``torch.float64``
+        on a float32 model; needs an objective with an outputs/loss split). In float32
+        the rounding of the loss's reductions (softmax over classes, mean over
+        examples), not of the matmuls, limits a product to ≈ 10⁻⁶ relative accuracy;
+        a float64 loss on float32 outputs gains two orders of magnitude for a fraction
+        of the cost of a float64 model.
 
     Attributes
     ----------
@@ -151,15 +158,26 @@ class HessianOperator(_ModelOperator):
         *,
         space: ParameterSpace | None = None,
         dtype: torch.dtype | None = None,
+        loss_dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(model, space, dtype)
         params = self._leaf_params()
         self._params = list(params.values())
         if dtype is not None:
             batch = batch_to(batch, self.device, dtype)
-        loss = self.space.call(
-            objective.mean_loss, params, batch, buffers=self.space.buffers(dtype)
-        )
+        buffers = self.space.buffers(dtype)
+        if loss_dtype is None:
+            loss = self.space.call(objective.mean_loss, params, batch, buffers=buffers)
+        else:
+            if not loss_dtype.is_floating_point:
+                raise ObservableError(f"loss_dtype must be a floating dtype, got {loss_dtype}")
+            if not objective.has_outputs:
+                raise ObservableError(
+                    "loss_dtype needs Objective(loss=(outputs, targets) -> losses); an "
+                    "objective built from loss_fn has no outputs to cast"
+                )
+            outputs = self.space.call(objective.outputs, params, batch, buffers=buffers)
+            loss = objective.loss_from_outputs(outputs.to(loss_dtype), batch).mean()
         if loss.ndim != 0:
             raise ObservableError("the objective's mean loss must be a scalar")
         grads = torch.autograd.grad(loss, self._params, create_graph=True, allow_unused=True)
@@ -273,10 +291,18 @@ def curvature_operator(
     *,
     space: ParameterSpace | None = None,
     dtype: torch.dtype | None = None,
+    loss_dtype: torch.dtype | None = None,
 ) -> CurvatureOperator:
-    """Build the operator named by ``kind``: hessian, gauss_newton or empirical_fisher."""
+    """Build the operator named by ``kind``: hessian, gauss_newton or empirical_fisher.
+
+    ``loss_dtype`` (see :class:`HessianOperator`) applies to the Hessian only.
+    """
     if kind == "hessian":
-        return HessianOperator(model, objective, batch, space=space, dtype=dtype)
+        return HessianOperator(
+            model, objective, batch, space=space, dtype=dtype, loss_dtype=loss_dtype
+        )
+    if loss_dtype is not None and kind in CURVATURE_KINDS:
+        raise ObservableError(f"loss_dtype applies to the Hessian only, not to {kind!r}")
     if kind == "gauss_newton":
         return GaussNewtonOperator(model, objective, batch, space=space, dtype=dtype)
     if kind == "empirical_fisher":

@@ -88,7 +88,7 @@ class _KrylovBasis:
         self.dim = operator.dim
         self.capacity = capacity
         self.generator = generator
-        self.basis = torch.zeros(capacity, self.dim, dtype=torch.float64, device=operator.device)
+        self.basis = torch.empty(capacity, self.dim, dtype=torch.float64, device=operator.device)
         self.projected = np.zeros((capacity, capacity))
         self.size = 0
         self.last_block: tuple[int, int] = (0, 0)
@@ -120,8 +120,13 @@ class _KrylovBasis:
         Returns the number of rows appended.
         """
         block, _ = self.orthogonalise(block)
-        q_factor, r_factor = torch.linalg.qr(block.T)  # (dim, b), (b, b)
-        coupling = r_factor.cpu().numpy()
+        if block.shape[0] == 1:  # a QR of one column is its normalisation
+            norm = block.norm()
+            q_factor = (block / norm).T if float(norm) > 0 else block.T
+            coupling = np.array([[float(norm)]])
+        else:
+            q_factor, r_factor = torch.linalg.qr(block.T)  # (dim, b), (b, b)
+            coupling = r_factor.cpu().numpy()
         self.residual_coupling = coupling.copy()
         room = max(0, min(block.shape[0], self.dim - self.size, self.capacity - self.size))
         threshold = 1e3 * _EPS * math.sqrt(self.dim) * max(reference, 1e-300)
@@ -169,6 +174,11 @@ class _KrylovBasis:
         self._pending = (start, stop)
         return added
 
+    @property
+    def processed(self) -> int:
+        """Basis vectors whose products are known (rows of ``T`` filled in)."""
+        return self._pending[1]
+
     def ritz(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ritz values, vectors in the basis, and residual norms for the processed part."""
         start, stop = self._pending
@@ -176,6 +186,44 @@ class _KrylovBasis:
         theta, s = np.linalg.eigh(0.5 * (t + t.T))
         residuals = np.linalg.norm(self.residual_coupling @ s[start:stop, :], axis=0)
         return theta, s, residuals
+
+
+def krylov_decomposition(
+    operator: CurvatureOperator,
+    num_matvecs: int,
+    *,
+    block_size: int = 1,
+    generator: torch.Generator,
+) -> tuple[Tensor, np.ndarray]:
+    """An orthonormal Krylov basis ``Q`` from a random start and ``T = Qᵀ A Q``.
+
+    ``num_matvecs`` products (rounded down to a multiple of ``block_size``) give a
+    basis of that many vectors, and the projected matrix on it comes with them: the
+    Lanczos recurrence fills ``T`` from the same products that extend the basis.
+
+    Returns
+    -------
+    tuple
+        ``(Q, T)``: ``Q`` a ``(m, dim)`` float64 tensor of orthonormal rows, ``T`` the
+        ``(m, m)`` symmetric matrix ``Q A Qᵀ``.
+    """
+    if block_size < 1:
+        raise ObservableError(f"block_size must be >= 1, got {block_size}")
+    steps = num_matvecs // block_size
+    if steps < 1:
+        raise ObservableError(
+            f"a Krylov basis needs num_matvecs >= block_size ({block_size}), got {num_matvecs}"
+        )
+    size = min(operator.dim, steps * block_size)
+    krylov = _KrylovBasis(operator, min(operator.dim, size + block_size), generator)
+    start = krylov.random_vectors(min(block_size, operator.dim))
+    krylov.add_block(start, float(start.norm(dim=1).max()))
+    while krylov.processed < size:
+        if krylov.expand() == 0:
+            break
+    processed = krylov.processed
+    projected = krylov.projected[:processed, :processed]
+    return krylov.basis[:processed], 0.5 * (projected + projected.T)
 
 
 def _order(theta: np.ndarray, which: Which) -> np.ndarray:
