@@ -9,8 +9,8 @@
   few dominant eigenvalues (as neural-network Hessians do) the variance drops sharply.
   With ``range_finder="krylov"`` the subspace is a Lanczos basis instead (Chen &
   Hallman 2023, arXiv:2205.01736): each product both extends it and fills in
-  ``Qᵀ A Q``, so it costs half as many products as the sketch and captures a cluster
-  of outliers far better.
+  ``Qᵀ A Q``, so a subspace of the same dimension costs half as many products as the
+  sketch, leaving more for the probes.
 
 The standard error is the sample standard deviation of the stochastic terms over
 the square root of their number; for Hutch++ it is conditional on the sketch ``Q``.
@@ -163,10 +163,10 @@ def hutch_plus_plus(
         ``"sketch"``: ``Q`` spans ``A S`` for a Rademacher ``S`` (Meyer et al. 2021).
         ``"krylov"``: ``Q`` is a Lanczos basis of ``span{s, As, A²s, …}`` with full
         reorthogonalisation, and ``tr(Qᵀ A Q)`` is the trace of the tridiagonal
-        matrix the same products build (Chen & Hallman 2023, arXiv:2205.01736). A
-        Krylov space finds a group of outlying eigenvalues, such as the ≈ C − 1
-        outliers of a C-class network's Hessian (Papyan 2019, arXiv:1811.07062),
-        with far fewer products than a one-pass sketch.
+        matrix the same products build (Chen & Hallman 2023, arXiv:2205.01736), so
+        the subspace costs half the sketch's products. Either pays once the subspace
+        can hold the spectrum's outliers, such as the ≈ C − 1 outliers of a C-class
+        network's Hessian (Papyan 2019, arXiv:1811.07062).
     block_size
         Start vectors of the Krylov basis (``"krylov"`` only): use ``≥`` the
         multiplicity of repeated dominant eigenvalues, which a single start vector
