@@ -111,15 +111,17 @@ class _KrylovBasis:
                 coefficients += c.cpu().numpy()
         return block, coefficients
 
-    def add_block(self, block: Tensor, reference: float) -> int:
+    def add_block(self, block: Tensor, reference: float, *, orthogonal: bool = False) -> int:
         """Orthonormalise rows of ``block`` against the basis and append them.
 
         ``reference`` is the scale of the operator's products: directions whose
         remaining norm is at rounding level relative to it are replaced by random
         vectors orthogonal to the basis (a restart after an invariant subspace).
+        ``orthogonal=True`` says the rows are already orthogonal to the basis.
         Returns the number of rows appended.
         """
-        block, _ = self.orthogonalise(block)
+        if not orthogonal:
+            block, _ = self.orthogonalise(block)
         if block.shape[0] == 1:  # a QR of one column is its normalisation
             norm = block.norm()
             q_factor = (block / norm).T if float(norm) > 0 else block.T
@@ -167,7 +169,7 @@ class _KrylovBasis:
         self.projected[: self.size, start:stop] = coefficients
         self.projected[start:stop, : self.size] = coefficients.T
         old_size = self.size
-        added = self.add_block(block, reference)
+        added = self.add_block(block, reference, orthogonal=True)
         if added:
             self.projected[old_size : self.size, start:stop] = self.coupling
             self.projected[start:stop, old_size : self.size] = self.coupling.T
