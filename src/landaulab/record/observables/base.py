@@ -129,6 +129,14 @@ def seeded_generator(seed: int, *labels: object) -> torch.Generator:
     return generator
 
 
+def rademacher(
+    dim: int, count: int, generator: torch.Generator, device: torch.device | None = None
+) -> torch.Tensor:
+    """``(dim, count)`` float64 matrix of independent ±1 entries (drawn on the CPU)."""
+    signs = torch.randint(0, 2, (dim, count), generator=generator).to(torch.float64)
+    return (2.0 * signs - 1.0).to(device if device is not None else "cpu")
+
+
 def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter or buffer (CPU when it has none)."""
     for tensor in model.parameters():

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from landaulab.record.observables.base import ObservableError, seeded_generator
+from landaulab.record.observables.base import ObservableError, rademacher, seeded_generator
 from landaulab.record.observables.hvp import CurvatureOperator
 
 Which = Literal["largest", "smallest", "magnitude"]
@@ -196,12 +196,15 @@ def krylov_decomposition(
     *,
     block_size: int = 1,
     generator: torch.Generator,
+    start: Tensor | None = None,
 ) -> tuple[Tensor, np.ndarray]:
-    """An orthonormal Krylov basis ``Q`` from a random start and ``T = Qᵀ A Q``.
+    """An orthonormal Krylov basis ``Q`` from a start block and ``T = Qᵀ A Q``.
 
     ``num_matvecs`` products (rounded down to a multiple of ``block_size``) give a
     basis of that many vectors, and the projected matrix on it comes with them: the
     Lanczos recurrence fills ``T`` from the same products that extend the basis.
+    ``start`` is the ``(block_size, dim)`` start block (default: Gaussian rows drawn
+    from ``generator``, which also supplies restarts after an invariant subspace).
 
     Returns
     -------
@@ -218,7 +221,8 @@ def krylov_decomposition(
         )
     size = min(operator.dim, steps * block_size)
     krylov = _KrylovBasis(operator, min(operator.dim, size + block_size), generator)
-    start = krylov.random_vectors(min(block_size, operator.dim))
+    if start is None:
+        start = krylov.random_vectors(min(block_size, operator.dim))
     krylov.add_block(start, float(start.norm(dim=1).max()))
     while krylov.processed < size:
         if krylov.expand() == 0:
@@ -492,14 +496,9 @@ def spectral_density(
     nodes = np.zeros((num_probes, m))
     weights = np.zeros((num_probes, m))
     for probe in range(num_probes):
-        krylov = _KrylovBasis(operator, m, generator)
-        signs = torch.randint(0, 2, (1, operator.dim), generator=generator).to(torch.float64)
-        krylov.add_block((2 * signs - 1).to(operator.device), math.sqrt(operator.dim))
-        while True:
-            added = krylov.expand()
-            if added == 0:
-                break
-        theta, s, _ = krylov.ritz()
+        probe_vector = rademacher(operator.dim, 1, generator, operator.device).T
+        _, projected = krylov_decomposition(operator, m, generator=generator, start=probe_vector)
+        theta, s = np.linalg.eigh(projected)
         size = len(theta)
         nodes[probe, :size] = theta
         weights[probe, :size] = s[0, :] ** 2

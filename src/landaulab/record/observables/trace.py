@@ -24,9 +24,8 @@ from typing import Literal
 
 import numpy as np
 import torch
-from torch import Tensor
 
-from landaulab.record.observables.base import ObservableError, seeded_generator
+from landaulab.record.observables.base import ObservableError, rademacher, seeded_generator
 from landaulab.record.observables.hvp import CurvatureOperator
 from landaulab.record.observables.lanczos import krylov_decomposition
 
@@ -74,11 +73,6 @@ class TraceEstimate:
         return f"trace ≈ {self.value:.6g} ± {se} ({self.method}, {self.num_matvecs} products)"
 
 
-def _rademacher(dim: int, count: int, generator: torch.Generator, device: torch.device) -> Tensor:
-    signs = torch.randint(0, 2, (dim, count), generator=generator).to(torch.float64)
-    return (2.0 * signs - 1.0).to(device)
-
-
 def _standard_error(samples: list[float]) -> float | None:
     if len(samples) < 2:
         return None
@@ -119,7 +113,7 @@ def hutchinson(
     samples: list[float] = []
     limit = num_matvecs if target_standard_error is None else max(max_matvecs, num_matvecs)
     while len(samples) < limit:
-        v = _rademacher(operator.dim, 1, generator, operator.device)[:, 0]
+        v = rademacher(operator.dim, 1, generator, operator.device)[:, 0]
         samples.append(float(v @ operator.matvec(v)))
         if len(samples) >= num_matvecs:
             if target_standard_error is None:
@@ -196,7 +190,7 @@ def hutch_plus_plus(
     generator = generator if generator is not None else seeded_generator(seed, "hutch++")
     start = operator.num_matvecs
     if range_finder == "sketch":
-        sketch = _rademacher(operator.dim, k, generator, operator.device)
+        sketch = rademacher(operator.dim, k, generator, operator.device)
         q, _ = torch.linalg.qr(operator.matmat(sketch))
         top = float(torch.sum(q * operator.matmat(q)))
         rows = q.T
@@ -208,7 +202,7 @@ def hutch_plus_plus(
     samples = []
     for first in range(0, residual_probes, _PROBE_CHUNK):
         count = min(_PROBE_CHUNK, residual_probes - first)
-        probes = _rademacher(operator.dim, count, generator, operator.device)
+        probes = rademacher(operator.dim, count, generator, operator.device)
         probes = probes - rows.T @ (rows @ probes)  # one BLAS-3 projection per chunk
         for j in range(count):
             g = probes[:, j]
