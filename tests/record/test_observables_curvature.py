@@ -421,52 +421,6 @@ def test_float64_refinement_of_float32_lanczos():
     assert values["hessian_eigenvalue_1"] == pytest.approx(exact[0], rel=1e-6)
 
 
-class _SquaredActivationMLP(nn.Module):
-    """Modular addition, embedding → linear → x² → linear (Gromov 2023, arXiv:2301.02679)."""
-
-    def __init__(self, p: int) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(p, 16)
-        self.hidden = nn.Linear(32, 64, bias=False)
-        self.out = nn.Linear(64, p, bias=False)
-
-    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(self.embed(pairs).flatten(1))
-        return self.out(h * h)
-
-
-def test_float64_loss_removes_the_float32_cancellation_of_a_memorised_model():
-    """At training loss L the loss gradient p − y is a difference of numbers ≈ 1 that
-    agree to ≈ L, so float32 rounding (ε ≈ 6e-8) is magnified ≈ 1/L ≈ 10³ in the
-    product; a float64 loss leaves only the matmuls' rounding (≈ 10⁻⁶)."""
-    p = 23
-    torch.manual_seed(0)
-    a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
-    x = torch.stack([a.reshape(-1), b.reshape(-1)], dim=1)
-    y = (x[:, 0] + x[:, 1]) % p
-    model = _SquaredActivationMLP(p)
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(300):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-    assert float(loss) < 1e-2  # memorised
-    objective = Objective.cross_entropy()
-    generator = torch.Generator().manual_seed(1)
-    v = torch.randn(sum(t.numel() for t in model.parameters()), generator=generator)
-    v = (v / v.norm()).to(torch.float64)
-    exact = HessianOperator(model, objective, (x, y), dtype=torch.float64).matvec(v)
-
-    def error(**kwargs) -> float:
-        product = HessianOperator(model, objective, (x, y), **kwargs).matvec(v)
-        return float((product - exact).norm() / exact.norm())
-
-    single, mixed = error(), error(loss_dtype=torch.float64)
-    assert mixed <= 1e-5
-    assert mixed < single / 5
-
-
 def test_loss_dtype_needs_an_outputs_split_and_the_hessian():
     model = nn.Linear(3, 2)
     batch = (torch.randn(8, 3), torch.randint(0, 2, (8,)))
