@@ -140,7 +140,8 @@ class HessianOperator(_ModelOperator):
         whose derivatives cancel in float32 (the textbook cross-entropy's ``p − y`` on a
         memorised model, magnifying rounding ≈ 1/L at training loss L) limits products
         to ≈ 10⁻⁵; a float64 loss on float32 outputs leaves only the matmuls' rounding
-        (≈ 3·10⁻⁶ here) for a fraction of the cost of a float64 model.
+        (≈ 3·10⁻⁶ on the grokking MLP of ``benchmarks/bench_observables.py``) for a
+        fraction of the cost of a float64 model.
         ``Objective.cross_entropy()`` with class indices needs no such help: it avoids
         the cancellation in float32.
 

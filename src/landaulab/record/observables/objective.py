@@ -72,12 +72,12 @@ def _cross_entropy(outputs: Tensor, targets: Tensor) -> Tensor:
     doi:10.1093/imanum/draa038) do relative to the largest. Its gradient is then
     ``p_c`` for ``c ≠ y`` and ``−σ(·) = −Σ_{c≠y} p_c`` for the target, never
     ``p_y − 1``; on a memorised model ``1 − p_y`` is the size of the loss and the
-    difference loses ``ε/(1 − p_y)`` relative accuracy in float32 (three digits left
-    at a loss of 1e-4; Hessian products about five). Second derivatives keep the
-    same form. Written with plain differentiable ops, so ``vmap``, ``grad`` and double
-    backward apply unchanged; ``F.cross_entropy`` is also avoided because under
-    ``vmap`` (per-example gradients, SGLD chains) its fused kernel goes through a slow
-    decomposition.
+    difference loses ``ε/(1 − p_y)`` relative accuracy in float32 (at a loss of 1e-4
+    the gradient keeps about three digits). Second derivatives keep the same form, so
+    float32 Hessian products keep the matmuls' accuracy. Written with plain
+    differentiable ops, so ``vmap``, ``grad`` and double backward apply unchanged;
+    ``F.cross_entropy`` is also avoided because under ``vmap`` (per-example gradients,
+    SGLD chains) its fused kernel goes through a slow decomposition.
     """
     if targets.dtype.is_floating_point:  # class probabilities
         log_probabilities = torch.log_softmax(outputs, dim=-1)
