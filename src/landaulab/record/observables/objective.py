@@ -68,8 +68,8 @@ def _cross_entropy(outputs: Tensor, targets: Tensor) -> Tensor:
     With class indices the loss is ``softplus(log Σ_{c≠y} exp(z_c) − z_y)``, which is
     ``log(1 + Σ_{c≠y} exp(z_c − z_y))``: the log-sum-exp is taken relative to the
     target logit, as Blanchard, Higham & Higham (2021), "Accurately computing the
-    log-sum-exp and softmax functions" (IMA J. Numer. Anal. 41(4),
-    doi:10.1093/imanum/draa038) do relative to the largest. Its gradient is then
+    log-sum-exp and softmax functions" (IMA J. Numer. Anal. 41(4):2311–2330,
+    arXiv:1909.03469) do relative to the largest. Its gradient is then
     ``p_c`` for ``c ≠ y`` and ``−σ(·) = −Σ_{c≠y} p_c`` for the target, never
     ``p_y − 1``; on a memorised model ``1 − p_y`` is the size of the loss and the
     difference loses ``ε/(1 − p_y)`` relative accuracy in float32 (at a loss of 1e-4
