@@ -159,14 +159,8 @@ def sample_loss_and_gradient(
     weight: np.ndarray, bias: np.ndarray, x: np.ndarray
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean of ½‖x − f(x)‖² over the rows of x, and its gradient (numpy)."""
-    gram = weight.T @ weight
-    pre = x @ gram + bias
-    out = np.maximum(pre, 0.0)
-    resid = out - x
-    loss = 0.5 * float(np.mean(np.sum(resid * resid, axis=1)))
-    d_pre = resid * (pre > 0) / x.shape[0]
-    grad_gram = x.T @ d_pre
-    return loss, weight @ (grad_gram + grad_gram.T), d_pre.sum(axis=0)
+    losses, grad_weight, grad_bias = sample_loss_and_gradient_stacked(weight[None], bias[None], x)
+    return float(losses[0]), grad_weight[0], grad_bias[0]
 
 
 def sample_loss_and_gradient_stacked(
@@ -175,7 +169,7 @@ def sample_loss_and_gradient_stacked(
     """:func:`sample_loss_and_gradient` for R parameter sets at once.
 
     ``weight`` (R, 2, c) and ``bias`` (R, c); returns losses (R,) and gradients of the
-    same shapes (batched matrix products, no loop over R). A diverging replica gives
+    same shapes (batched matrix products, no loop over R). Diverging parameters give
     non-finite values (no warning); the caller checks.
     """
     with np.errstate(over="ignore", invalid="ignore"):

@@ -32,13 +32,14 @@ from landaulab.record.observables.hvp import (
     CURVATURE_KINDS,
     CurvatureKind,
     CurvatureOperator,
+    check_loss_dtype,
     curvature_operator,
 )
 from landaulab.record.observables.lanczos import Which, spectral_density, top_eigenvalues
 from landaulab.record.observables.objective import LossFn, Objective, as_objective
 from landaulab.record.observables.trace import (
-    RANGE_FINDERS,
     RangeFinder,
+    check_range_finder,
     hutch_plus_plus,
     hutchinson,
 )
@@ -66,8 +67,7 @@ class _CurvatureObservable(ObservableBase):
         self.objective = as_objective(objective)
         self.matrix: CurvatureKind = matrix
         self.dtype = dtype
-        if loss_dtype is not None and matrix != "hessian":
-            raise ObservableError(f"loss_dtype applies to the Hessian only, not to {matrix!r}")
+        check_loss_dtype(matrix, loss_dtype)
         self.loss_dtype = loss_dtype
         self.parameters = None if parameters is None else list(parameters)
 
@@ -199,10 +199,7 @@ class HessianTrace(_CurvatureObservable):
         super().__init__(objective, matrix=matrix, **kwargs)
         if method not in ("hutch++", "hutchinson"):
             raise ObservableError(f"method must be 'hutch++' or 'hutchinson', got {method!r}")
-        if range_finder not in RANGE_FINDERS:
-            raise ObservableError(
-                f"range_finder must be one of {RANGE_FINDERS}, got {range_finder!r}"
-            )
+        check_range_finder(range_finder)
         self.method = method
         self.num_matvecs = int(num_matvecs)
         self.range_finder: RangeFinder = range_finder

@@ -300,14 +300,19 @@ def curvature_operator(
 
     ``loss_dtype`` (see :class:`HessianOperator`) applies to the Hessian only.
     """
+    if kind not in CURVATURE_KINDS:
+        raise ObservableError(f"unknown curvature matrix {kind!r}; choose one of {CURVATURE_KINDS}")
+    check_loss_dtype(kind, loss_dtype)
     if kind == "hessian":
         return HessianOperator(
             model, objective, batch, space=space, dtype=dtype, loss_dtype=loss_dtype
         )
-    if loss_dtype is not None and kind in CURVATURE_KINDS:
-        raise ObservableError(f"loss_dtype applies to the Hessian only, not to {kind!r}")
     if kind == "gauss_newton":
         return GaussNewtonOperator(model, objective, batch, space=space, dtype=dtype)
-    if kind == "empirical_fisher":
-        return EmpiricalFisherOperator(model, objective, batch, space=space, dtype=dtype)
-    raise ObservableError(f"unknown curvature matrix {kind!r}; choose one of {CURVATURE_KINDS}")
+    return EmpiricalFisherOperator(model, objective, batch, space=space, dtype=dtype)
+
+
+def check_loss_dtype(kind: str, loss_dtype: torch.dtype | None) -> None:
+    """Raise unless ``loss_dtype`` is unset or ``kind`` is the Hessian (the only user)."""
+    if loss_dtype is not None and kind != "hessian":
+        raise ObservableError(f"loss_dtype applies to the Hessian only, not to {kind!r}")

@@ -73,6 +73,12 @@ class TraceEstimate:
         return f"trace ≈ {self.value:.6g} ± {se} ({self.method}, {self.num_matvecs} products)"
 
 
+def check_range_finder(range_finder: str) -> None:
+    """Raise unless ``range_finder`` is one of :data:`RANGE_FINDERS`."""
+    if range_finder not in RANGE_FINDERS:
+        raise ObservableError(f"range_finder must be one of {RANGE_FINDERS}, got {range_finder!r}")
+
+
 def _standard_error(samples: list[float]) -> float | None:
     if len(samples) < 2:
         return None
@@ -175,8 +181,7 @@ def hutch_plus_plus(
     """
     if num_matvecs < 4:
         raise ObservableError(f"hutch++ needs num_matvecs >= 4, got {num_matvecs}")
-    if range_finder not in RANGE_FINDERS:
-        raise ObservableError(f"range_finder must be one of {RANGE_FINDERS}, got {range_finder!r}")
+    check_range_finder(range_finder)
     k = num_matvecs // 3 if sketch_size is None else int(sketch_size)
     k = min(k, operator.dim)
     cost = 2 * k if range_finder == "sketch" else k - k % max(block_size, 1)
