@@ -28,6 +28,7 @@ The last line printed is the headline ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import functools
 import importlib
@@ -401,12 +402,17 @@ def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float],
         return estimates
 
     methods: dict[str, Callable[[], Any]] = {"ours": ours, "plain": plain_loop}
+    cleanup = contextlib.ExitStack()
     try:
         from devinterp.optim import SGLD
+        from devinterp.slt import sampler as devinterp_sampler
         from devinterp.slt.sampler import sample_single_chain
     except ImportError as error:
         print(f"devinterp not importable ({error}); the plain loop is the baseline")
     else:
+        # devinterp draws a progress bar per chain; time the sampler without it.
+        cleanup.callback(setattr, devinterp_sampler, "trange", devinterp_sampler.trange)
+        devinterp_sampler.trange = functools.partial(devinterp_sampler.trange, disable=True)
         dataset = _PairDataset(x, y)
 
         def evaluate(chain_model: nn.Module, data: dict[str, torch.Tensor]):
@@ -441,7 +447,7 @@ def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float],
             return estimates
 
         methods["devinterp"] = devinterp_run
-    with warnings.catch_warnings():
+    with cleanup, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         timed = best_times(methods, repeats)
     ours_time, result = timed["ours"]
