@@ -32,10 +32,11 @@ import contextlib
 import copy
 import functools
 import importlib
+import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -130,19 +131,30 @@ def _report(label: str, seconds: float, error: float, products: list[int]) -> No
     print(f"{label:34s} {seconds:7.3f} s CPU (mean)  max rel. error {error:.1e}  HVPs {products}")
 
 
+def _power_iterates(model, batch, seed: int, dtype: torch.dtype | None = None) -> Iterator[float]:
+    """Rayleigh quotients of power iteration on the Hessian, one product each.
+
+    The start vector is Gaussian from ``seed``; the operator is built when the first
+    value is asked for.
+    """
+    operator = HessianOperator(model, Objective.cross_entropy(), batch, dtype=dtype)
+    generator = torch.Generator().manual_seed(seed)
+    v = torch.randn(operator.dim, generator=generator, dtype=torch.float64)
+    v /= v.norm()
+    while True:
+        w = operator.matvec(v)
+        yield float(v @ w)
+        v = w / w.norm()
+
+
 def _power_iteration_products_to(
     model, batch, reference: float, accuracy: float, seed: int, limit: int = 300
 ) -> int | None:
     """Products until the power iteration's Rayleigh quotient is within ``accuracy``."""
-    operator = HessianOperator(model, Objective.cross_entropy(), batch)
-    generator = torch.Generator().manual_seed(seed)
-    v = torch.randn(operator.dim, generator=generator, dtype=torch.float64)
-    v /= v.norm()
-    for count in range(1, limit + 1):
-        w = operator.matvec(v)
-        if abs(float(v @ w) - reference) <= accuracy * abs(reference):
+    values = itertools.islice(_power_iterates(model, batch, seed), limit)
+    for count, value in enumerate(values, start=1):
+        if abs(value - reference) <= accuracy * abs(reference):
             return count
-        v = w / w.norm()
     return None
 
 
@@ -183,19 +195,12 @@ def bench_top_eigenvalue(model, batch, starts: int) -> tuple[float, float, str]:
         """Power iteration on landaulab's products, stopped by PyHessian's rule."""
 
         def run(seed: int) -> tuple[float, int]:
-            operator = HessianOperator(model, objective, batch, dtype=dtype)
-            generator = torch.Generator().manual_seed(seed)
-            v = torch.randn(operator.dim, generator=generator, dtype=torch.float64)
-            v /= v.norm()
-            value = 0.0
-            for _ in range(5000):
-                w = operator.matvec(v)
-                new = float(v @ w)
-                v = w / w.norm()
-                if abs(new - value) <= tol * abs(new):
-                    break
-                value = new
-            return new, operator.num_matvecs
+            previous = 0.0
+            for count, value in enumerate(_power_iterates(model, batch, seed, dtype), start=1):
+                if abs(value - previous) <= tol * abs(value) or count == 5000:
+                    return value, count
+                previous = value
+            raise AssertionError("unreachable: the iterates are endless")
 
         return run
 
