@@ -479,6 +479,9 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=10, help="random starts (eigenvalue)")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats (LLC)")
     args = parser.parse_args()
+    for flag in ("starts", "repeats"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
     torch.set_num_threads(1)
     steps = 30 if args.quick else 300
     model, batch = trained_model(steps)
