@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landaulab.estimate import percentile_interval as percentile_interval
+
 #: Groups with fewer runs than this are resampled by blocks of steps.
 MIN_UNITS = 4
 #: Number of units a block-resampled group is cut into (at least).
@@ -91,26 +93,6 @@ def resample_units(
     weights = np.bincount(flat.ravel(), minlength=n_bootstrap * n_units)
     weights = weights.reshape(n_bootstrap, n_units).astype(np.float32)
     return Resampling(weights=weights, unit_group=unit_group, group_starts=starts)
-
-
-def percentile_interval(
-    replicates: np.ndarray, level: float = 0.95, axis: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval, ignoring non-finite replicates.
-
-    Returns arrays of lower and upper bounds (NaN where fewer than half of the replicates
-    are finite).
-    """
-    values = np.asarray(replicates, dtype=float)
-    finite = np.isfinite(values)
-    clean = np.where(finite, values, np.nan)
-    alpha = (1.0 - level) / 2.0
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanquantile(clean, alpha, axis=axis)
-        hi = np.nanquantile(clean, 1.0 - alpha, axis=axis)
-    enough = finite.mean(axis=axis) >= 0.5
-    return np.where(enough, lo, np.nan), np.where(enough, hi, np.nan)
 
 
 def standard_error(replicates: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
+
+from landaulab.estimate import Estimate
+from landaulab.serialize import to_json
 
 if TYPE_CHECKING:
     from landaulab.analyze.field import CriticalIsotherm
@@ -27,25 +29,8 @@ if TYPE_CHECKING:
 
 
 def clean(value: Any) -> Any:
-    """Make ``value`` JSON-safe: numpy → Python, NaN/inf → None, tuples → lists."""
-    if isinstance(value, Mapping):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [clean(v) for v in value.tolist()]
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if value is None or isinstance(value, int | str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
+    """Make ``value`` JSON-safe (:func:`landaulab.serialize.to_json`)."""
+    return to_json(value)
 
 
 def _number(value: float | None) -> float | None:
@@ -60,59 +45,6 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A value with a 95 % confidence interval (bootstrap over runs).
-
-    Attributes
-    ----------
-    value
-        The estimate from the data (None if not estimable).
-    ci
-        (lower, upper) or None.
-    """
-
-    value: float | None
-    ci: tuple[float, float] | None = None
-
-    @classmethod
-    def from_replicates(
-        cls, value: float, replicates: np.ndarray, level: float = 0.95
-    ) -> Estimate | None:
-        """Value plus percentile interval; None when the value is not finite."""
-        from landaulab.analyze.bootstrap import percentile_interval
-
-        v = _number(value)
-        if v is None:
-            return None
-        reps = np.asarray(replicates, dtype=float)
-        if reps.size == 0:
-            return cls(v, None)
-        lo, hi = percentile_interval(reps, level)
-        lo, hi = _number(float(lo)), _number(float(hi))
-        if lo is None or hi is None:
-            return cls(v, None)
-        return cls(v, (min(lo, v), max(hi, v)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"value": ..., "ci": [lo, hi] or None}``."""
-        return {
-            "value": _number(self.value),
-            "ci": [_number(self.ci[0]), _number(self.ci[1])] if self.ci else None,
-        }
-
-    def contains(self, truth: float) -> bool:
-        """Whether ``truth`` lies inside the interval."""
-        return self.ci is not None and self.ci[0] <= truth <= self.ci[1]
-
-    def __str__(self) -> str:
-        if self.value is None:
-            return "n/a"
-        if self.ci is None:
-            return _fmt(self.value)
-        return f"{_fmt(self.value)} [{_fmt(self.ci[0])}, {_fmt(self.ci[1])}]"
-
-
-@dataclass(frozen=True)
 class CriticalPoint(Estimate):
     """A located transition point with the method that found it.
 
@@ -120,7 +52,7 @@ class CriticalPoint(Estimate):
     ``quadratic_coefficient_zero``, ``equal_depth``; ``detail`` says which sizes.
     """
 
-    method: str = ""
+    method: str | None = ""
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
