@@ -187,8 +187,10 @@ def dynamics(
             main = main_by_run.get(label)
             if main is None:
                 continue
-            t, m = trajectories.run(r)
-            warnings_.append(early_warning(t, m, until=main.start, run=label, control=value))
+            time, values = trajectories.run(r)
+            warnings_.append(
+                early_warning(time, values, until=main.start, run=label, control=value)
+            )
         summary = summarize_early_warning(warnings_, control=value) if warnings_ else None
         per_control.append(
             ControlDynamics(
@@ -333,7 +335,7 @@ def _plateau_scaling(
         return None
     return plateau_scaling(
         [p.length for p in chosen],
-        [p.control for p in chosen],
+        [number(p.control) for p in chosen],
         n_bootstrap=n_bootstrap,
         seed=rng,
         confidence=confidence,

@@ -28,6 +28,7 @@ import numpy as np
 from landaulab.dynamics._bootstrap import expanded_levels, nan_quantiles, resampling_weights
 from landaulab.dynamics.estimates import array, describe, number
 from landaulab.dynamics.trajectories import Increments, Trajectories
+from landaulab.errors import FewSamplesWarning
 from landaulab.estimate import finite
 from landaulab.serialize import to_json
 
@@ -360,9 +361,11 @@ def kramers_moyal(
     inc = trajectories.increments(1)
     fallback_grid = np.asarray(grid, dtype=float) if grid is not None else np.zeros(0)
     if inc.size < max(3, int(min_count)):
+        reason = f"only {inc.size} increments (need at least {max(3, int(min_count))})"
+        warnings.warn(f"drift and diffusion not estimated: {reason}", FewSamplesWarning, 2)
         return _empty(
             fallback_grid,
-            f"only {inc.size} increments (need at least {max(3, int(min_count))})",
+            reason,
             inc.size,
             confidence,
             finite_time_correction,
@@ -438,6 +441,12 @@ def kramers_moyal(
         point[key] = np.where(ok, point[key], np.nan)
 
     n_boot = int(n_bootstrap) if n_units >= 2 else 0
+    if n_units < 2 and n_bootstrap >= 2:
+        warnings.warn(
+            f"drift and diffusion rest on {n_units} resampling unit: no confidence bands",
+            FewSamplesWarning,
+            2,
+        )
     boot = {key: np.full((n_boot, grid.size), np.nan) for key in ("drift", "slope", "diffusion")}
     if n_boot:
         weights = resampling_weights(rng, n_boot, n_units)

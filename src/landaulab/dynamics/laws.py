@@ -42,6 +42,7 @@ from landaulab.dynamics.estimates import (
     number,
     value_json,
 )
+from landaulab.errors import FewSamplesWarning, FitWarning
 from landaulab.estimate import Estimate, finite
 from landaulab.serialize import to_json
 
@@ -215,8 +216,11 @@ def _predict(law: str, p: dict[str, float], c: np.ndarray) -> np.ndarray:
         if law == "arrhenius":
             return p["A"] * np.exp(p["dF"] / c)
         if law == "power":
-            amp = np.where(c >= p["c0"], p.get("A_above", p.get("A")), p.get("A_below", p.get("A")))
-            return amp * np.abs(c - p["c0"]) ** (-p["nu"])
+            single = p.get("A", math.nan)
+            above, below = p.get("A_above", single), p.get("A_below", single)
+            amp = np.where(c >= p["c0"], above, below)
+            result: np.ndarray = amp * np.abs(c - p["c0"]) ** (-p["nu"])
+            return result
         return p["A"] + p["B"] * np.log(c)
 
 
@@ -576,6 +580,15 @@ def _fit_one(
     return fit_power(c, logy, w, side)
 
 
+def _fit_failed(law: str, c: np.ndarray, note: str) -> bool:
+    """Whether a law that returned no parameters failed on data it applies to."""
+    if law == "logarithmic":
+        return bool(np.all(c > 0))
+    if law == "power":
+        return note == "no finite fit"
+    return False
+
+
 def compare_laws(
     controls: Sequence[float] | np.ndarray,
     times: Sequence[float] | np.ndarray,
@@ -631,6 +644,7 @@ def compare_laws(
             f"{n} usable points at {np.unique(c).size} control values "
             f"(need 4 points at 3 or more values)"
         )
+        warnings.warn(f"no time-scale law fitted: {reason}", FewSamplesWarning, 2)
         return LawComparison((), budget_value, f"no law fitted: {reason}", n, reason)
     logy = np.log(y)
     w = np.ones(n) if se is None else 1.0 / se**2
@@ -649,6 +663,10 @@ def compare_laws(
         aicc = _aicc(rss, n, k) if p else float("nan")
         if p and not np.isfinite(aicc):
             note = note or f"AICc undefined: too few points ({n}) for {k} parameters"
+            if len(laws) > 1:  # a single law needs no AICc to be chosen
+                warnings.warn(f"{law} law: {note}", FewSamplesWarning, 2)
+        if not p and _fit_failed(law, c, note):
+            warnings.warn(f"the {law} law could not be fitted ({note})", FitWarning, 2)
         points[law] = p
         fits.append(
             LawFit(

@@ -470,9 +470,10 @@ def effective_potential(km: KramersMoyal, *, confidence: float | None = None) ->
             if not 0 <= j < len(order) or points[order[j]].kind != "saddle":
                 continue
             a, s = points[i], points[order[j]]
-            seg = _segment_of(grid, segments, a.location, s.location)
-            if seg is None:
+            found_segment = _segment_of(grid, segments, a.location, s.location)
+            if found_segment is None:
                 continue
+            seg = found_segment
             k = rank + 2 * step
             target = (
                 points[order[k]].location

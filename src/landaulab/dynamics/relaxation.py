@@ -40,7 +40,7 @@ from landaulab.dynamics.laws import LawComparison, compare_laws
 from landaulab.dynamics.potential import EffectivePotential
 from landaulab.dynamics.tdgl import fit_tdgl
 from landaulab.dynamics.trajectories import Trajectories
-from landaulab.errors import DataError
+from landaulab.errors import DataError, FewSamplesWarning
 from landaulab.estimate import Estimate, finite
 from landaulab.late_time import BURN_IN, check_burn_in, late_mask
 
@@ -340,6 +340,12 @@ def relaxation_time(
     if tau < dt:
         note = (note + "; " if note else "") + "tau is below the sampling interval (coarse)"
     low = high = float("nan")
+    if len(units) < 2 and n_bootstrap >= 2:
+        warnings.warn(
+            f"relaxation time rests on {len(units)} resampling unit: no interval",
+            FewSamplesWarning,
+            2,
+        )
     if len(units) >= 2 and n_bootstrap >= 2:
         draws = rng.integers(0, len(units), size=(n_bootstrap, len(units)))
         reps = []
@@ -453,6 +459,12 @@ def critical_slowing_down(
     hi = np.asarray(highs, dtype=float)
     ok = np.isfinite(c) & np.isfinite(tau) & (tau > 0)
     if ok.sum() < 4:
+        warnings.warn(
+            f"critical slowing down not fitted: relaxation times at {int(ok.sum())} control "
+            f"values (need 4 or more)",
+            FewSamplesWarning,
+            2,
+        )
         return SlowingDown(
             None, None, "none", int(ok.sum()),
             reason=f"relaxation times at {int(ok.sum())} control values (need 4 or more)",

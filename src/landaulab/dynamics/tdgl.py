@@ -16,6 +16,7 @@ with bootstrap-over-runs standard errors and intervals.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ import numpy as np
 from landaulab.dynamics._bootstrap import expanded_levels, resampling_weights
 from landaulab.dynamics.estimates import ci_list, estimate, from_json, number, value_json
 from landaulab.dynamics.trajectories import Increments, Trajectories
+from landaulab.errors import FewSamplesWarning, FitWarning
 from landaulab.estimate import Estimate, finite
 
 
@@ -253,6 +255,12 @@ def fit_tdgl(
 
     beta = solve(gram.sum(0)[None], rhs.sum(0)[None])[0]
     if not np.all(np.isfinite(beta)):
+        warnings.warn(
+            f"TDGL fit with powers {powers} failed: the powers are collinear over the "
+            f"observed range of m",
+            FitWarning,
+            2,
+        )
         return failed("the powers are collinear over the observed range of m", n_units, scheme)
     g_total = gram.sum(0).reshape(k, k)
     residual = square.sum() - 2 * beta @ rhs.sum(0) + beta @ g_total @ beta
@@ -277,6 +285,13 @@ def fit_tdgl(
         z = norm.ppf(1 - alpha / 2)
         lo, hi = coefficients - z * se, coefficients + z * se
         scheme = "least-squares covariance (too few runs to resample)"
+        if n_bootstrap >= 2:
+            warnings.warn(
+                f"TDGL coefficients rest on {n_units} resampling unit(s): least-squares "
+                f"intervals instead of a bootstrap",
+                FewSamplesWarning,
+                2,
+            )
     return TDGLFit(
         powers=powers,
         coefficients=_coefficients(coefficients, lo, hi),
