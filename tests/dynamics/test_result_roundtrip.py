@@ -102,6 +102,14 @@ def test_escapes_and_laws_round_trip() -> None:
             assert (new.divergence, new.budget_control) == (old.divergence, old.budget_control)
 
 
+def test_double_well_fixture_round_trips(double_well_frames: list[pd.DataFrame]) -> None:
+    frame = double_well_frames[0]
+    frame = frame[(frame["run_id"].isin([0, 1, 10, 11])) & (frame["step"] % 5 == 0)]
+    result = dynamics(frame, order_parameter="m", time_col="time", n_bootstrap=10)
+    back = assert_round_trip(result)
+    assert back.controls[0].potential.barriers == result.controls[0].potential.barriers
+
+
 values = st.one_of(
     st.floats(-1e6, 1e6, allow_nan=False),
     st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0]),
