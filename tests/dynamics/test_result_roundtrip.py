@@ -201,3 +201,5 @@ def test_one_sided_estimate_keeps_its_bound() -> None:
     upper = estimate(None, None, 2.0)
     assert isinstance(upper, OneSidedEstimate) and upper.high == 2.0 and upper.value is None
     assert estimate(None, math.nan, None) is None
+    for item in (lower, upper):
+        assert OneSidedEstimate.from_dict(json.loads(json.dumps(item.to_dict()))) == item

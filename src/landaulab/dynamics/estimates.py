@@ -66,6 +66,20 @@ class OneSidedEstimate(Estimate):
         """``{"value", "ci": None, "bound", "side"}`` plus ``"method"`` when one is set."""
         return {**super().to_dict(), "bound": self.bound, "side": self.side}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> OneSidedEstimate | None:
+        """The inverse of :meth:`to_dict` (``None`` when neither value nor bound is known)."""
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise TypeError(f"an estimate is a mapping with 'value' and 'bound'; got {data!r}")
+        if finite(data.get("value")) is None and finite(data.get("bound")) is None:
+            return None
+        method, bound = data.get("method"), data.get("bound")
+        if data.get("side") == "upper":
+            return cls(data.get("value"), None, method, bound, "upper")
+        return cls(data.get("value"), None, method, bound, "lower")
+
     def interval_text(self) -> str:
         """``≥ 0.6`` or ``≤ 0.6``."""
         if self.bound is None:

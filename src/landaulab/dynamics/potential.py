@@ -23,6 +23,7 @@ estimated ``D1`` and ``D2``; at high barriers it reduces to Kramers' (1940) rate
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,8 +88,8 @@ class FixedPoint:
 
     @property
     def linear_relaxation_time(self) -> float:
-        """``-1 / slope`` for an attractor (NaN when the slope is not negative)."""
-        return -1.0 / self.slope if self.slope < 0 else float("nan")
+        """``-1 / slope`` for an attractor (NaN when the slope is not finite and negative)."""
+        return -1.0 / self.slope if -math.inf < self.slope < 0 else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
