@@ -4,10 +4,11 @@
    trained as one batched model vs the same members one after another (each through the
    task's single-run entry point), in member-steps per second. Goal: ≥ 20× at S = 256.
 2. The grokking MLP (p = 97, embedding 64, width 128, full-batch AdamW; Gromov 2023,
-   arXiv:2301.02679): batched vs sequential members and the engine's automatic choice
-   (``should_batch`` with the step's flop count), which must never be slower than the
-   sequential loop; the training step's achieved GFLOP/s as a fraction of the fp32 matrix
-   product peak measured in the same run; and 2 worker processes vs 1 on independent
+   arXiv:2301.02679): batched vs sequential members and the sweep's automatic choice
+   (the task's ``prefers_batching``, which ``group_units`` follows under
+   ``batching="auto"``), which must never be slower than the sequential loop; the training
+   step's achieved GFLOP/s as a fraction of the fp32 matrix product peak measured in the
+   same run; and 2 worker processes vs 1 on independent
    sequential runs (goal ≥ 1.8× on two free cores). On a GPU the same script measures
    batched vs sequential grokking members (goal ≥ 20× at 64 members).
 
@@ -32,7 +33,6 @@ from landaulab.record.schedule import Schedule
 from landaulab.tasks import get_task
 from landaulab.tasks.modular_arithmetic import ModularArithmeticParameters, build
 from landaulab.train.device import resolve_device
-from landaulab.train.policy import should_batch
 
 # (label, task, settings, steps); the first three are the tasks' default sizes, the last
 # two show how the speed-up grows as the per-member work per step shrinks
@@ -148,7 +148,7 @@ def grokking(members: int, steps: int, device: str, rounds: int) -> dict[str, fl
         sequential = min(sequential, _timed(sequential_run))
         batched = min(batched, _timed(batched_run))
     flops = grokking_flops_per_step()
-    auto = should_batch(members, flops_per_member_step=flops, device=device)
+    auto = members > 1 and info.prefers_batching
     return {
         "sequential_s": sequential,
         "batched_s": batched,
