@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError, LandaulabError, StoreError
-from landaulab.spec.plan import run_id_of
+from landaulab.store.run_ids import run_id_of
 from landaulab.store.store import MARKER, RunClaim, RunRecord, Status, Store
 
 #: Characters a parameter key may not contain (they would break column names).
