@@ -131,3 +131,24 @@ def test_batched_path_equals_single_runs() -> None:
             atol = {"output": tol, "loss": tol * float(tb.output.abs().max())}.get(column, 0)
             np.testing.assert_allclose(ta[column], tb[column], rtol=1e-12, atol=atol)
     assert batched[2].diverged is not None  # lr 2.5·(2/λ0): ηλ0 = 5 > 4
+
+
+def test_gaussian_draws_are_each_members_own_stream() -> None:
+    members = Members(_ctxs(3), dtype=torch.float64)
+    draws = members.gaussian((2, 5), stream=4, dtype=torch.float64)
+    assert draws.shape == (3, 2, 5) and draws.dtype == torch.float64
+    same = members.stack(lambda _, g: torch.randn(2, 5, generator=g, dtype=torch.float64), 4)
+    assert torch.equal(draws, same)
+    assert not torch.equal(draws[0], draws[1])
+
+
+def test_log_values_logs_a_mapping_as_log_does() -> None:
+    a, b = _ctxs(2)
+    a.log(3, loss=0.5, accuracy=1.0)
+    b.log_values(3, {"loss": 0.5, "accuracy": 1.0})
+    assert a.table().equals(b.table())
+    with pytest.raises(Diverged):
+        b.log_values(4, {"loss": math.nan})
+    b.log_values(5, {"loss": math.inf}, check_finite=False)
+    assert math.isinf(b.table().set_index("step").loss[5])
+    assert a.diverged is None
