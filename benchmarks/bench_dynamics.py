@@ -6,7 +6,7 @@ Parquet and read back as a user's logs would be. The timed part is loading plus
 :func:`landaulab.dynamics.dynamics` with 200 bootstrap replicates over runs. It prints the
 time against a goal of 60 s on 2 cores and the accuracy against the exact answers:
 attractors at 0 above Tc and at +-sqrt((Tc - T) a / b) below, linear relaxation time
-1 / (a (T - Tc)) above Tc.
+1 / (a (T - Tc)) above Tc. A missed time goal ends the script with status 1 and one line.
 
 Run: ``OMP_NUM_THREADS=2 python benchmarks/bench_dynamics.py``
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _goals import Goals
 from landaulab.datasets.langevin import LandauQuartic, simulate_langevin
 from landaulab.dynamics import dynamics
 
@@ -69,6 +70,9 @@ def main() -> None:
             )
         print(line)
     print(f"time / goal = {(t1 - t0) / GOAL_SECONDS:.2f}")
+    goals = Goals()
+    goals.at_most("load + dynamics", t1 - t0, GOAL_SECONDS, " s")
+    goals.finish()
 
 
 if __name__ == "__main__":

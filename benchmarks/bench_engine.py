@@ -4,16 +4,21 @@
    trained as one batched model vs the same members one after another (each through the
    task's single-run entry point), in member-steps per second. Goal: ≥ 20× at S = 256.
 2. The grokking MLP (p = 97, embedding 64, width 128, full-batch AdamW; Gromov 2023,
-   arXiv:2301.02679): batched vs sequential members and the engine's automatic choice
-   (``should_batch`` with the step's flop count), which must never be slower than the
-   sequential loop; the training step's achieved GFLOP/s as a fraction of the fp32 matrix
-   product peak measured in the same run; and 2 worker processes vs 1 on independent
+   arXiv:2301.02679): batched vs sequential members and the sweep's automatic choice
+   (the task's ``prefers_batching``, which ``group_units`` follows under
+   ``batching="auto"``), which must never be slower than the sequential loop; the training
+   step's achieved GFLOP/s as a fraction of the fp32 matrix product peak measured in the
+   same run; and 2 worker processes vs 1 on independent
    sequential runs (goal ≥ 1.8× on two free cores). On a GPU the same script measures
    batched vs sequential grokking members (goal ≥ 20× at 64 members).
 
 Every rate is measured against its baseline in the same run. Run:
 ``python benchmarks/bench_engine.py [--members 256] [--grok-members N] [--quick]``; the
-last line prints the smallest tiny-task speed-up at the tasks' default sizes.
+last line prints the smallest tiny-task speed-up at the tasks' default sizes. A missed
+goal (the 20× at the default sizes with S = 256, the automatic choice never slower than
+the sequential loop, 1.8× from two workers on a machine with two cores or more, 20× for
+64 grokking members on a GPU) ends the script with status 1 and one line naming it;
+``--quick`` runs are not judged.
 """
 
 from __future__ import annotations
@@ -27,12 +32,12 @@ import time
 
 import torch
 
+from _goals import Goals
 from landaulab.record.context import RunContext
 from landaulab.record.schedule import Schedule
 from landaulab.tasks import get_task
 from landaulab.tasks.modular_arithmetic import ModularArithmeticParameters, build
 from landaulab.train.device import resolve_device
-from landaulab.train.policy import should_batch
 
 # (label, task, settings, steps); the first three are the tasks' default sizes, the last
 # two show how the speed-up grows as the per-member work per step shrinks
@@ -44,6 +49,9 @@ TINY = [
     ("committee N=100", "committee", {"input_dim": 100}, 1024),
 ]
 DEFAULT_SIZES = 3
+TINY_GOAL = 20.0  # batched / sequential member-steps per second at S = 256
+GPU_GROKKING_GOAL = 20.0  # batched / sequential grokking members, 64 on a GPU
+WORKERS_GOAL = 1.8  # 2 worker processes / 1, on two free cores
 
 
 def _contexts(task: str, settings: dict, steps: int, members: int, device: str) -> list:
@@ -148,7 +156,7 @@ def grokking(members: int, steps: int, device: str, rounds: int) -> dict[str, fl
         sequential = min(sequential, _timed(sequential_run))
         batched = min(batched, _timed(batched_run))
     flops = grokking_flops_per_step()
-    auto = should_batch(members, flops_per_member_step=flops, device=device)
+    auto = members > 1 and info.prefers_batching
     return {
         "sequential_s": sequential,
         "batched_s": batched,
@@ -230,10 +238,32 @@ def main() -> None:
         f"grokking step: {result['gflops']:.1f} GFLOP/s = "
         f"{100 * result['gflops'] / peak:.0f}% of the fp32 matmul peak ({peak:.1f} GFLOP/s)"
     )
+    goals = Goals(judged=not args.quick)
+    goals.at_least(
+        "grokking: automatic choice / sequential loop",
+        result["sequential_s"] / result["auto_s"],
+        1.0,
+        "x",
+    )
+    if device.type == "cuda" and grok_members == 64:
+        goals.at_least(
+            "grokking x64 on a GPU: batched / sequential",
+            result["sequential_s"] / result["batched_s"],
+            GPU_GROKKING_GOAL,
+            "x",
+        )
     if device.type == "cpu":
         speedup = workers_speedup(runs=4, steps=grok_steps, rounds=args.rounds)
         print(f"2 worker processes vs 1: {speedup:.2f}x throughput")
-    print(f"ratio {min(ratios[:DEFAULT_SIZES]):.2f}")
+        if (os.cpu_count() or 1) >= 2:
+            goals.at_least("2 worker processes / 1", speedup, WORKERS_GOAL, "x")
+    smallest = min(ratios[:DEFAULT_SIZES])
+    if args.members == 256:
+        goals.at_least(
+            "smallest tiny-task speed-up at the default sizes (S = 256)", smallest, TINY_GOAL, "x"
+        )
+    print(f"ratio {smallest:.2f}")
+    goals.finish()
 
 
 if __name__ == "__main__":

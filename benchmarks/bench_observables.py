@@ -22,7 +22,9 @@ Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_observables.py`` (add ``--quick
 a smoke run). Eigenvalue timings are means over the same random starts for every
 method; LLC timings are the minimum over repeats (robust to a shared machine), the
 samplers taking turns within each repeat.
-The last line printed is the headline ratio.
+The last line printed is the headline ratio. PyHessian and devinterp are required
+(``pip install -e '.[bench]'``); the script exits with status 1 and one line when either
+is missing or a goal is missed (goals are not judged with ``--quick``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from _goals import Goals, require_anchor
 from landaulab.record.observables import (
     HessianOperator,
     Objective,
@@ -158,7 +161,7 @@ def _power_iteration_products_to(
     return None
 
 
-def bench_top_eigenvalue(model, batch, starts: int) -> tuple[float, float, str]:
+def bench_top_eigenvalue(model, batch, starts: int, baseline_name: str) -> tuple[float, float, str]:
     """Mean CPU time over the same ``starts`` random start vectors for every method.
 
     Both Lanczos and PyHessian's power iteration start from a random vector, and the
@@ -204,30 +207,20 @@ def bench_top_eigenvalue(model, batch, starts: int) -> tuple[float, float, str]:
 
         return run
 
-    baseline_name = "power iteration float32"
-    baseline_at: Callable[[float], Callable[[int], tuple[float, int]]] = functools.partial(
-        power_iteration, dtype=None
-    )
-    try:
-        pyhessian_module = importlib.import_module("pyhessian.hessian")
-    except ImportError:
-        print(f"PyHessian not installed: the baseline is a {baseline_name} with its rule")
-    else:
-        criterion = nn.CrossEntropyLoss()
-        baseline_name = "PyHessian 0.1"
+    pyhessian_module = importlib.import_module("pyhessian.hessian")
+    criterion = nn.CrossEntropyLoss()
 
-        def run_pyhessian(tol: float) -> Callable[[int], tuple[float, int]]:
-            def run(seed: int) -> tuple[float, int]:
-                clone = copy.deepcopy(model)
-                torch.manual_seed(seed)  # PyHessian draws its start from torch's global RNG
-                with _Counting(pyhessian_module) as counter:
-                    engine = pyhessian_module.hessian(clone, criterion, data=batch, cuda=False)
-                    values, _ = engine.eigenvalues(maxIter=5000, tol=tol, top_n=1)
-                return values[0], counter.count
+    def baseline_at(tol: float) -> Callable[[int], tuple[float, int]]:
+        def run(seed: int) -> tuple[float, int]:
+            clone = copy.deepcopy(model)
+            torch.manual_seed(seed)  # PyHessian draws its start from torch's global RNG
+            with _Counting(pyhessian_module) as counter:
+                engine = pyhessian_module.hessian(clone, criterion, data=batch, cuda=False)
+                values, _ = engine.eigenvalues(maxIter=5000, tol=tol, top_n=1)
+            return values[0], counter.count
 
-            return run
+        return run
 
-        baseline_at = run_pyhessian
     baseline_label = f"{baseline_name}, tol 1e-3"
     accurate_label = "Lanczos float32, tol 1e-6"
     methods: dict[str, Callable[[int], tuple[float, int]]] = {
@@ -361,7 +354,16 @@ class _PairDataset(torch.utils.data.Dataset):
         return {"input_ids": self.rows[index]}
 
 
-def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float], repeats: int):
+def bench_llc(
+    model,
+    batch,
+    chains: int,
+    draws: int,
+    settings: dict[str, float],
+    repeats: int,
+    baseline_name: str,
+) -> tuple[float, str]:
+    """Throughput of landaulab's batched chains over ``baseline_name``'s per-chain sampler."""
     objective = Objective.cross_entropy()
     x, y = batch
     n = x.shape[0]
@@ -406,52 +408,50 @@ def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float],
             estimates.append(nbeta * (np.mean(losses) - init_loss))
         return estimates
 
-    methods: dict[str, Callable[[], Any]] = {"ours": ours, "plain": plain_loop}
+    from devinterp.optim import SGLD
+    from devinterp.slt import sampler as devinterp_sampler
+    from devinterp.slt.sampler import sample_single_chain
+
     cleanup = contextlib.ExitStack()
-    try:
-        from devinterp.optim import SGLD
-        from devinterp.slt import sampler as devinterp_sampler
-        from devinterp.slt.sampler import sample_single_chain
-    except ImportError as error:
-        print(f"devinterp not importable ({error}); the plain loop is the baseline")
-    else:
-        # devinterp draws a progress bar per chain; time the sampler without it.
-        cleanup.callback(setattr, devinterp_sampler, "trange", devinterp_sampler.trange)
-        devinterp_sampler.trange = functools.partial(devinterp_sampler.trange, disable=True)
-        dataset = _PairDataset(x, y)
+    # devinterp draws a progress bar per chain; time the sampler without it.
+    cleanup.callback(setattr, devinterp_sampler, "trange", devinterp_sampler.trange)
+    devinterp_sampler.trange = functools.partial(devinterp_sampler.trange, disable=True)
+    dataset = _PairDataset(x, y)
 
-        def evaluate(chain_model: nn.Module, data: dict[str, torch.Tensor]):
-            ids = data["input_ids"]
-            return objective.per_example_loss(chain_model, (ids[:, :2], ids[:, 2])), {}
+    def evaluate(chain_model: nn.Module, data: dict[str, torch.Tensor]):
+        ids = data["input_ids"]
+        return objective.per_example_loss(chain_model, (ids[:, :2], ids[:, 2])), {}
 
-        def devinterp_run():
-            estimates = []
-            for c in range(chains):
-                draws_seen: list[float] = []
-                sample_single_chain(
-                    model,
-                    dataset,
-                    evaluate,
-                    {name: None for name, _ in model.named_parameters()},
-                    num_draws=draws,
-                    sampling_method=SGLD,
-                    sampling_method_kwargs={
-                        "lr": settings["step_size"],
-                        "localization": settings["localization"],
-                        "nbeta": nbeta,
-                    },
-                    chain=c,
-                    seed=100 + c,
-                    dataloader_seed=200 + c,
-                    callbacks=[
-                        lambda loss, _seen=draws_seen, **_: _seen.append(float(loss.mean()))
-                    ],
-                    batch_size=int(settings["batch_size"]),
-                )
-                estimates.append(nbeta * (np.mean(draws_seen) - init_loss))
-            return estimates
+    def devinterp_run():
+        estimates = []
+        for c in range(chains):
+            draws_seen: list[float] = []
+            sample_single_chain(
+                model,
+                dataset,
+                evaluate,
+                {name: None for name, _ in model.named_parameters()},
+                num_draws=draws,
+                sampling_method=SGLD,
+                sampling_method_kwargs={
+                    "lr": settings["step_size"],
+                    "localization": settings["localization"],
+                    "nbeta": nbeta,
+                },
+                chain=c,
+                seed=100 + c,
+                dataloader_seed=200 + c,
+                callbacks=[lambda loss, _seen=draws_seen, **_: _seen.append(float(loss.mean()))],
+                batch_size=int(settings["batch_size"]),
+            )
+            estimates.append(nbeta * (np.mean(draws_seen) - init_loss))
+        return estimates
 
-        methods["devinterp"] = devinterp_run
+    methods: dict[str, Callable[[], Any]] = {
+        "ours": ours,
+        "plain": plain_loop,
+        "devinterp": devinterp_run,
+    }
     with cleanup, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         timed = best_times(methods, repeats)
@@ -463,14 +463,12 @@ def bench_llc(model, batch, chains: int, draws: int, settings: dict[str, float],
         f"{np.std(plain, ddof=1) / math.sqrt(chains):.2g}"
     )
     print(f"LLC: plain loop / landaulab = {plain_time / ours_time:.2f}x")
-    if "devinterp" not in timed:
-        return plain_time / ours_time, "plain per-chain SGLD loop"
     devinterp_time, baseline = timed["devinterp"]
     print(
-        f"devinterp 2.0.1 sample_single_chain × {chains}: {devinterp_time:.3f} s -> LLC "
+        f"{baseline_name} sample_single_chain × {chains}: {devinterp_time:.3f} s -> LLC "
         f"{np.mean(baseline):.4g} ± {np.std(baseline, ddof=1) / math.sqrt(chains):.2g}"
     )
-    return devinterp_time / ours_time, "devinterp 2.0.1"
+    return devinterp_time / ours_time, baseline_name
 
 
 def main() -> None:
@@ -482,6 +480,8 @@ def main() -> None:
     for flag in ("starts", "repeats"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    pyhessian = require_anchor("pyhessian.hessian", "pyhessian", "PyHessian")
+    devinterp = require_anchor("devinterp.slt.sampler", "devinterp", "devinterp")
     torch.set_num_threads(1)
     steps = 30 if args.quick else 300
     model, batch = trained_model(steps)
@@ -491,7 +491,7 @@ def main() -> None:
     )
     repeats = 1 if args.quick else args.repeats
     eig_ratio, eig_rule_ratio, eig_baseline = bench_top_eigenvalue(
-        model, batch, 1 if args.quick else args.starts
+        model, batch, 1 if args.quick else args.starts, pyhessian
     )
     trace_ratio = bench_trace(
         model,
@@ -502,14 +502,19 @@ def main() -> None:
     )
     settings = {"step_size": 1e-3, "localization": 100.0, "batch_size": 32}
     chains, draws = 4, (20 if args.quick else 200)
-    llc_ratio, llc_baseline = bench_llc(model, batch, chains, draws, settings, repeats)
+    llc_ratio, llc_baseline = bench_llc(model, batch, chains, draws, settings, repeats, devinterp)
     print(
         f"summary: top eigenvalue to 1e-6 vs {eig_baseline} to an actual 1e-3 "
         f"{eig_ratio:.2f}x (goal >= 1; vs its tol-1e-3 stopping rule {eig_rule_ratio:.2f}x), "
         f"Hutch++ HVP saving {trace_ratio:.2f}x (goal >= 3), "
         f"LLC throughput vs {llc_baseline} {llc_ratio:.2f}x (goal >= 3)"
     )
+    goals = Goals(judged=not args.quick)
+    goals.at_least(f"top eigenvalue vs {eig_baseline} to an actual 1e-3", eig_ratio, 1, "x")
+    goals.at_least("Hutch++ HVP saving", trace_ratio, 3, "x")
+    goals.at_least(f"LLC throughput vs {llc_baseline}", llc_ratio, 3, "x")
     print(f"headline: LLC throughput landaulab / {llc_baseline} = {llc_ratio:.2f}x")
+    goals.finish()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ interleaved, step after step, so that they see the same machine load: the median
 and the mean recorder call, journal flushes (every ``flush_every`` logged steps) included.
 
 Run: ``python benchmarks/bench_recorder.py [--steps N] [--calls K]``; the ratio is
-printed last.
+printed last, and the script exits with status 1 (and one line) when it misses the goal.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _goals import Goals
 from landaulab.record.observables import HessianTopEigenvalues, ParameterNorm
 from landaulab.record.recorder import Recorder
 from landaulab.record.schedule import Schedule
@@ -28,6 +29,9 @@ from landaulab.tasks.modular_arithmetic import (
     loss_function,
     make_optimizer,
 )
+
+GOAL_RATIO = 0.02
+"""The recorder's overhead per call with nothing due, as a fraction of a training step."""
 
 
 def measure(steps: int, calls: int, store: Path) -> tuple[float, float]:
@@ -78,6 +82,9 @@ def main() -> None:
     print(f"grokking MLP training step (median): {step * 1e3:.3f} ms")
     print(f"rec.log + rec.observe, nothing due (mean): {record * 1e6:.2f} us")
     print(f"overhead ratio: {record / step:.6f}")
+    goals = Goals()
+    goals.at_most("recorder overhead / training step", record / step, GOAL_RATIO)
+    goals.finish()
 
 
 if __name__ == "__main__":

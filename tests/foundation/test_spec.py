@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from landaulab.cli import main
 from landaulab.errors import SpecError
 from landaulab.spec import load_spec, parse_spec, plan_sweep
+from landaulab.specs import builtin_spec_path
+from landaulab.store.run_ids import run_id_of
 
 GOOD = textwrap.dedent(
     """
@@ -188,3 +190,20 @@ def _toml(value: object) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return "[" + ", ".join(_toml(v) for v in value) + "]"  # type: ignore[union-attr]
+
+
+# the ids the built-in specs plan: a digest of each spec's ids in planning order. A change
+# here renames every stored run of that spec, so that resuming a sweep retrains it all.
+BUILTIN_IDS = {
+    "grokking": (50, "d7f3f0a0fca99b41", "c2b48d7fab70b406"),
+    "quick": (4, "aa5eccb46d86095c", "e543bb6adb1d2e3e"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_IDS))
+def test_builtin_specs_plan_the_same_run_ids(name: str) -> None:
+    ids = [run.run_id for run in plan_sweep(load_spec(builtin_spec_path(name)))]
+    digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:16]
+    assert (len(ids), ids[0], digest) == BUILTIN_IDS[name]
+    run = plan_sweep(load_spec(builtin_spec_path(name)))[0]
+    assert run_id_of(run.task, run.params, run.record) == run.run_id

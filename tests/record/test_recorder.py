@@ -20,8 +20,8 @@ from landaulab.errors import StoreError
 from landaulab.record.observables import ParameterNorm
 from landaulab.record.recorder import Recorder
 from landaulab.record.schedule import Schedule
-from landaulab.spec.plan import run_id_of
 from landaulab.store import Store
+from landaulab.store.run_ids import run_id_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,20 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from landaulab.errors import Diverged, SpecError, TaskError
+from landaulab.errors import Diverged, TaskError
 from landaulab.record.context import RunContext
 from landaulab.record.schedule import Schedule
 from landaulab.tasks import get_task
-from landaulab.train import (
-    CPU_BATCH_FLOPS_LIMIT,
-    Members,
-    StackedModule,
-    autocast,
-    member_generator,
-    run_single,
-    should_batch,
-)
-from landaulab.train.ensemble import train_members
+from landaulab.train import Members, StackedModule, autocast, member_generator, run_single
 
 
 def _ctxs(n: int, **params: object) -> list[RunContext]:
@@ -85,16 +76,6 @@ def test_member_values_shared_settings_and_generators() -> None:
     assert torch.equal(a[1], b)
 
 
-def test_should_batch_policy() -> None:
-    assert not should_batch(1, batching="batch")
-    assert should_batch(4, batching="batch", flops_per_member_step=1e12)
-    assert not should_batch(4, batching="sequential", flops_per_member_step=1.0)
-    assert should_batch(4, device="cpu", flops_per_member_step=CPU_BATCH_FLOPS_LIMIT / 10)
-    assert not should_batch(4, device="cpu", flops_per_member_step=CPU_BATCH_FLOPS_LIMIT * 10)
-    with pytest.raises(SpecError):
-        should_batch(4, batching="sometimes")
-
-
 def test_stacked_module_members_compute_what_the_modules_compute() -> None:
     modules = []
     for seed in range(3):
@@ -123,7 +104,7 @@ def test_bf16_autocast_lowers_matmul_precision_only_when_asked() -> None:
         pass
 
 
-def test_train_members_batched_equals_sequential() -> None:
+def test_batched_path_equals_single_runs() -> None:
     task = get_task("uv_model")
     params = task.resolve({"width": 50, "steps": 30})
 
@@ -134,8 +115,13 @@ def test_train_members_batched_equals_sequential() -> None:
         ]
 
     batched, sequential = contexts(), contexts()
-    assert train_members(task, batched, batching="batch")
-    assert not train_members(task, sequential, batching="sequential")
+    assert task.batched is not None
+    task.batched(batched)  # as execute.runner.run_batch trains a work unit
+    for ctx in sequential:  # as execute.runner.run_one trains a single run
+        try:
+            task.function(ctx)
+        except Diverged as exc:
+            ctx.diverged = exc  # type: ignore[attr-defined]
     for a, b in zip(batched, sequential, strict=True):
         assert (a.diverged is None) == (b.diverged is None)
         ta, tb = a.table(), b.table()
@@ -145,3 +131,24 @@ def test_train_members_batched_equals_sequential() -> None:
             atol = {"output": tol, "loss": tol * float(tb.output.abs().max())}.get(column, 0)
             np.testing.assert_allclose(ta[column], tb[column], rtol=1e-12, atol=atol)
     assert batched[2].diverged is not None  # lr 2.5·(2/λ0): ηλ0 = 5 > 4
+
+
+def test_gaussian_draws_are_each_members_own_stream() -> None:
+    members = Members(_ctxs(3), dtype=torch.float64)
+    draws = members.gaussian((2, 5), stream=4, dtype=torch.float64)
+    assert draws.shape == (3, 2, 5) and draws.dtype == torch.float64
+    same = members.stack(lambda _, g: torch.randn(2, 5, generator=g, dtype=torch.float64), 4)
+    assert torch.equal(draws, same)
+    assert not torch.equal(draws[0], draws[1])
+
+
+def test_log_values_logs_a_mapping_as_log_does() -> None:
+    a, b = _ctxs(2)
+    a.log(3, loss=0.5, accuracy=1.0)
+    b.log_values(3, {"loss": 0.5, "accuracy": 1.0})
+    assert a.table().equals(b.table())
+    with pytest.raises(Diverged):
+        b.log_values(4, {"loss": math.nan})
+    b.log_values(5, {"loss": math.inf}, check_finite=False)
+    assert math.isinf(b.table().set_index("step").loss[5])
+    assert a.diverged is None

@@ -50,6 +50,8 @@ class RunContext:
         self.device = device
         self._rows: dict[int, dict[str, float]] = {}
         self.stopped_early: dict[str, Any] | None = None
+        self.diverged: Diverged | None = None
+        """Set by a batched run when this member diverged (the others go on)."""
 
     @property
     def seed(self) -> int:
@@ -80,6 +82,18 @@ class RunContext:
         Diverged
             If ``check_finite`` and a value is NaN or infinite; the run is then recorded
             as diverged, with the rows logged so far kept.
+        """
+        self.log_values(step, values, check_finite)
+
+    def log_values(self, step: int, values: Mapping[str, float], check_finite: bool = True) -> None:
+        """Record the scalar observables of a mapping at ``step`` (see :meth:`log`).
+
+        The same as ``log(step, check_finite, **values)``, for values gathered in a dict.
+
+        Raises
+        ------
+        Diverged
+            If ``check_finite`` and a value is NaN or infinite.
         """
         step = int(step)
         row = self._rows.setdefault(step, {})

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from landaulab.errors import StoreError
-from landaulab.spec.plan import run_id_of
+from landaulab.store.run_ids import run_id_of
 from landaulab.store.store import RunClaim, RunRecord, Store
 
 Resume = Literal["restart", "append"]

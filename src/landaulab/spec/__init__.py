@@ -1,6 +1,6 @@
 """Sweep specifications: the TOML schema and its expansion into planned runs."""
 
-from landaulab.spec.plan import PlannedRun, plan_sweep, run_id_of
+from landaulab.spec.plan import PlannedRun, plan_sweep
 from landaulab.spec.schema import Range, RecordSpec, SweepSpec, load_spec, parse_spec
 
 __all__ = [
@@ -11,5 +11,4 @@ __all__ = [
     "load_spec",
     "parse_spec",
     "plan_sweep",
-    "run_id_of",
 ]

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from landaulab.errors import SpecError, TaskError
 from landaulab.spec.schema import SweepSpec
-
-
-def run_id_of(task: str, params: dict[str, Any], record: dict[str, Any]) -> str:
-    """A stable id: the hash of the task name, fully resolved parameters and recording.
-
-    Re-planning the same sweep gives the same ids, so a resumed sweep never duplicates
-    a run. Key order does not matter.
-    """
-    payload = json.dumps(
-        {"task": task, "params": params, "record": record},
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+from landaulab.store.run_ids import run_id_of
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ class RecordSpec(BaseModel):
 
     observables: list[str] | None = None
     schedule: Literal["linear", "log"] = "linear"
-    every: int | None = Field(None, ge=1)
-    points: int | None = Field(None, ge=1)
+    every: int | None = Field(default=None, ge=1)
+    points: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> RecordSpec:
@@ -101,7 +101,7 @@ class SweepSpec(BaseModel):
     seeds: list[int] | int = Field(default_factory=lambda: [0])
     settings: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
     controls: dict[str, list[Scalar] | Range] = Field(default_factory=dict)
-    record: RecordSpec = Field(default_factory=RecordSpec)
+    record: RecordSpec = Field(default_factory=lambda: RecordSpec())
 
     @field_validator("task")
     @classmethod
@@ -151,9 +151,10 @@ class SweepSpec(BaseModel):
 
     def control_values(self) -> dict[str, list[Scalar]]:
         """Each control's grid of values."""
-        return {
-            k: (v.values() if isinstance(v, Range) else list(v)) for k, v in self.controls.items()
-        }
+        grids: dict[str, list[Scalar]] = {}
+        for name, grid in self.controls.items():
+            grids[name] = list(grid.values()) if isinstance(grid, Range) else list(grid)
+        return grids
 
 
 def _describe(exc: ValidationError) -> str:

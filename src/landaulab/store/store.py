@@ -296,7 +296,7 @@ class Store:
     # ---------------------------------------------------------------- status
     def status_counts(self) -> dict[str, int]:
         """Counts of runs by status, with ``pending`` = planned but not yet in the store."""
-        counts = {s: 0 for s in STATUSES}
+        counts: dict[str, int] = {s: 0 for s in STATUSES}
         present = set()
         for record in self.records():
             counts[record.status] = counts.get(record.status, 0) + 1

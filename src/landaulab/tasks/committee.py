@@ -483,7 +483,7 @@ def _integrate_members(
         q, r = integrate_overlaps(q0, r0, t_matrix, lr, schedule / n, sigma)
         for index, step in enumerate(schedule):
             values = _observables(0.5 * (q[index] + q[index].T), r[index], t_matrix)
-            ctx.log(int(step), time=float(step) / n, **values)
+            ctx.log_values(int(step), {"time": float(step) / n, **values})
     members.finish()
 
 

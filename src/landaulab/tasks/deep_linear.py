@@ -48,6 +48,8 @@ is left as it would be in practice.
 from __future__ import annotations
 
 import math
+import operator
+from functools import reduce
 from typing import Literal
 
 import torch
@@ -192,10 +194,7 @@ def _initial_weights(members: Members, depth: int, width: int) -> list[torch.Ten
     scale = members.values("init_scale")
     weights = []
     for layer, (rows, cols) in enumerate(_shapes(depth, width)):
-        w = members.stack(
-            lambda _, g, r=rows, c=cols: torch.randn(r, c, generator=g, dtype=torch.float64),
-            stream=layer,
-        )
+        w = members.gaussian((rows, cols), stream=layer, dtype=torch.float64)
         w = w * (scale / math.sqrt(cols)).reshape(-1, 1, 1)
         weights.append(w.requires_grad_(True))
     return weights
@@ -267,7 +266,7 @@ class _Network:
             penalty = _penalty(self.weights)
             objective = data + self.gamma * penalty
             grads = torch.autograd.grad(objective.sum(), self.weights)
-        gradient_norm = torch.sqrt(sum((g * g).flatten(1).sum(1) for g in grads))
+        gradient_norm = torch.sqrt(reduce(operator.add, ((g * g).flatten(1).sum(1) for g in grads)))
         return {
             "end_to_end": end_to_end(self.weights).detach(),
             "loss": objective.detach(),

@@ -308,7 +308,7 @@ def deterministic_annealing(ctx: RunContext) -> None:
         y, masses = merge_codevectors(state.codevectors, state.masses, radius)
         if ctx.due(step):
             values = _measure(x, y, masses, t, radius)
-            ctx.log(step, iterations=float(state.iterations), **values)
+            ctx.log_values(step, {"iterations": float(state.iterations), **values})
 
 
 def _duplicate(
@@ -361,7 +361,7 @@ def _hold(
     masses = np.full(p.codevectors, 1.0 / p.codevectors)
     for step in range(p.steps + 1):
         if ctx.due(step):
-            ctx.log(step, iterations=float(step), **_measure(x, y, masses, t, radius))
+            ctx.log_values(step, {"iterations": float(step), **_measure(x, y, masses, t, radius)})
         if step == p.steps:
             break
         state = fixed_point(x, y, masses, t, 1, 0.0)

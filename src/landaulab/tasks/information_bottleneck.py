@@ -379,7 +379,9 @@ def information_bottleneck(ctx: RunContext) -> None:
         return
     adam = NumpyAdam(p.learning_rate) if p.optimizer == "adam" else None
     for step in range(p.steps + 1):
-        loss, grads = vib_loss_and_gradient(*params, data, p.beta)
+        loss, grads = vib_loss_and_gradient(
+            params[0], params[1], params[2], params[3], data, p.beta
+        )
         if ctx.due(step):
             _log(ctx, step, p, loss, params, grads, data, lam)
         if step == p.steps:
@@ -427,7 +429,9 @@ def _train_sampled(
         if ctx.due(step):
             current = [t.detach().cpu().numpy().copy() for t in tensors]
             current[3] = np.tril(current[3])
-            loss, grads = vib_loss_and_gradient(*current, data, p.beta)
+            loss, grads = vib_loss_and_gradient(
+                current[0], current[1], current[2], current[3], data, p.beta
+            )
             _log(ctx, step, p, loss, current, grads, data, lam)
         if step == p.steps:
             break
@@ -474,4 +478,4 @@ def _log(
         values[f"encoder_norm_{i}"] = float(v)
     for i, v in enumerate(lam, start=1):
         values[f"ib_eigenvalue_{i}"] = float(v)
-    ctx.log(step, **values)
+    ctx.log_values(step, values)

@@ -431,7 +431,9 @@ def linear_vae(ctx: RunContext) -> None:
         return
     adam = NumpyAdam(p.learning_rate) if p.optimizer == "adam" else None
     for step in range(p.steps + 1):
-        loss, grads = linear_vae_loss_and_gradient(*params, cov, p.decoder_variance, p.beta)
+        loss, grads = linear_vae_loss_and_gradient(
+            params[0], params[1], params[2], cov, p.decoder_variance, p.beta
+        )
         if ctx.due(step):
             _log_linear_vae(ctx, step, p, loss, params, grads, cov, eigenvalues)
         if step == p.steps:
@@ -471,7 +473,9 @@ def _train_sampled(
     for step in range(p.steps + 1):
         if ctx.due(step):
             current = [q.detach().cpu().numpy().copy() for q in params]
-            loss, grads = linear_vae_loss_and_gradient(*current, cov, p.decoder_variance, p.beta)
+            loss, grads = linear_vae_loss_and_gradient(
+                current[0], current[1], current[2], cov, p.decoder_variance, p.beta
+            )
             _log_linear_vae(ctx, step, p, loss, current, grads, cov, eigenvalues)
         if step == p.steps:
             break
@@ -518,7 +522,7 @@ def _log_linear_vae(
         values[f"kl_{rank}"] = float(kl[j])
         values[f"encoder_variance_{rank}"] = float(np.exp(log_var[j]))
         values[f"eigenvalue_{rank}"] = float(eigenvalues[rank - 1])
-    ctx.log(step, **values)
+    ctx.log_values(step, values)
 
 
 # ---------------------------------------------------------------------------------------
@@ -652,7 +656,7 @@ def nonlinear_vae(ctx: RunContext) -> None:
                 }
                 for i, v in enumerate(kl_latent.tolist(), start=1):
                     values[f"kl_{i}"] = v
-            ctx.log(step, **values)
+            ctx.log_values(step, values)
         if step == p.steps:
             break
         idx = torch.randint(0, n, (min(p.batch_size, n),), generator=gen).to(device)

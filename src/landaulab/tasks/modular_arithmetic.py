@@ -19,8 +19,10 @@ an effective theory of representation learning", arXiv:2205.10343.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Literal
+from functools import reduce
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -220,7 +222,9 @@ def evaluate(
 
 def weight_norm(model: nn.Module) -> float:
     """Euclidean norm of all parameters together."""
-    return float(torch.sqrt(sum((p.detach() ** 2).sum() for p in model.parameters())))
+    return float(
+        torch.sqrt(reduce(operator.add, ((p.detach() ** 2).sum() for p in model.parameters())))
+    )
 
 
 def embedding_fourier_concentration(model: ModularMLP) -> float:
@@ -282,7 +286,7 @@ def _log_member_curvature(
             continue
         model = stacked.member(i, device=train_x.device)
         if wants_fourier:
-            concentration = embedding_fourier_concentration(model)
+            concentration = embedding_fourier_concentration(cast(ModularMLP, model))
             members.log_member(i, step, fourier_concentration=concentration)
         if wants_hessian and getattr(ctx, "diverged", None) is None:
             top = hessian_top_eigenvalue(model, runs[i].loss, train_x[i], train_y[i])
@@ -340,7 +344,10 @@ def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "f
                     measured[f"{split}_loss"] = per_member_loss(logits, y)
                     measured[f"{split}_accuracy"] = (logits.argmax(-1) == y).float().mean(-1)
             norms = torch.sqrt(
-                sum((p.detach() ** 2).flatten(1).sum(1) for p in stacked.parameters())
+                reduce(
+                    operator.add,
+                    ((p.detach() ** 2).flatten(1).sum(1) for p in stacked.parameters()),
+                )
             )
             live = members.alive.cpu().tolist()
             members.log(step, **{k: measured[k] for k in OBSERVABLES[:4]}, weight_norm=norms)

@@ -702,4 +702,4 @@ def _log(
             values["llc"] = result.llc_mean
             values["llc_se"] = result.llc_standard_error
             values["free_energy"] = n * loss + result.llc_mean * math.log(n)
-    ctx.log(step, **values)
+    ctx.log_values(step, values)

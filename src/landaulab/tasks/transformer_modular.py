@@ -24,6 +24,8 @@ one model with stacked weights; this pays on a GPU. Each step costs about
 from __future__ import annotations
 
 import math
+import operator
+from functools import reduce
 from typing import Literal
 
 import torch
@@ -94,9 +96,7 @@ def _init(members: Members, p: int, d: int, heads: int, d_mlp: int) -> dict[str,
     scale = members.values("init_scale")
     weights = {}
     for index, (name, (shape, std)) in enumerate(shapes.items()):
-        w = members.stack(
-            lambda _, g, shape=shape: torch.randn(*shape, generator=g), stream=index
-        ) * (std if std else 0.0)
+        w = members.gaussian(shape, stream=index) * (std if std else 0.0)
         w = w * scale.reshape((-1,) + (1,) * len(shape))
         weights[name] = w.requires_grad_(True)
     return weights
@@ -197,7 +197,9 @@ def transformer_modular_batched(ctxs: list[RunContext]) -> None:
                 test_loss=_cross_entropy(test_logits, test_y),
                 train_accuracy=(train_logits.argmax(-1) == train_y).float().mean(-1),
                 test_accuracy=(test_logits.argmax(-1) == test_y).float().mean(-1),
-                weight_norm=torch.sqrt(sum((w.detach() ** 2).flatten(1).sum(1) for w in params)),
+                weight_norm=torch.sqrt(
+                    reduce(operator.add, ((w.detach() ** 2).flatten(1).sum(1) for w in params))
+                ),
                 fourier_concentration=fourier_concentration(weights["embed"].detach(), p, k),
             )
             if not members.any_alive():

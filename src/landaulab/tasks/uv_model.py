@@ -301,10 +301,7 @@ def catapult_mlp_batched(ctxs: list[RunContext]) -> None:
     shapes = [(width, d)] + [(width, width)] * (depth - 1) + [(width,)]
     weights = []
     for layer, shape in enumerate(shapes):
-        w = members.stack(
-            lambda _, g, shape=shape: torch.randn(*shape, generator=g, dtype=torch.float64),
-            stream=10 + layer,
-        )
+        w = members.gaussian(shape, stream=10 + layer, dtype=torch.float64)
         w = w * scale.reshape((-1,) + (1,) * len(shape))
         weights.append(w.requires_grad_(True))
 

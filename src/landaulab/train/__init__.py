@@ -5,9 +5,8 @@
   learning rate and weight decay
 - :mod:`~landaulab.train.stacked` — S copies of an ``nn.Module`` via ``functional_call`` + ``vmap``
 - :mod:`~landaulab.train.trainer` — one masked gradient step for all members
-- :mod:`~landaulab.train.policy` — when batching pays (``should_batch``)
+- :mod:`~landaulab.train.policy` — when batching pays (the cost model, ``Batching``)
 - :mod:`~landaulab.train.precision` — optional bf16 autocast
-- :mod:`~landaulab.train.ensemble` — run members batched or one by one
 - :mod:`~landaulab.train.device` — device choice
 """
 
@@ -20,18 +19,12 @@ from landaulab.train.optimizers import (
     make_optimizer,
     per_member,
 )
-from landaulab.train.policy import (
-    CPU_BATCH_FLOPS_LIMIT,
-    Batching,
-    prefers_batching,
-    should_batch,
-)
+from landaulab.train.policy import Batching, cuda_available
 from landaulab.train.precision import Precision, autocast, has_fast_bf16
 from landaulab.train.stacked import StackedModule
 from landaulab.train.trainer import BatchedTrainer
 
 __all__ = [
-    "CPU_BATCH_FLOPS_LIMIT",
     "BatchedAdam",
     "BatchedOptimizer",
     "BatchedSGD",
@@ -41,12 +34,11 @@ __all__ = [
     "Precision",
     "StackedModule",
     "autocast",
+    "cuda_available",
     "has_fast_bf16",
     "make_optimizer",
     "member_generator",
     "per_member",
-    "prefers_batching",
     "resolve_device",
     "run_single",
-    "should_batch",
 ]

@@ -63,7 +63,7 @@ class Members:
         synchronisation, or finished early): the trainer then masks updates."""
         for ctx in self.ctxs:
             if getattr(ctx, "diverged", None) is None:
-                ctx.diverged = None  # type: ignore[attr-defined]
+                ctx.diverged = None
 
     # -- settings ---------------------------------------------------------------------
     @property
@@ -99,6 +99,16 @@ class Members:
         """Stack ``make(member_index, generator)`` over members into ``[S, ...]`` on the device."""
         parts = [make(i, g) for i, g in enumerate(self.generators(stream))]
         return torch.stack(parts).to(self.device)
+
+    def gaussian(
+        self, shape: Sequence[int], stream: int = 0, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
+        """``[S, *shape]`` standard normal draws, each member's from its own ``stream``.
+
+        The same draws as :meth:`stack` with ``torch.randn(*shape, generator=g)``.
+        """
+        size = tuple(shape)
+        return self.stack(lambda _, g: torch.randn(size, generator=g, dtype=dtype), stream)
 
     # -- schedule and logs ------------------------------------------------------------
     def due(self, step: int) -> bool:
@@ -145,10 +155,10 @@ class Members:
             firsts = torch.stack([self._first_bad[n] for n in names]).cpu().numpy()
             for i, ctx in enumerate(self.ctxs):
                 bad = firsts[:, i] >= 0
-                if bad.any() and ctx.diverged is None:  # type: ignore[attr-defined]
+                if bad.any() and ctx.diverged is None:
                     steps = np.where(bad, firsts[:, i], np.iinfo(np.int64).max)
                     k = int(np.argmin(steps))
-                    ctx.diverged = Diverged(int(firsts[k, i]), names[k])  # type: ignore[attr-defined]
+                    ctx.diverged = Diverged(int(firsts[k, i]), names[k])
         alive = self.alive.cpu().numpy()
         self.known_dead = not bool(alive.all())
         return alive
@@ -172,9 +182,9 @@ class Members:
             if not alive[i]:
                 continue
             try:
-                ctx.log(step, **{name: float(array[i]) for name, array in arrays.items()})
+                ctx.log_values(step, {name: float(array[i]) for name, array in arrays.items()})
             except Diverged as exc:
-                ctx.diverged = exc  # type: ignore[attr-defined]
+                ctx.diverged = exc
                 newly_dead.append(i)
         if newly_dead:
             dead = torch.zeros(self.size, dtype=torch.bool)
@@ -189,9 +199,9 @@ class Members:
         """
         ctx = self.ctxs[index]
         try:
-            ctx.log(step, **values)
+            ctx.log_values(step, values)
         except Diverged as exc:
-            ctx.diverged = exc  # type: ignore[attr-defined]
+            ctx.diverged = exc
             dead = torch.zeros(self.size, dtype=torch.bool)
             dead[index] = True
             self._logged_dead = self._logged_dead | dead.to(self.device)

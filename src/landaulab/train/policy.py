@@ -11,7 +11,10 @@ that and batch by orders of magnitude better; a full-batch grokking MLP sits abo
 runs sequentially (or in worker processes). On a GPU launch overhead dominates every
 model small enough to be swept by the hundred, so batching is chosen there.
 
-The user can force either choice (``batching="batch"`` or ``"sequential"``).
+Each task states its default as ``prefers_batching`` (the tasks whose full-batch step
+sits above the CPU limit use :func:`cuda_available`); the sweep groups members into
+batches by it (:func:`landaulab.execute.sweep.group_units`), and the user can force
+either choice (``batching="batch"`` or ``"sequential"``).
 """
 
 from __future__ import annotations
@@ -20,63 +23,7 @@ from typing import Literal
 
 import torch
 
-from landaulab.errors import SpecError
-from landaulab.train.device import resolve_device
-
 Batching = Literal["auto", "batch", "sequential"]
-
-CPU_BATCH_FLOPS_LIMIT = 1.0e7
-"""Flops per member and step below which batching pays on a CPU (see the module text)."""
-
-
-def prefers_batching(flops_per_member_step: float | None, device: str = "auto") -> bool:
-    """Whether batching pays by default for a model of this size on ``device``.
-
-    Parameters
-    ----------
-    flops_per_member_step
-        Arithmetic of one training step of one member (``None``: unknown, treated as tiny).
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    """
-    if resolve_device(device).type != "cpu":
-        return True
-    return flops_per_member_step is None or flops_per_member_step <= CPU_BATCH_FLOPS_LIMIT
-
-
-def should_batch(
-    members: int,
-    *,
-    batching: str = "auto",
-    flops_per_member_step: float | None = None,
-    device: str = "auto",
-) -> bool:
-    """Decide whether ``members`` runs should train as one batched model.
-
-    Parameters
-    ----------
-    members
-        Number of runs that could share a batch.
-    batching
-        ``"auto"`` (decide from the cost model), ``"batch"`` (always, when there are at
-        least two members) or ``"sequential"`` (never).
-    flops_per_member_step
-        Arithmetic of one member's training step, for the cost model.
-    device
-        Where the runs train.
-
-    Raises
-    ------
-    SpecError
-        If ``batching`` is not one of the three choices.
-    """
-    if batching not in ("auto", "batch", "sequential"):
-        raise SpecError(f"batching must be 'auto', 'batch' or 'sequential', got {batching!r}")
-    if members < 2 or batching == "sequential":
-        return False
-    if batching == "batch":
-        return True
-    return prefers_batching(flops_per_member_step, device)
 
 
 def cuda_available() -> bool:

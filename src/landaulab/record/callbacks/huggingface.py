@@ -32,7 +32,8 @@ from typing import Any
 
 from landaulab.record.callbacks._session import RecorderSession
 from landaulab.record.recorder import Resume
-from landaulab.store.ingest.common import MissingExtraError, json_safe
+from landaulab.serialize import to_json
+from landaulab.store.ingest.common import MissingExtraError
 
 try:
     from transformers import TrainerCallback
@@ -73,13 +74,13 @@ def huggingface_hyperparameters(args: Any, model: Any = None) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key in TRAINING_ARGUMENTS:
         if hasattr(args, key):
-            params[key] = json_safe(getattr(args, key))
+            params[key] = to_json(getattr(args, key), nonfinite="string")
     config = getattr(model, "config", None)
     if config is not None and hasattr(config, "to_diff_dict"):
         for key, value in sorted(config.to_diff_dict().items()):
             if key in _MODEL_SKIP or isinstance(value, dict | list | tuple):
                 continue
-            params[f"model.{key}"] = json_safe(value)
+            params[f"model.{key}"] = to_json(value, nonfinite="string")
     if model is not None and hasattr(model, "parameters"):
         params["num_parameters"] = int(
             sum(p.numel() for p in model.parameters() if p.requires_grad)

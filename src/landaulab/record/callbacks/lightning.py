@@ -33,7 +33,8 @@ from typing import Any
 
 from landaulab.record.callbacks._session import RecorderSession
 from landaulab.record.recorder import Resume
-from landaulab.store.ingest.common import MissingExtraError, flatten_params, json_safe
+from landaulab.serialize import to_json
+from landaulab.store.ingest.common import MissingExtraError, flatten_params
 
 try:
     import lightning.pytorch as pl
@@ -74,7 +75,7 @@ def lightning_hyperparameters(trainer: Any, pl_module: Any) -> dict[str, Any]:
             params.setdefault(key, value)
     for key in _TRAINER_KEYS:
         if hasattr(trainer, key):
-            params[f"trainer.{key}"] = json_safe(getattr(trainer, key))
+            params[f"trainer.{key}"] = to_json(getattr(trainer, key), nonfinite="string")
     optimizers = getattr(trainer, "optimizers", None) or []
     if optimizers:
         optimizer = optimizers[0]
@@ -85,7 +86,7 @@ def lightning_hyperparameters(trainer: Any, pl_module: Any) -> dict[str, Any]:
                 continue
             value = group.get("initial_lr", group[key]) if key == "lr" else group[key]
             name = key if key not in params else f"optimizer.{key}"
-            params.setdefault(name, json_safe(value))
+            params.setdefault(name, to_json(value, nonfinite="string"))
     seed = os.environ.get("PL_GLOBAL_SEED")
     if seed is not None and "seed" not in params:
         params["seed"] = int(seed) if seed.lstrip("-").isdigit() else seed

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from landaulab.record.observables.base import (
+    Cost,
     LearningRate,
     ObservableBase,
     ObservableError,
@@ -46,7 +47,7 @@ from landaulab.record.observables.trace import (
 
 
 class _CurvatureObservable(ObservableBase):
-    cost: ClassVar[str] = "expensive"  # type: ignore[misc]
+    cost: ClassVar[Cost] = "expensive"
     suffix: ClassVar[str] = ""
 
     def __init__(

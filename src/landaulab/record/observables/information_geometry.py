@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from landaulab.record.observables.base import ObservableBase, ObservableError
+from landaulab.record.observables.base import Cost, ObservableBase, ObservableError
 from landaulab.record.observables.functional import (
     ParameterSpace,
     per_example_gradients,
@@ -218,7 +218,7 @@ def ntk_gram(
 
 
 class _SpectrumObservable(ObservableBase):
-    cost: ClassVar[str] = "expensive"  # type: ignore[misc]
+    cost: ClassVar[Cost] = "expensive"
 
     def __init__(
         self,

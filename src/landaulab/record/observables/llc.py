@@ -39,7 +39,12 @@ import torch
 from torch import Tensor, nn
 from torch.func import vmap
 
-from landaulab.record.observables.base import ObservableBase, ObservableError, seeded_generator
+from landaulab.record.observables.base import (
+    Cost,
+    ObservableBase,
+    ObservableError,
+    seeded_generator,
+)
 from landaulab.record.observables.functional import ParameterSpace
 from landaulab.record.observables.objective import (
     Batch,
@@ -471,7 +476,7 @@ class LocalLearningCoefficient(ObservableBase):
         ``step_size``, ``localization``, ``inverse_temperature``, ``batch_size`` ...).
     """
 
-    cost: ClassVar[str] = "expensive"  # type: ignore[misc]
+    cost: ClassVar[Cost] = "expensive"
     default_name = "llc"
     _settings: ClassVar[tuple[str, ...]] = (
         "num_chains",

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from landaulab.record.observables.base import ObservableBase, ObservableError
+from landaulab.record.observables.base import Cost, ObservableBase, ObservableError
 from landaulab.record.observables.symmetry import WeightSource, resolve_weight
 
 
@@ -290,7 +290,7 @@ class RepresentationRank(ObservableBase):
         Centre features before the SVD.
     """
 
-    cost: ClassVar[str] = "cheap"
+    cost: ClassVar[Cost] = "cheap"
     default_name = "representation"
 
     def __init__(

@@ -83,7 +83,7 @@ class ObservableSet:
                     f"{observable!r} is not an observable: it needs name, schedule and "
                     "measure(model, batch, step)"
                 )
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = sorted({str(n) for n in names if names.count(n) > 1})
         if duplicates:
             raise ObservableError(
                 f"observable names must be unique; repeated: {duplicates}. Pass name=..."

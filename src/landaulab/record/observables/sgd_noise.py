@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from landaulab.record.observables.base import (
+    Cost,
     LearningRate,
     ObservableBase,
     ObservableError,
@@ -127,7 +128,7 @@ class SGDNoiseTemperature(ObservableBase):
         Examples per vectorised chunk of per-example gradients.
     """
 
-    cost: ClassVar[str] = "expensive"  # type: ignore[misc]
+    cost: ClassVar[Cost] = "expensive"
     default_name = "sgd_noise_temperature"
 
     def __init__(

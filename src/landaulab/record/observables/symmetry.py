@@ -34,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 from torch import Tensor, nn
 
-from landaulab.record.observables.base import ObservableBase, ObservableError
+from landaulab.record.observables.base import Cost, ObservableBase, ObservableError
 from landaulab.record.observables.objective import default_inputs
 
 WeightSource = str | Callable[[nn.Module], Tensor]
@@ -296,7 +296,7 @@ class Z2Symmetry(ObservableBase):
         ``forward(model, inputs)`` (default ``model(inputs)``).
     """
 
-    cost: ClassVar[str] = "cheap"
+    cost: ClassVar[Cost] = "cheap"
     default_name = "z2_breaking_fraction"
 
     def __init__(

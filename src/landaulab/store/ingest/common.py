@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError, LandaulabError, StoreError
-from landaulab.spec.plan import run_id_of
+from landaulab.serialize import to_json
+from landaulab.store.run_ids import run_id_of
 from landaulab.store.store import MARKER, RunClaim, RunRecord, Status, Store
 
 #: Characters a parameter key may not contain (they would break column names).
@@ -106,29 +107,6 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def json_safe(value: Any) -> Any:
-    """A parameter value made JSON-safe: numpy scalars to Python, tuples to lists,
-    non-finite floats and unknown objects to strings."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    enum_value = getattr(value, "value", None)
-    if enum_value is not None and isinstance(enum_value, str | int | float):
-        return json_safe(enum_value)
-    return str(value)
-
-
 def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Flatten nested mappings into ``"outer.inner"`` keys with JSON-safe values.
 
@@ -141,7 +119,7 @@ def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any
             if value:
                 out.update(flatten_params(value, prefix=f"{name}{_SEPARATOR}"))
             continue
-        out[name] = json_safe(value)
+        out[name] = to_json(value, nonfinite="string")
     return out
 
 

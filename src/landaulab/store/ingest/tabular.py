@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError
+from landaulab.serialize import to_json
 from landaulab.store.ingest.common import (
     IngestedRun,
     IngestResult,
@@ -38,7 +39,6 @@ from landaulab.store.ingest.common import (
     compile_pattern,
     existing_path,
     integer_steps,
-    json_safe,
     merge_params,
     numeric_column,
     params_from_name,
@@ -292,7 +292,7 @@ def _param_columns(
                 f"{path}: parameter column {column!r} varies within run {label!r} "
                 f"({distinct[0]!r}, {distinct[1]!r}); a hyperparameter must be constant per run"
             )
-        out[column] = json_safe(distinct[0]) if len(distinct) else None
+        out[column] = to_json(distinct[0], nonfinite="string") if len(distinct) else None
     return out
 
 
