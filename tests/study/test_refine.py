@@ -16,28 +16,28 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landaulab.cli import main
-from landaulab.errors import DataError, LandaulabError, SpecError
-from landaulab.execute.refine import (
-    Axis,
+from landaulab.analyze.boundary import (
     ensemble,
-    late_time_mean,
     level_brackets,
-    refine,
+    run_late_value,
     susceptibility_bracket,
 )
+from landaulab.cli import main
+from landaulab.errors import DataError, LandaulabError, SpecError
 from landaulab.record.context import RunContext
 from landaulab.spec import parse_spec
 from landaulab.store import Store
+from landaulab.study.refine import Axis, refine
 
-MODULE = "tests.execute.test_refine"
+MODULE = "tests.study.test_refine"
 STEPS = 20
 NOISE = 0.02
-LATE = 0.5  # the last half of the steps: 11 logged values per run
+BURN_IN = 0.5  # drop the first half of the steps: 11 logged values per run
 
 
 # ------------------------------------------------------------------ analytic tasks
@@ -112,7 +112,7 @@ def _run(spec_text: str, store: Path, **kwargs: object):
         store=store,
         order_parameter="m",
         executor="serial",
-        late_fraction=LATE,
+        burn_in=BURN_IN,
         progress=False,
         **kwargs,
     )
@@ -329,10 +329,10 @@ def test_susceptibility_bracket_hostile(chis: list[float | None]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(values=st.lists(finite_or_not, max_size=20), fraction=st.floats(0, 1))
-def test_late_time_mean_and_ensemble_hostile(values: list[float], fraction: float) -> None:
-    steps = np.arange(len(values))
-    mean = late_time_mean(steps, np.array(values, dtype=float), fraction)
+@given(values=st.lists(finite_or_not, max_size=20), burn_in=st.floats(0, 1))
+def test_late_value_and_ensemble_hostile(values: list[float], burn_in: float) -> None:
+    trajectory = pd.DataFrame({"step": np.arange(len(values)), "m": values})
+    mean = run_late_value(trajectory, "m", burn_in)
     finite = [v for v in values if math.isfinite(v)]
     if values and math.isfinite(values[-1]):
         assert math.isfinite(mean)
