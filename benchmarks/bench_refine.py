@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from landaulab.execute import sweep
-from landaulab.spec import parse_spec
 from landaulab.late_time import late_means
+from landaulab.spec import parse_spec
 from landaulab.store import Store
 from landaulab.study.refine import REFINE_BURN_IN, RefinementReport, refine
 

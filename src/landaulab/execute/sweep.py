@@ -1,7 +1,7 @@
 """Running a sweep: plan, skip what is done, execute the rest, report progress.
 
-:func:`run_planned` is the one run loop: :func:`sweep` and every round of a refinement
-(:mod:`landaulab.study.refine`) train their runs through it.
+:func:`run_planned` is the one run loop: :func:`sweep` and every round of an adaptive
+refinement train their runs through it.
 """
 
 from __future__ import annotations
