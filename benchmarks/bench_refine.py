@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from landaulab.execute import sweep
-from landaulab.execute.refine import RefinementReport, refine
+from landaulab.late_time import late_means
 from landaulab.spec import parse_spec
 from landaulab.store import Store
+from landaulab.study.refine import REFINE_BURN_IN, RefinementReport, refine
 
 DEEP_LINEAR = """
 name = "deep-linear-refine"
@@ -76,10 +77,10 @@ def grid_bracket(store: Path, run_ids: set[str], control: str, observable: str, 
     """The crossing brackets of ``threshold`` on a uniform grid's late-time ensemble means."""
     frame = Store(store).frame()
     frame = frame[frame["run_id"].isin(run_ids)]
-    last = frame.groupby("run_id")["step"].transform("max")
-    first = frame.groupby("run_id")["step"].transform("min")
-    late = frame[frame["step"] >= last - 0.1 * (last - first)]
-    per_run = late.groupby(["run_id", control])[observable].mean().reset_index()
+    # Each run's late-time value, with the refinement's own burn-in.
+    per_run = late_means(frame, [observable], burn_in=REFINE_BURN_IN)
+    controls = frame.groupby("run_id")[control].first()
+    per_run = per_run.join(controls).reset_index()
     means = per_run.groupby(control)[observable].mean().sort_index()
     above = means.to_numpy() > threshold
     changes = np.flatnonzero(above[:-1] != above[1:])

@@ -268,8 +268,8 @@ def test_driver_killed_then_rerun_resumes(tmp_path: Path) -> None:
 
 @pytest.mark.ray
 def test_refinement_through_ray_matches_serial(tmp_path: Path, cluster) -> None:
-    from landaulab.execute.refine import refine
-    from tests.execute.test_refine import _spec
+    from landaulab.study.refine import refine
+    from tests.study.test_refine import _spec
 
     spec = parse_spec(_spec("crossover"))
     kwargs = {"order_parameter": "m", "tolerance": 0.01, "threshold": 0.5, "progress": False}

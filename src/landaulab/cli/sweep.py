@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from landaulab.cli.app import app
 from landaulab.errors import LandaulabError
+from landaulab.execute.registry import executor_choices
+
+if TYPE_CHECKING:
+    from landaulab.execute.sweep import SweepReport
+    from landaulab.study.refine import RefinementReport
 
 
 @app.command()
@@ -18,7 +23,7 @@ def sweep(
     ],
     store: Annotated[Path, typer.Option(help="store directory")] = Path("landaulab-store"),
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
-    executor: Annotated[str, typer.Option(help="serial, local or ray")] = "local",
+    executor: Annotated[str, typer.Option(help=executor_choices())] = "local",
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (auto or HOST:PORT)")
     ] = None,
@@ -32,10 +37,18 @@ def sweep(
         str | None, typer.Option(help="order parameter to refine the boundary of")
     ] = None,
     tolerance: Annotated[float | None, typer.Option(help="boundary tolerance for --refine")] = None,
+    burn_in: Annotated[
+        float | None,
+        typer.Option(
+            "--burn-in",
+            help="fraction of each run's steps dropped before its late-time value, for "
+            "--refine (default 0.9: the last tenth)",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Run every planned run of SPEC into STORE; re-running resumes."""
-    from landaulab.execute.sweep import make_executor
+    from landaulab.execute.registry import make_executor
     from landaulab.execute.sweep import sweep as run_sweep
 
     if batching not in ("auto", "batch", "sequential"):
@@ -43,32 +56,36 @@ def sweep(
     extra = {"address": address} if address else {}
     if address and executor != "ray":
         raise LandaulabError("--address is only for --executor ray")
-    engine = make_executor(executor, workers, **extra)
+    if burn_in is not None and refine is None:
+        raise LandaulabError("--burn-in is only for --refine")
     path = Path(spec)
-    if refine is not None:
-        from landaulab.execute.refine import refine_sweep
+    with make_executor(executor, workers, **extra) as engine:
+        if refine is not None:
+            from landaulab.study.refine import refine_sweep
 
-        report = refine_sweep(
-            path,
-            store=store,
-            executor=engine,
-            order_parameter=refine,
-            tolerance=tolerance,
-            retry_failed=retry_failed,
-            device=device,
-            threads=threads,
-            progress=not quiet,
-        )
-    else:
-        report = run_sweep(
-            path,
-            store=store,
-            executor=engine,
-            retry_failed=retry_failed,
-            device=device,
-            threads=threads,
-            batching=batching,  # type: ignore[arg-type]
-            progress=not quiet,
-        )
+            options = {} if burn_in is None else {"burn_in": burn_in}
+            report: SweepReport | RefinementReport = refine_sweep(
+                path,
+                store=store,
+                executor=engine,
+                order_parameter=refine,
+                tolerance=tolerance,
+                retry_failed=retry_failed,
+                device=device,
+                threads=threads,
+                progress=not quiet,
+                **options,
+            )
+        else:
+            report = run_sweep(
+                path,
+                store=store,
+                executor=engine,
+                retry_failed=retry_failed,
+                device=device,
+                threads=threads,
+                batching=batching,  # type: ignore[arg-type]
+                progress=not quiet,
+            )
     typer.echo(str(report))
     typer.echo(f"store: {report.store}")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from landaulab.errors import LandaulabError
 from landaulab.execute.runner import RunOptions, RunOutcome, run_batch, run_one
 from landaulab.spec.plan import PlannedRun
 
@@ -26,9 +28,29 @@ def execute_unit(store_path: str, unit: WorkUnit, options: RunOptions) -> list[R
 
 
 class Executor(ABC):
-    """Runs work units somewhere and reports outcomes through a callback."""
+    """Runs work units somewhere and reports outcomes through a callback.
+
+    An executor may hold resources between :meth:`map` calls (a Ray cluster it started);
+    :meth:`close` releases them, and ``with executor:`` closes it on the way out, also
+    on errors and Ctrl-C. Whoever creates an executor closes it.
+    """
 
     name: str = "executor"
+
+    @classmethod
+    def from_options(cls, workers: int | None = None, **options: Any) -> Executor:
+        """The executor for the command line's ``--workers`` and extra options.
+
+        The default takes no options and ignores ``workers`` (one unit at a time);
+        executors with settings override it.
+
+        Raises
+        ------
+        LandaulabError
+            For an option this executor does not take.
+        """
+        reject_options(cls.name, options)
+        return cls()
 
     @abstractmethod
     def map(
@@ -50,3 +72,19 @@ class Executor(ABC):
     def slots(self) -> int:
         """How many units run at once (sizes batches and progress estimates)."""
         return 1
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Release what the executor holds between maps (nothing by default)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def reject_options(name: str, options: dict[str, Any]) -> None:
+    """Refuse options an executor does not take, naming them."""
+    if options:
+        names = ", ".join(sorted(options))
+        raise LandaulabError(f"the {name} executor takes no option {names}")

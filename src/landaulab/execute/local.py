@@ -9,9 +9,16 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from landaulab.errors import ExecutionError
-from landaulab.execute.base import Executor, OutcomeCallback, WorkUnit, execute_unit
+from landaulab.execute.base import (
+    Executor,
+    OutcomeCallback,
+    WorkUnit,
+    execute_unit,
+    reject_options,
+)
 from landaulab.execute.runner import RunOptions
 
 _PR_SET_PDEATHSIG = 1
@@ -54,6 +61,12 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or default_workers())
+
+    @classmethod
+    def from_options(cls, workers: int | None = None, **options: Any) -> LocalExecutor:
+        """A pool of ``workers`` processes (no other options)."""
+        reject_options(cls.name, options)
+        return cls(workers)
 
     @property
     def slots(self) -> int:

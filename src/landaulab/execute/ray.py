@@ -127,6 +127,11 @@ class RayExecutor(Executor):
         self.init_kwargs = dict(init_kwargs or {})
         self._started_cluster = False
 
+    @classmethod
+    def from_options(cls, workers: int | None = None, **options: Any) -> RayExecutor:
+        """A Ray executor with ``workers`` and any of the keyword settings above."""
+        return cls(workers=workers, **options)
+
     # ------------------------------------------------------------ cluster
     def connect(self) -> None:
         """Start or join the Ray cluster (a no-op when Ray is already initialised)."""

@@ -18,7 +18,7 @@ from landaulab.errors import Diverged
 from landaulab.record.context import RunContext
 from landaulab.record.schedule import Schedule
 from landaulab.spec.plan import PlannedRun
-from landaulab.store.store import RunRecord, Store
+from landaulab.store.store import RunClaim, RunRecord, Store
 
 Outcome = Literal["done", "diverged", "failed", "skipped", "busy"]
 
@@ -150,7 +150,7 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
 
     store = Store(store_path)
     outcomes: list[RunOutcome] = []
-    members: list[tuple[PlannedRun, object]] = []
+    members: list[tuple[PlannedRun, RunClaim]] = []
     for run in runs:
         claim = store.claim(run.run_id)
         if claim is None:
@@ -167,7 +167,7 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
     try:
         if len(members) == 1:
             run, claim = members[0]
-            claim.release()  # type: ignore[attr-defined]
+            claim.release()
             members = []
             return [*outcomes, run_one(store_path, run, options)]
         task = get_task(members[0][0].task)
@@ -182,6 +182,7 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
                 failure = f"{type(exc).__name__}: {exc}"
         for (run, _), ctx in zip(members, contexts, strict=True):
             diverged = getattr(ctx, "diverged", None)
+            status: Outcome
             if failure is not None:
                 status, reason = "failed", failure
             elif diverged is not None:
@@ -190,8 +191,8 @@ def run_batch(store_path: str, runs: list[PlannedRun], options: RunOptions) -> l
                 status, reason = "done", None
             record = _record(run, ctx, status, reason, started, options, diverged)
             store.publish(record, ctx.table(), replace=options.retry_failed)
-            outcomes.append(RunOutcome(run.run_id, status, reason, record.duration_s or 0.0))  # type: ignore[arg-type]
+            outcomes.append(RunOutcome(run.run_id, status, reason, record.duration_s or 0.0))
     finally:
         for _, claim in members:
-            claim.release()  # type: ignore[attr-defined]
+            claim.release()
     return outcomes

@@ -1,4 +1,8 @@
-"""Running a sweep: plan, skip what is done, execute the rest, report progress."""
+"""Running a sweep: plan, skip what is done, execute the rest, report progress.
+
+:func:`run_planned` is the one run loop: :func:`sweep` and every round of an adaptive
+refinement train their runs through it.
+"""
 
 from __future__ import annotations
 
@@ -19,14 +23,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from landaulab.errors import LandaulabError
 from landaulab.execute.base import Executor, WorkUnit
+from landaulab.execute.registry import opened_executor
 from landaulab.execute.runner import RunOptions, RunOutcome, needs_training
 from landaulab.spec.plan import PlannedRun, plan_sweep
 from landaulab.spec.schema import SweepSpec, load_spec
 from landaulab.store.store import Store
 
 Batching = Literal["auto", "batch", "sequential"]
+
+# Rounds of waiting for runs that other processes are training, at most.
+_MAX_WAITS = 100
 
 
 @dataclass(frozen=True)
@@ -47,27 +54,6 @@ class SweepReport:
     def __str__(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in sorted(self.outcomes.items()) if v)
         return f"{self.planned} runs planned: {parts or 'nothing to do'} ({self.duration_s:.1f} s)"
-
-
-def make_executor(name: str, workers: int | None = None, **kwargs: object) -> Executor:
-    """An executor by name: ``serial``, ``local`` or ``ray``."""
-    if name == "serial":
-        from landaulab.execute.serial import SerialExecutor
-
-        return SerialExecutor()
-    if name == "local":
-        from landaulab.execute.local import LocalExecutor
-
-        return LocalExecutor(workers)
-    if name == "ray":
-        try:
-            from landaulab.execute.ray import RayExecutor
-        except ImportError:
-            raise LandaulabError(
-                "the Ray executor needs Ray: pip install 'landaulab[ray]'"
-            ) from None
-        return RayExecutor(workers=workers, **kwargs)  # type: ignore[arg-type]
-    raise LandaulabError(f"unknown executor {name!r}; choose serial, local or ray")
 
 
 def group_units(
@@ -100,6 +86,114 @@ def group_units(
             for start in range(0, len(group), max_members):
                 units.append(group[start : start + max_members])
     return units
+
+
+def record_plans(
+    store: Store, plans: Sequence[tuple[SweepSpec, Sequence[PlannedRun]]]
+) -> list[PlannedRun]:
+    """Save each spec's plan in the store and return the distinct planned runs.
+
+    ``plans`` pairs each spec with its :func:`~landaulab.spec.plan.plan_sweep`; a run
+    planned by several specs (the same parameters and seed) appears once, in the order
+    first planned.
+    """
+    runs: dict[str, PlannedRun] = {}
+    for spec, planned in plans:
+        params = {r.run_id: r.params for r in planned}
+        store.save_plan(spec.name, params, spec.model_dump(mode="json"))
+        for run in planned:
+            runs.setdefault(run.run_id, run)
+    return list(runs.values())
+
+
+def run_planned(
+    store: Store,
+    runs: Sequence[PlannedRun],
+    executor: Executor,
+    options: RunOptions,
+    *,
+    batching: Batching = "auto",
+    label: str = "runs",
+    progress: bool = True,
+    console: Console | None = None,
+) -> Counter[str]:
+    """Train every run of ``runs`` that still needs it, through ``executor``.
+
+    The one run loop of every sweep and every refinement round: runs already in the
+    store are skipped (failed ones are trained again with ``options.retry_failed``),
+    the rest go to the executor in work units, and a progress bar counts them. A run
+    another process is training (``busy``) is waited for, then trained only if that
+    process left it absent: a run it just trained is kept, whatever it ended as, so a
+    failure is retried at most once per request.
+
+    Parameters
+    ----------
+    store
+        The store the runs are trained into.
+    runs
+        Distinct planned runs (see :func:`record_plans`).
+    executor
+        Where units train; it is not closed here (its creator closes it).
+    options
+        Device, threads and the retry rule of every run.
+    batching
+        ``"auto"``, ``"batch"`` or ``"sequential"`` (see :func:`group_units`).
+    label
+        The progress bar's description.
+    progress
+        Show the progress bar.
+    console
+        Where the bar is drawn (default: standard error).
+
+    Returns
+    -------
+    collections.Counter
+        Runs by outcome: ``done``, ``diverged``, ``failed`` (trained now) and ``skipped``
+        (already in the store, or trained meanwhile by another process).
+    """
+    counts: Counter[str] = Counter()
+    todo = [r for r in runs if needs_training(store, r.run_id, options.retry_failed)]
+    counts["skipped"] = len(runs) - len(todo)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failures]} failed/diverged"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=not progress,
+        transient=False,
+    )
+    busy: list[str] = []
+    with bar:
+        handle = bar.add_task(label, total=len(runs), completed=counts["skipped"], failures=0)
+
+        def on_outcome(outcome: RunOutcome) -> None:
+            if outcome.outcome == "busy":
+                busy.append(outcome.run_id)
+                return
+            counts[outcome.outcome] += 1
+            bar.update(handle, advance=1, failures=counts["failed"] + counts["diverged"])
+
+        for _attempt in range(_MAX_WAITS):
+            busy.clear()
+            executor.map(str(store.path), group_units(todo, batching), options, on_outcome)
+            if not busy:
+                break
+            # Another process was training these: wait for it, then train what it left.
+            for run_id in busy:
+                claim = store.claim(run_id, wait=True)
+                if claim is not None:
+                    claim.release()
+            waiting = set(busy)
+            todo = [
+                r for r in todo if r.run_id in waiting and needs_training(store, r.run_id, False)
+            ]
+            counts["skipped"] += len(waiting) - len(todo)
+            bar.update(handle, advance=len(waiting) - len(todo))
+    return counts
 
 
 def sweep(
@@ -146,56 +240,22 @@ def sweep(
     """
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
-    runs = plan_sweep(spec)
-    target = Store(store, create=True)
-    target.save_plan(spec.name, {r.run_id: r.params for r in runs}, spec.model_dump(mode="json"))
-    engine = make_executor(executor, workers) if isinstance(executor, str) else executor
-    options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
-    console = console or Console(stderr=True)
-    counts: Counter[str] = Counter()
     started = time.time()
-
-    todo = [r for r in runs if needs_training(target, r.run_id, retry_failed)]
-    counts["skipped"] = len(runs) - len(todo)
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failures]} failed/diverged"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not progress,
-        transient=False,
-    )
-    with bar:
-        handle = bar.add_task(spec.name, total=len(runs), completed=counts["skipped"], failures=0)
-
-        def on_outcome(outcome: RunOutcome) -> None:
-            if outcome.outcome == "busy":
-                busy.append(outcome.run_id)
-                return
-            counts[outcome.outcome] += 1
-            bad = counts["failed"] + counts["diverged"]
-            bar.update(handle, advance=1, failures=bad)
-
-        for _round in range(100):
-            busy: list[str] = []
-            engine.map(str(target.path), group_units(todo, batching), options, on_outcome)
-            if not busy:
-                break
-            # Another process was training these: wait for it, then train what it left.
-            for run_id in busy:
-                claim = target.claim(run_id, wait=True)
-                if claim is not None:
-                    claim.release()
-            waiting = set(busy)
-            todo = [
-                r for r in todo if r.run_id in waiting and needs_training(target, r.run_id, False)
-            ]
-            counts["skipped"] += len(busy) - len(todo)
-            bar.update(handle, advance=len(busy) - len(todo))
+    planned = plan_sweep(spec)  # a spec that cannot be planned leaves no store behind
+    options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
+    with opened_executor(executor, workers) as engine:
+        target = Store(store, create=True)
+        runs = record_plans(target, [(spec, planned)])
+        counts = run_planned(
+            target,
+            runs,
+            engine,
+            options,
+            batching=batching,
+            label=spec.name,
+            progress=progress,
+            console=console,
+        )
     return SweepReport(
         store=str(target.path),
         planned=len(runs),

@@ -11,33 +11,40 @@ located interval.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landaulab.cli import main
-from landaulab.errors import DataError, LandaulabError, SpecError
-from landaulab.execute.refine import (
-    Axis,
+from landaulab.analyze.boundary import (
     ensemble,
-    late_time_mean,
     level_brackets,
-    refine,
+    run_late_value,
     susceptibility_bracket,
 )
+from landaulab.cli import main
+from landaulab.errors import DataError, LandaulabError, SpecError
 from landaulab.record.context import RunContext
 from landaulab.spec import parse_spec
 from landaulab.store import Store
+from landaulab.study.refine import (
+    Axis,
+    BoundaryPoint,
+    RefinementReport,
+    SampledPoint,
+    refine,
+)
 
-MODULE = "tests.execute.test_refine"
+MODULE = "tests.study.test_refine"
 STEPS = 20
 NOISE = 0.02
-LATE = 0.5  # the last half of the steps: 11 logged values per run
+BURN_IN = 0.5  # drop the first half of the steps: 11 logged values per run
 
 
 # ------------------------------------------------------------------ analytic tasks
@@ -112,7 +119,7 @@ def _run(spec_text: str, store: Path, **kwargs: object):
         store=store,
         order_parameter="m",
         executor="serial",
-        late_fraction=LATE,
+        burn_in=BURN_IN,
         progress=False,
         **kwargs,
     )
@@ -329,10 +336,10 @@ def test_susceptibility_bracket_hostile(chis: list[float | None]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(values=st.lists(finite_or_not, max_size=20), fraction=st.floats(0, 1))
-def test_late_time_mean_and_ensemble_hostile(values: list[float], fraction: float) -> None:
-    steps = np.arange(len(values))
-    mean = late_time_mean(steps, np.array(values, dtype=float), fraction)
+@given(values=st.lists(finite_or_not, max_size=20), burn_in=st.floats(0, 1))
+def test_late_value_and_ensemble_hostile(values: list[float], burn_in: float) -> None:
+    trajectory = pd.DataFrame({"step": np.arange(len(values)), "m": values})
+    mean = run_late_value(trajectory, "m", burn_in)
     finite = [v for v in values if math.isfinite(v)]
     if values and math.isfinite(values[-1]):
         assert math.isfinite(mean)
@@ -351,3 +358,168 @@ def test_axis_positions_are_dyadic_grid_points() -> None:
     steps = Axis("width", (8, 16, 64), integer=True)
     assert steps.value(Fraction(1, 2)) == 12 and isinstance(steps.value(Fraction(3, 2)), int)
     assert Axis("t", (0.0, 1.0)).grid_points(0.01) == 65
+
+
+# ------------------------------------------------------------- burn-in, late time
+def test_default_burn_in_keeps_the_former_late_fraction() -> None:
+    import inspect
+
+    from landaulab.study.refine import REFINE_BURN_IN
+
+    default = inspect.signature(refine).parameters["burn_in"].default
+    assert default == REFINE_BURN_IN == 1 - 0.1  # the former default late_fraction = 0.1
+
+
+def test_late_fraction_is_a_deprecated_alias_of_burn_in(tmp_path: Path) -> None:
+    spec = parse_spec(_spec("crossover"))
+    kwargs = {"order_parameter": "m", "executor": "serial", "progress": False}
+    kwargs |= {"tolerance": 0.02, "threshold": 0.5}
+    new = refine(spec, store=tmp_path / "s", burn_in=0.5, **kwargs)
+    with pytest.warns(DeprecationWarning, match="burn_in = 1 - late_fraction"):
+        old = refine(spec, store=tmp_path / "s", late_fraction=0.5, **kwargs)
+    assert old.boundaries == new.boundaries and old.points == new.points and old.trained == 0
+    with pytest.warns(DeprecationWarning), pytest.raises(LandaulabError, match="not both"):
+        refine(spec, store=tmp_path / "s", burn_in=0.5, late_fraction=0.5, **kwargs)
+    with pytest.raises(LandaulabError, match="burn_in"):
+        refine(spec, store=tmp_path / "t", burn_in=1.0, **kwargs)
+    assert not (tmp_path / "t").exists()
+
+
+def test_points_use_the_package_late_time(tmp_path: Path) -> None:
+    from landaulab.late_time import late_means
+
+    report = _run(_spec("crossover"), tmp_path / "s", tolerance=0.05, threshold=0.5)
+    frame = Store(tmp_path / "s").frame()
+    per_run = late_means(frame, ["m"], burn_in=BURN_IN).join(
+        frame.groupby("run_id")["temperature"].first()
+    )
+    means = per_run.groupby("temperature")["m"].mean()
+    for point in report.points:
+        assert point.order_parameter == pytest.approx(means[point.value], rel=1e-12)
+
+
+def test_cli_burn_in(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(_spec("crossover"))
+    args = ["sweep", str(spec), "--store", str(tmp_path / "s"), "--executor", "serial"]
+    assert main([*args, "--quiet", "--refine", "m", "--burn-in", "0.5"]) == 0
+    assert "boundary along temperature" in capsys.readouterr().out
+    assert main([*args, "--quiet", "--burn-in", "0.5"]) == 2
+    assert "--burn-in is only for --refine" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ the typed report
+def test_boundary_location_is_an_estimate(tmp_path: Path) -> None:
+    from landaulab.estimate import Estimate
+
+    report = _run(_spec("crossover"), tmp_path / "s", tolerance=0.02, threshold=0.5)
+    (boundary,) = report.boundaries
+    location = boundary.location
+    assert isinstance(location, Estimate) and location.method == "level_crossing"
+    assert location.value == boundary.estimate
+    assert location.ci == (boundary.lower, boundary.upper)
+    assert location.error == pytest.approx(boundary.half_width)
+    assert boundary.to_dict()["location"] == location.to_dict()
+
+
+README_KEYS = {
+    "store", "order_parameter", "along", "across", "criterion", "threshold", "tolerance",
+    "boundaries", "no_boundary", "runs", "trained", "rounds", "grid_runs", "run_ratio",
+    "resolved", "failed", "points", "duration_s",
+}  # fmt: skip
+
+
+def _round_trips(report: RefinementReport) -> None:
+    data = report.to_dict()
+    again = RefinementReport.from_dict(data)
+    assert again.to_dict() == data
+    text = json.dumps(data, allow_nan=False)  # JSON-safe: no NaN or inf survives
+    assert RefinementReport.from_dict(json.loads(text)).to_dict() == data
+
+
+def test_real_report_round_trips(tmp_path: Path) -> None:
+    controls = (
+        "temperature = {start = 0.0, stop = 1.0, num = 5}\n"
+        "field = {start = 0.0, stop = 1.0, num = 3}"
+    )
+    spec = _spec("crossover", extra="boundary_slope = 0.4", controls=controls)
+    report = _run(spec, tmp_path / "s", tolerance=0.02, threshold=0.5)
+    assert README_KEYS <= set(report.to_dict())
+    assert set(report.to_dict()["boundaries"][0]) >= {
+        "along", "estimate", "lower", "upper", "half_width", "row", "resolved", "ordered_side",
+    }  # fmt: skip
+    _round_trips(report)
+    again = RefinementReport.from_dict(report.to_dict())
+    assert again.boundaries == report.boundaries and again.points == report.points
+    peak = _run(_spec("fluctuating", seeds=4), tmp_path / "p", criterion="susceptibility")
+    _round_trips(peak)
+    empty = _run(_spec("crossover").replace("critical = 0.37", "critical = 3.0"), tmp_path / "e")
+    _round_trips(empty)
+
+
+def test_malformed_report_is_one_data_error() -> None:
+    with pytest.raises(DataError, match="refinement report: missing key 'criterion'"):
+        RefinementReport.from_dict({})
+    data = {
+        "store": "s", "order_parameter": "m", "along": "t", "criterion": "level",
+        "tolerance": 0.1, "runs": 1, "trained": 1, "rounds": 1, "grid_runs": 2,
+        "boundaries": [{"along": "t", "estimate": "x", "lower": 0, "upper": 1}],
+    }  # fmt: skip
+    with pytest.raises(DataError, match="boundary point"):
+        RefinementReport.from_dict(data)
+
+
+hostile = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))
+numbers = st.floats(allow_nan=True, allow_infinity=True)
+labels = st.dictionaries(
+    st.text(max_size=5),
+    st.one_of(st.booleans(), st.integers(-5, 5), numbers, st.text(max_size=5)),
+    max_size=2,
+)
+boundary_points = st.builds(
+    BoundaryPoint,
+    along=st.text(max_size=5),
+    estimate=numbers,
+    lower=numbers,
+    upper=numbers,
+    row=labels,
+    resolved=st.booleans(),
+    ordered_side=st.sampled_from([None, "below", "above"]),
+)
+sampled_points = st.builds(
+    SampledPoint,
+    row=labels,
+    value=numbers,
+    order_parameter=numbers,
+    standard_error=hostile,
+    members=st.integers(0, 10),
+    susceptibility=hostile,
+    round=st.integers(1, 30),
+)
+reports = st.builds(
+    RefinementReport,
+    store=st.text(max_size=8),
+    order_parameter=st.text(max_size=8),
+    along=st.text(max_size=5),
+    across=st.one_of(st.none(), st.text(max_size=5)),
+    criterion=st.sampled_from(["level", "susceptibility"]),
+    threshold=hostile,
+    tolerance=numbers,
+    boundaries=st.lists(boundary_points, max_size=3).map(tuple),
+    no_boundary=st.lists(st.tuples(labels, st.text(max_size=10)), max_size=2).map(tuple),
+    runs=st.integers(0, 1000),
+    trained=st.integers(0, 1000),
+    rounds=st.integers(0, 30),
+    grid_runs=st.integers(0, 1000),
+    points=st.lists(sampled_points, max_size=4).map(tuple),
+    failed=st.integers(0, 100),
+    duration_s=numbers,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(report=reports)
+def test_report_round_trips_on_hostile_values(report: RefinementReport) -> None:
+    _round_trips(report)
+    text = str(report)  # renders whatever it holds
+    assert "runs in" in text

@@ -1,12 +1,12 @@
-"""Adaptive refinement of phase boundaries: sample where the phase changes, in rounds.
+"""Adaptive refinement of phase boundaries: a study that sweeps where the phase changes.
 
 A uniform grid spends most of its runs deep inside one phase or the other. Refinement
 spends them near the boundary instead:
 
 1. **Coarse round.** The spec's own grid is swept (an ordinary sweep into the store).
-2. **Measure.** For every run, the order parameter's late-time mean (its trajectory's
-   last ``late_fraction`` of steps); for every control point, the mean over seeds, its
-   standard error and the susceptibility χ = N·Var(m) across seeds.
+2. **Measure.** For every run, the order parameter's late-time mean (its trajectory
+   after a burn-in, :mod:`landaulab.late_time`); for every control point, the mean over
+   seeds, its standard error and the susceptibility χ = N·Var(m) across seeds.
 3. **Locate.** Along the refined control (``along``), neighbouring points that
    disagree about the phase bracket a boundary (``criterion="level"``: the ensemble
    mean crosses a threshold between the two phases' plateaus); or the points around
@@ -14,6 +14,11 @@ spends them near the boundary instead:
 4. **Refine.** Each bracket wider than twice the tolerance is split (bisection; more
    points per round with ``points_per_round``) and the new points are swept in the
    next round, until every boundary is located to ± ``tolerance``.
+
+The statistics of steps 2 and 3 live in :mod:`landaulab.analyze.boundary`; each round's
+runs train through the one run loop of sweeps
+(:func:`landaulab.execute.sweep.run_planned`). This module only orchestrates: which
+points to sample next, and when to stop.
 
 With two swept controls, the other control's grid values are the rows of a phase
 diagram and the boundary is traced row by row (for each value of one control, bisect
@@ -38,27 +43,44 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from landaulab.analyze.boundary import (
+    Bracket,
+    Criterion,
+    ensemble,
+    level_threshold,
+    locate_on_row,
+    run_late_value,
+)
 from landaulab.errors import DataError, LandaulabError, SpecError
+from landaulab.estimate import Estimate
 from landaulab.execute.base import Executor
-from landaulab.execute.runner import RunOptions, RunOutcome, needs_training
-from landaulab.execute.sweep import Batching, group_units, make_executor
+from landaulab.execute.registry import opened_executor
+from landaulab.execute.runner import RunOptions
+from landaulab.execute.sweep import Batching, record_plans, run_planned
+from landaulab.late_time import check_burn_in
+from landaulab.serialize import to_json
 from landaulab.spec.plan import PlannedRun, plan_sweep
 from landaulab.spec.schema import Range, Scalar, SweepSpec, load_spec
 from landaulab.store.store import Store
 
-Criterion = Literal["level", "susceptibility"]
 RowKey = Scalar | None
+_T = TypeVar("_T")
+
+#: Refinement's default burn-in: each run's value is the mean over the last tenth of its
+#: logged step range (the package-wide default, :data:`landaulab.late_time.BURN_IN`,
+#: averages the last half). A boundary is located at a training budget, so the value
+#: that decides a point's phase is where the run ended, not its history; 0.9 keeps the
+#: decisions (and thus the runs) of every earlier refinement of a store.
+REFINE_BURN_IN = 0.9
 
 # ----------------------------------------------------------------------------- results
 
@@ -99,18 +121,54 @@ class BoundaryPoint:
         """Half the width of the bracketing interval (the located uncertainty)."""
         return (self.upper - self.lower) / 2
 
+    @property
+    def location(self) -> Estimate:
+        """The boundary's position with its bracketing interval ``[lower, upper]``.
+
+        ``method`` is ``"level_crossing"`` or ``"susceptibility_peak"``.
+        """
+        method = "susceptibility_peak" if self.ordered_side is None else "level_crossing"
+        return Estimate(self.estimate, (self.lower, self.upper), method)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
+        """JSON-safe form (non-finite numbers as ``None``)."""
         return {
             "along": self.along,
             "estimate": _finite(self.estimate),
             "lower": _finite(self.lower),
             "upper": _finite(self.upper),
             "half_width": _finite(self.half_width),
-            "row": dict(self.row),
+            "location": self.location.to_dict(),
+            "row": _row_json(self.row),
             "resolved": self.resolved,
             "ordered_side": self.ordered_side,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BoundaryPoint:
+        """The inverse of :meth:`to_dict` (``None`` numbers come back as NaN).
+
+        Raises
+        ------
+        DataError
+            When a key is missing or has the wrong type.
+        """
+
+        def build() -> BoundaryPoint:
+            side = data.get("ordered_side")
+            if side not in (None, "below", "above"):
+                raise DataError(f"ordered_side {side!r}: expected 'below', 'above' or null")
+            return cls(
+                along=str(data["along"]),
+                estimate=_number(data["estimate"]),
+                lower=_number(data["lower"]),
+                upper=_number(data["upper"]),
+                row=_row_from(data.get("row")),
+                resolved=bool(data.get("resolved", True)),
+                ordered_side=side,
+            )
+
+        return _reading("boundary point", build)
 
     def __str__(self) -> str:
         where = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.row.items())
@@ -124,7 +182,25 @@ class BoundaryPoint:
 
 @dataclass(frozen=True)
 class SampledPoint:
-    """The ensemble measurement at one control point."""
+    """The ensemble measurement at one control point.
+
+    Attributes
+    ----------
+    row
+        The other control's value (``{}`` with one control).
+    value
+        The refined control's value.
+    order_parameter
+        Mean over seeds of the runs' late-time order parameter (NaN when none is usable).
+    standard_error
+        Standard error of that mean (``None`` with fewer than two usable runs).
+    members
+        Runs with a finite late-time value.
+    susceptibility
+        χ = N·Var(m) across seeds (``None`` with fewer than two usable runs).
+    round
+        The round that sampled the point (the coarse grid is round 1).
+    """
 
     row: dict[str, Scalar]
     value: float
@@ -135,9 +211,9 @@ class SampledPoint:
     round: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
+        """JSON-safe form (non-finite numbers as ``None``)."""
         return {
-            "row": dict(self.row),
+            "row": _row_json(self.row),
             "value": _finite(self.value),
             "order_parameter": _finite(self.order_parameter),
             "standard_error": _finite(self.standard_error),
@@ -145,6 +221,29 @@ class SampledPoint:
             "susceptibility": _finite(self.susceptibility),
             "round": self.round,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SampledPoint:
+        """The inverse of :meth:`to_dict` (``None`` numbers come back as NaN or ``None``).
+
+        Raises
+        ------
+        DataError
+            When a key is missing or has the wrong type.
+        """
+
+        def build() -> SampledPoint:
+            return cls(
+                row=_row_from(data.get("row")),
+                value=_number(data["value"]),
+                order_parameter=_number(data["order_parameter"]),
+                standard_error=_finite(data.get("standard_error")),
+                members=int(data["members"]),
+                susceptibility=_finite(data.get("susceptibility")),
+                round=int(data["round"]),
+            )
+
+        return _reading("sampled point", build)
 
 
 @dataclass(frozen=True)
@@ -181,6 +280,8 @@ class RefinementReport:
         Every sampled control point with its ensemble measurement.
     failed
         Runs left out because they failed (or never logged the order parameter).
+    duration_s
+        Wall-clock seconds of the refinement.
     """
 
     store: str
@@ -211,7 +312,7 @@ class RefinementReport:
         return all(b.resolved for b in self.boundaries)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form."""
+        """JSON-safe form (non-finite numbers as ``None``)."""
         return {
             "store": self.store,
             "order_parameter": self.order_parameter,
@@ -221,7 +322,7 @@ class RefinementReport:
             "threshold": _finite(self.threshold),
             "tolerance": _finite(self.tolerance),
             "boundaries": [b.to_dict() for b in self.boundaries],
-            "no_boundary": [{"row": dict(r), "reason": why} for r, why in self.no_boundary],
+            "no_boundary": [{"row": _row_json(r), "reason": why} for r, why in self.no_boundary],
             "runs": self.runs,
             "trained": self.trained,
             "rounds": self.rounds,
@@ -230,8 +331,50 @@ class RefinementReport:
             "resolved": self.resolved,
             "failed": self.failed,
             "points": [p.to_dict() for p in self.points],
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": _finite(round(self.duration_s, 3)),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RefinementReport:
+        """The inverse of :meth:`to_dict`: ``from_dict(r.to_dict()).to_dict() == r.to_dict()``.
+
+        Derived keys (``run_ratio``, ``resolved``, ``half_width``, ``location``) are
+        recomputed; ``None`` numbers come back as NaN (``threshold``: ``None``).
+
+        Raises
+        ------
+        DataError
+            When a key is missing or has the wrong type.
+        """
+
+        def build() -> RefinementReport:
+            criterion = data["criterion"]
+            if criterion not in ("level", "susceptibility"):
+                raise DataError(f"criterion {criterion!r}: expected 'level' or 'susceptibility'")
+            across = data.get("across")
+            return cls(
+                store=str(data["store"]),
+                order_parameter=str(data["order_parameter"]),
+                along=str(data["along"]),
+                across=None if across is None else str(across),
+                criterion=criterion,
+                threshold=_finite(data.get("threshold")),
+                tolerance=_number(data["tolerance"]),
+                boundaries=tuple(BoundaryPoint.from_dict(b) for b in data.get("boundaries", [])),
+                no_boundary=tuple(
+                    (_row_from(entry.get("row")), str(entry["reason"]))
+                    for entry in data.get("no_boundary", [])
+                ),
+                runs=int(data["runs"]),
+                trained=int(data["trained"]),
+                rounds=int(data["rounds"]),
+                grid_runs=int(data["grid_runs"]),
+                points=tuple(SampledPoint.from_dict(p) for p in data.get("points", [])),
+                failed=int(data.get("failed", 0)),
+                duration_s=_number(data.get("duration_s", 0.0)),
+            )
+
+        return _reading("refinement report", build)
 
     def __str__(self) -> str:
         if self.criterion == "level":
@@ -252,11 +395,43 @@ class RefinementReport:
         return "\n".join(lines)
 
 
-def _finite(value: float | None) -> float | None:
+def _finite(value: Any) -> float | None:
+    """A finite float, or ``None`` (NaN, inf, ``None``)."""
     if value is None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _number(value: Any) -> float:
+    """A float from JSON, ``None`` meaning NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _row_json(row: Mapping[str, Scalar]) -> dict[str, Any]:
+    """A row's labels, JSON-safe (a non-finite value as ``None``)."""
+    return {str(k): to_json(v) for k, v in row.items()}
+
+
+def _row_from(data: Any) -> dict[str, Scalar]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise DataError(f"a row is a mapping of control names to values; got {data!r}")
+    return dict(data)
+
+
+def _reading(what: str, build: Callable[[], _T]) -> _T:
+    """``build()``, with a malformed mapping's KeyError/TypeError/ValueError as one
+    :class:`DataError` line naming ``what``."""
+    try:
+        return build()
+    except DataError:
+        raise
+    except KeyError as exc:
+        raise DataError(f"{what}: missing key {exc.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"{what}: {exc}") from None
 
 
 def _fmt(value: object) -> str:
@@ -344,151 +519,14 @@ def _axis_of(name: str, grid: Sequence[Scalar], source: list[Scalar] | Range) ->
 
 @dataclass
 class _Sample:
+    """The ensemble of one sampled point (see :class:`SampledPoint`)."""
+
     value: float
     mean: float
     sem: float | None
     members: int
     chi: float | None
     round: int
-
-
-def late_time_mean(steps: np.ndarray, values: np.ndarray, late_fraction: float) -> float:
-    """Mean of ``values`` over the last ``late_fraction`` of a run's steps.
-
-    The window always holds the last logged step; non-finite values are ignored; NaN
-    when nothing finite is left.
-    """
-    steps = np.asarray(steps, dtype=float)
-    values = np.asarray(values, dtype=float)
-    if steps.size == 0:
-        return math.nan
-    order = np.argsort(steps, kind="stable")
-    steps, values = steps[order], values[order]
-    last = steps[-1]
-    start = last - late_fraction * (last - steps[0])
-    window = values[steps >= start]
-    window = window[np.isfinite(window)]
-    return float(window.mean()) if window.size else math.nan
-
-
-def ensemble(
-    values: Sequence[float], size: float = 1.0
-) -> tuple[float, float | None, float | None]:
-    """Mean, standard error and susceptibility N·Var(m) of per-seed values."""
-    data = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
-    if data.size == 0:
-        return math.nan, None, None
-    if data.size == 1:
-        return float(data[0]), None, None
-    var = float(data.var(ddof=1))
-    return float(data.mean()), math.sqrt(var / data.size), size * var
-
-
-# --------------------------------------------------------------------- locating a row
-
-
-@dataclass(frozen=True)
-class _Bracket:
-    """A located boundary on one row: sub-brackets (pairs of positions) and the span."""
-
-    pairs: tuple[tuple[Fraction, Fraction], ...]
-    lower: Fraction
-    upper: Fraction
-    estimate: float
-    ordered_side: Literal["below", "above"] | None
-
-
-def level_brackets(
-    positions: Sequence[Fraction],
-    values: Sequence[float],
-    means: Sequence[float],
-    threshold: float,
-    errors: Sequence[float | None] | None = None,
-    z: float = 2.0,
-) -> list[_Bracket]:
-    """Where the ensemble mean crosses ``threshold`` along one row.
-
-    Neighbours on opposite sides of the threshold bracket a crossing. Two crossings are
-    one boundary, whose interval spans both, when the points between them are a single
-    point or all lie within ``z`` standard errors (``errors``) of the threshold: such
-    points flip phase by noise, which must widen the interval rather than split the
-    boundary. Points with a non-finite mean are skipped.
-    """
-    keep = [i for i, m in enumerate(means) if math.isfinite(m)]
-    pos = [positions[i] for i in keep]
-    val = [float(values[i]) for i in keep]
-    above = [means[i] > threshold for i in keep]
-    mean = [float(means[i]) for i in keep]
-    error = [None if errors is None else errors[i] for i in keep]
-
-    def undecided(i: int) -> bool:
-        e = error[i]
-        return e is not None and math.isfinite(e) and abs(mean[i] - threshold) <= z * e
-
-    changes = [j for j in range(len(pos) - 1) if above[j] != above[j + 1]]
-    groups: list[list[int]] = []
-    for j in changes:
-        previous = groups[-1][-1] if groups else None
-        between = range(previous + 1, j + 1) if previous is not None else range(0)
-        if previous is not None and (j - previous == 1 or all(map(undecided, between))):
-            groups[-1].append(j)
-        else:
-            groups.append([j])
-    out = []
-    for group in groups:
-        first, last = group[0], group[-1] + 1
-        if len(group) == 1:
-            j = group[0]
-            m0, m1 = mean[j], mean[j + 1]
-            t = (threshold - m0) / (m1 - m0) if m1 != m0 else 0.5
-            estimate = val[j] + min(max(t, 0.0), 1.0) * (val[j + 1] - val[j])
-        else:
-            estimate = (val[first] + val[last]) / 2
-        out.append(
-            _Bracket(
-                pairs=tuple((pos[j], pos[j + 1]) for j in group),
-                lower=pos[first],
-                upper=pos[last],
-                estimate=estimate,
-                ordered_side="below" if above[first] else "above",
-            )
-        )
-    return out
-
-
-def susceptibility_bracket(
-    positions: Sequence[Fraction], values: Sequence[float], chis: Sequence[float | None]
-) -> _Bracket | None:
-    """The interval around the largest susceptibility of one row (``None`` if the
-    largest value sits at an end of the row or fewer than three points have one)."""
-    keep = [i for i, c in enumerate(chis) if c is not None and math.isfinite(c)]
-    if len(keep) < 3:
-        return None
-    pos = [positions[i] for i in keep]
-    val = [float(values[i]) for i in keep]
-    chi = [float(chis[i]) for i in keep]  # type: ignore[arg-type]
-    k = int(np.argmax(chi))
-    if k == 0 or k == len(chi) - 1:
-        return None
-    estimate = _parabola_vertex(val[k - 1 : k + 2], chi[k - 1 : k + 2])
-    return _Bracket(
-        pairs=((pos[k - 1], pos[k]), (pos[k], pos[k + 1])),
-        lower=pos[k - 1],
-        upper=pos[k + 1],
-        estimate=estimate,
-        ordered_side=None,
-    )
-
-
-def _parabola_vertex(x: Sequence[float], y: Sequence[float]) -> float:
-    """Vertex of the parabola through three points, clipped to their range."""
-    (x0, x1, x2), (y0, y1, y2) = x, y
-    denominator = (x0 - x1) * (x0 - x2) * (x1 - x2)
-    a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denominator if denominator else 0
-    b = (x2**2 * (y0 - y1) + x1**2 * (y2 - y0) + x0**2 * (y1 - y2)) / denominator if a else 0
-    if a >= 0:  # not a maximum: fall back to the largest point
-        return float(x1)
-    return float(min(max(-b / (2 * a), x0), x2))
 
 
 # ----------------------------------------------------------------------------- refine
@@ -517,7 +555,7 @@ def refine(
     criterion: Criterion = "level",
     level: float = 0.5,
     threshold: float | None = None,
-    late_fraction: float = 0.1,
+    burn_in: float = REFINE_BURN_IN,
     size: str | None = None,
     points_per_round: int = 1,
     max_rounds: int = 20,
@@ -527,6 +565,7 @@ def refine(
     batching: Batching = "auto",
     progress: bool = True,
     console: Console | None = None,
+    late_fraction: float | None = None,
 ) -> RefinementReport:
     """Locate the phase boundary of ``order_parameter`` by sweeping in rounds.
 
@@ -559,8 +598,12 @@ def refine(
         the onset.
     threshold
         Explicit order-parameter value separating the phases.
-    late_fraction
-        Fraction of each run's steps (the last ones) averaged as its late-time value.
+    burn_in
+        Fraction of each run's logged step range dropped before its late-time value
+        (:mod:`landaulab.late_time`). The default, :data:`REFINE_BURN_IN` = 0.9, averages
+        the last tenth: the boundary is located at the training budget, so a point's
+        phase is decided by where its runs ended, and 0.9 keeps every earlier
+        refinement's decisions (it equals the former ``late_fraction=0.1``).
     size
         Parameter holding the system size N for χ (default: N = 1).
     points_per_round
@@ -569,7 +612,12 @@ def refine(
     max_rounds
         Refinement rounds after the coarse one, at most.
     retry_failed, device, threads, batching, progress, console
-        As for :func:`~landaulab.execute.sweep.sweep`.
+        As for :func:`~landaulab.execute.sweep.sweep`. An executor given by name is
+        closed when the refinement ends (also on errors and Ctrl-C); an instance is
+        left open for its creator.
+    late_fraction
+        Deprecated alias: the fraction of the steps kept, ``burn_in = 1 − late_fraction``
+        (a :class:`DeprecationWarning`).
 
     Returns
     -------
@@ -585,9 +633,10 @@ def refine(
         If the runs do not record ``order_parameter``.
     """
     started = time.time()
+    burn_in = _burn_in(burn_in, late_fraction)
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
-    _check_options(criterion, level, threshold, late_fraction, points_per_round, max_rounds)
+    _check_options(criterion, level, threshold, points_per_round, max_rounds)
     _check_order_parameter(spec, order_parameter)
     if criterion == "susceptibility" and len(spec.seed_list()) < 2:
         raise SpecError("criterion 'susceptibility' needs at least two seeds (seeds = 4, say)")
@@ -597,33 +646,27 @@ def refine(
     if along is not None and not isinstance(axes.get(along), Axis):
         choices = ", ".join(n for n, a in axes.items() if isinstance(a, Axis))
         raise LandaulabError(f"along={along!r} is not a swept numeric control; choose: {choices}")
-    target = Store(store, create=True)
-    owned = isinstance(executor, str)
-    engine = make_executor(executor, workers) if isinstance(executor, str) else executor
     options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
     console = console or Console(stderr=True)
-    runner = _RoundRunner(target, engine, options, batching, progress, console)
-    try:
+    with opened_executor(executor, workers) as engine:
+        target = Store(store, create=True)
+        rounds = _Rounds(target, engine, options, batching, progress, console)
         return _refine(
             spec,
             axes,
-            runner,
+            rounds,
             order_parameter=order_parameter,
             tolerance=tolerance,
             along=along,
             criterion=criterion,
             level=level,
             threshold=threshold,
-            late_fraction=late_fraction,
+            burn_in=burn_in,
             size=size,
             split=points_per_round + 1,
             max_rounds=max_rounds,
             started=started,
         )
-    finally:
-        close = getattr(engine, "close", None)
-        if owned and callable(close):
-            close()
 
 
 def refine_sweep(
@@ -653,11 +696,27 @@ def refine_sweep(
     )
 
 
+def _burn_in(burn_in: float, late_fraction: float | None) -> float:
+    """The burn-in to use, from ``burn_in`` or the deprecated ``late_fraction``."""
+    if late_fraction is not None:
+        warnings.warn(
+            "late_fraction is deprecated; give burn_in = 1 - late_fraction (the fraction "
+            "of each run's steps dropped before its late-time value)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if burn_in != REFINE_BURN_IN:
+            raise LandaulabError("give burn_in or late_fraction (deprecated), not both")
+        if not (math.isfinite(late_fraction) and 0.0 < late_fraction <= 1.0):
+            raise LandaulabError(f"late_fraction={late_fraction}: give a fraction in (0, 1]")
+        burn_in = 1.0 - late_fraction
+    return check_burn_in(burn_in)
+
+
 def _check_options(
     criterion: str,
     level: float,
     threshold: float | None,
-    late_fraction: float,
     points_per_round: int,
     max_rounds: int,
 ) -> None:
@@ -667,8 +726,6 @@ def _check_options(
         raise LandaulabError(f"level={level}: give a fraction strictly between 0 and 1")
     if threshold is not None and not math.isfinite(threshold):
         raise LandaulabError(f"threshold={threshold}: give a finite number")
-    if not (math.isfinite(late_fraction) and 0.0 <= late_fraction <= 1.0):
-        raise LandaulabError(f"late_fraction={late_fraction}: give a fraction in [0, 1]")
     if points_per_round < 1 or (points_per_round + 1) & points_per_round:
         raise LandaulabError(
             f"points_per_round={points_per_round}: give 1, 3, 7, 15, ... (2^k - 1) so new "
@@ -725,80 +782,33 @@ def _swept_controls(spec: SweepSpec) -> dict[str, Axis | list[Scalar]]:
     return swept
 
 
-class _RoundRunner:
-    """Runs the specs of one round through one executor map, like :func:`sweep`."""
+@dataclass
+class _Rounds:
+    """Runs the specs of one round through the sweeps' run loop, counting what it trains."""
 
-    def __init__(
-        self,
-        store: Store,
-        engine: Executor,
-        options: RunOptions,
-        batching: Batching,
-        progress: bool,
-        console: Console,
-    ) -> None:
-        self.store = store
-        self.engine = engine
-        self.options = options
-        self.batching = batching
-        self.progress = progress
-        self.console = console
-        self.trained = 0
+    store: Store
+    engine: Executor
+    options: RunOptions
+    batching: Batching
+    progress: bool
+    console: Console
+    trained: int = 0
 
     def run(self, specs: Sequence[SweepSpec], label: str) -> list[PlannedRun]:
         """Plan, record and train every run of ``specs``; returns the planned runs."""
-        runs: dict[str, PlannedRun] = {}
-        for spec in specs:
-            planned = plan_sweep(spec)
-            self.store.save_plan(
-                spec.name, {r.run_id: r.params for r in planned}, spec.model_dump(mode="json")
-            )
-            for run in planned:
-                runs.setdefault(run.run_id, run)
-        todo = [r for r in runs.values() if self._needs(r.run_id)]
-        counts: Counter[str] = Counter()
-        bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failures]} failed/diverged"),
-            TimeElapsedColumn(),
+        runs = record_plans(self.store, [(spec, plan_sweep(spec)) for spec in specs])
+        counts = run_planned(
+            self.store,
+            runs,
+            self.engine,
+            self.options,
+            batching=self.batching,
+            label=label,
+            progress=self.progress,
             console=self.console,
-            disable=not self.progress,
         )
-        with bar:
-            handle = bar.add_task(
-                label, total=len(runs), completed=len(runs) - len(todo), failures=0
-            )
-            busy: list[str] = []
-
-            def on_outcome(outcome: RunOutcome) -> None:
-                if outcome.outcome == "busy":
-                    busy.append(outcome.run_id)
-                    return
-                counts[outcome.outcome] += 1
-                bar.update(handle, advance=1, failures=counts["failed"] + counts["diverged"])
-
-            for _attempt in range(100):
-                busy.clear()
-                self.engine.map(
-                    str(self.store.path), group_units(todo, self.batching), self.options, on_outcome
-                )
-                if not busy:
-                    break
-                # Another process is training these runs: wait for it, then take the rest.
-                for run_id in list(busy):
-                    claim = self.store.claim(run_id, wait=True)
-                    if claim is not None:
-                        claim.release()
-                waiting = set(busy)
-                todo = [r for r in todo if r.run_id in waiting and self._needs(r.run_id)]
-                bar.update(handle, advance=len(waiting) - len(todo))
         self.trained += sum(counts[k] for k in ("done", "diverged", "failed"))
-        return list(runs.values())
-
-    def _needs(self, run_id: str) -> bool:
-        return needs_training(self.store, run_id, self.options.retry_failed)
+        return runs
 
 
 @dataclass
@@ -814,7 +824,7 @@ class _State:
 def _refine(
     spec: SweepSpec,
     axes: dict[str, Axis | list[Scalar]],
-    runner: _RoundRunner,
+    runner: _Rounds,
     *,
     order_parameter: str,
     tolerance: float | None,
@@ -822,7 +832,7 @@ def _refine(
     criterion: Criterion,
     level: float,
     threshold: float | None,
-    late_fraction: float,
+    burn_in: float,
     size: str | None,
     split: int,
     max_rounds: int,
@@ -830,15 +840,14 @@ def _refine(
 ) -> RefinementReport:
     store = runner.store
     coarse_runs = runner.run([spec], f"{spec.name}: round 1 (coarse grid)")
-    values = _measure(store, coarse_runs, order_parameter, late_fraction, size)
+    values = _measure(store, coarse_runs, order_parameter, burn_in, size)
     if not any(math.isfinite(m) for m, _ in values.values()):
         raise DataError(
             f"no run of the coarse grid has a finite {order_parameter!r}; check the runs "
             "with 'landaulab status'"
         )
     if threshold is None and criterion == "level":
-        means = _point_means(coarse_runs, values, list(axes))
-        threshold = min(means) + level * (max(means) - min(means))
+        threshold = level_threshold(_point_means(coarse_runs, values, list(axes)), level)
     plan = _frame(spec, axes, along, coarse_runs, values, criterion, threshold)
     if tolerance is None:
         tolerance = 0.01 * plan.along.span
@@ -864,7 +873,7 @@ def _refine(
                 f"{len(spec.seed_list())} seed(s) each"
             )
         planned = runner.run(specs, f"{spec.name}: round {round_}")
-        measured = _measure(store, planned, order_parameter, late_fraction, size)
+        measured = _measure(store, planned, order_parameter, burn_in, size)
         _add(state, plan, planned, measured, round_=round_)
         rounds = round_
 
@@ -894,7 +903,7 @@ def _measure(
     store: Store,
     runs: Sequence[PlannedRun],
     order_parameter: str,
-    late_fraction: float,
+    burn_in: float,
     size: str | None,
 ) -> dict[str, tuple[float, float]]:
     """Late-time order parameter (NaN when unusable) and system size of each run."""
@@ -913,10 +922,7 @@ def _measure(
             out[run.run_id] = (math.nan, n)
             continue
         usable += 1
-        value = late_time_mean(
-            trajectory["step"].to_numpy(), trajectory[order_parameter].to_numpy(), late_fraction
-        )
-        out[run.run_id] = (value, n)
+        out[run.run_id] = (run_late_value(trajectory, order_parameter, burn_in), n)
     if runs and not usable and seen_columns:
         raise DataError(
             f"the runs do not record {order_parameter!r}; they record: "
@@ -933,7 +939,7 @@ def _point_means(
     for run in runs:
         key = tuple(run.controls[n] for n in names)
         groups.setdefault(key, []).append(values[run.run_id][0])
-    means = [ensemble(members)[0] for members in groups.values()]
+    means = [ensemble(members).mean for members in groups.values()]
     return [m for m in means if math.isfinite(m)]
 
 
@@ -1003,12 +1009,10 @@ def _crossing_lines(
         xs = sorted(points)
         stats = [ensemble([m for m, _ in points[x]], points[x][0][1]) for x in xs]
         positions = [Fraction(i) for i in range(len(xs))]
-        if criterion == "level":
-            assert threshold is not None
-            means, errors = [s[0] for s in stats], [s[1] for s in stats]
-            count += bool(level_brackets(positions, xs, means, threshold, errors))
-        else:
-            count += susceptibility_bracket(positions, xs, [s[2] for s in stats]) is not None
+        means = [s.mean for s in stats]
+        errors = [s.standard_error for s in stats]
+        chis = [s.susceptibility for s in stats]
+        count += bool(locate_on_row(positions, xs, means, errors, chis, criterion, threshold))
     return count
 
 
@@ -1072,15 +1076,17 @@ def _propose(
 
 def _row_brackets(
     samples: dict[Fraction, _Sample], criterion: Criterion, threshold: float | None
-) -> list[_Bracket]:
+) -> list[Bracket]:
     order = sorted(samples)
-    values = [samples[u].value for u in order]
-    if criterion == "level":
-        assert threshold is not None
-        means = [samples[u].mean for u in order]
-        return level_brackets(order, values, means, threshold, [samples[u].sem for u in order])
-    peak = susceptibility_bracket(order, values, [samples[u].chi for u in order])
-    return [] if peak is None else [peak]
+    return locate_on_row(
+        order,
+        [samples[u].value for u in order],
+        [samples[u].mean for u in order],
+        [samples[u].sem for u in order],
+        [samples[u].chi for u in order],
+        criterion,
+        threshold,
+    )
 
 
 def _row_spec(
