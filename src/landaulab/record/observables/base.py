@@ -91,8 +91,6 @@ class ObservableBase(ABC):
 
     def measure(self, model: nn.Module, batch: Any, step: int) -> dict[str, float]:
         """Measure on ``self.data`` if given, else on ``batch``; values as floats."""
-        from landaulab.record.observables.objective import batch_to
-
         device = model_device(model)
         if self.data is not None:
             cached = self.__dict__.get("_data_on_device")
@@ -164,3 +162,26 @@ def learning_rate_at(source: LearningRate, step: int) -> tuple[float, float]:
         f"learning_rate must be a number, a step -> lr function or an optimizer, "
         f"got {type(source).__name__}"
     )
+
+
+def tree_map(function: Callable[[Any], Any], tree: Any) -> Any:
+    """Apply ``function`` to every leaf of a nested tuple/list/dict, keeping its shape."""
+    if isinstance(tree, tuple | list):
+        return type(tree)(tree_map(function, item) for item in tree)
+    if isinstance(tree, Mapping):
+        return {key: tree_map(function, item) for key, item in tree.items()}
+    return function(tree)
+
+
+def batch_to(batch: Any, device: torch.device, dtype: torch.dtype | None = None) -> Any:
+    """Move the tensors of a (nested) batch to ``device``; cast floating tensors to
+    ``dtype`` when given."""
+
+    def move(t: Any) -> Any:
+        if not isinstance(t, torch.Tensor):
+            return t
+        if dtype is not None and t.dtype.is_floating_point:
+            return t.to(device=device, dtype=dtype)
+        return t.to(device=device)
+
+    return tree_map(move, batch)

@@ -21,6 +21,8 @@ import torch
 from torch import Tensor, nn
 
 from landaulab.record.observables.base import ObservableError
+from landaulab.record.observables.base import batch_to as batch_to
+from landaulab.record.observables.base import tree_map as tree_map
 
 Batch = Any
 LossFn = Callable[[nn.Module, Batch], Tensor]
@@ -299,28 +301,6 @@ def tree_leaves(tree: Any) -> list[Any]:
     return [tree]
 
 
-def tree_map(function: Callable[[Any], Any], tree: Any) -> Any:
-    """Apply ``function`` to every leaf of a nested tuple/list/dict, keeping its shape."""
-    if isinstance(tree, tuple | list):
-        return type(tree)(tree_map(function, item) for item in tree)
-    if isinstance(tree, Mapping):
-        return {key: tree_map(function, item) for key, item in tree.items()}
-    return function(tree)
-
-
 def select_examples(batch: Batch, index: Tensor | slice) -> Batch:
     """The sub-batch of examples ``index`` (tensors with an example dimension only)."""
     return tree_map(lambda t: t[index] if isinstance(t, Tensor) and t.ndim > 0 else t, batch)
-
-
-def batch_to(batch: Batch, device: torch.device, dtype: torch.dtype | None = None) -> Batch:
-    """Move tensors to ``device``; cast floating tensors to ``dtype`` when given."""
-
-    def move(t: Any) -> Any:
-        if not isinstance(t, Tensor):
-            return t
-        if dtype is not None and t.dtype.is_floating_point:
-            return t.to(device=device, dtype=dtype)
-        return t.to(device=device)
-
-    return tree_map(move, batch)
