@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from landaulab.errors import DataError
-from landaulab.report.roles import (
+from landaulab.analyze.roles import (
     choose_roles,
     choose_slice,
     correlation_ratio,

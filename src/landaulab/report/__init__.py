@@ -17,7 +17,3 @@ __all__ = [
     "build_narrative",
     "report",
 ]
-
-from landaulab._callable import make_callable as _make_callable
-
-_make_callable(__name__, report)

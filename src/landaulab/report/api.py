@@ -42,7 +42,7 @@ from landaulab.report.results import (
     read_analysis,
     read_dynamics,
 )
-from landaulab.report.roles import Roles, Slice, choose_roles, choose_slice, fixed_slice
+from landaulab.analyze.roles import Roles, Slice, choose_roles, choose_slice, fixed_slice
 from landaulab.store.atomic import write_bytes_atomic, write_json_atomic
 
 REPORT_FORMAT = 1
@@ -277,7 +277,7 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             critical_row=on_row,
         )
         caption = (
-            f"Late-time {value_label} (mean over the last 20% of each run, averaged over seeds"
+            f"Late-time {value_label} (mean over the late half of each run, as in the analysis, averaged over seeds"
             + (" and the other swept parameters" if len(others) > 1 else "")
             + f") over {control_label} × {human(second)}."
         )
