@@ -17,6 +17,7 @@ of the dynamics; trajectories with their detected transition times.
 from __future__ import annotations
 
 import io
+from typing import Any
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from landaulab.report.formatting import estimate, human, plain, symbol
-from landaulab.report.results import Curve, Estimate, TransitionTime
+from landaulab.estimate import Estimate
+from landaulab.report.results import Curve, TransitionTime
 from landaulab.store.atomic import write_bytes_atomic
 
 #: Reference values of the Binder cumulant at T_c (KNOWN_ANSWERS: Curie–Weiss, 2D Ising).
@@ -660,10 +662,12 @@ def trajectories(
     run_col: str = "run_id",
     step_col: str = "step",
     max_runs: int = MAX_TRAJECTORIES,
+    total_runs: int | None = None,
 ) -> Figure | None:
     """The order parameter of each run against training time, coloured by the control.
 
-    Detected transition times are marked on their run's curve.
+    Detected transition times are marked on their run's curve. ``frame`` may be a sample
+    of the runs; ``total_runs`` is then how many there are in all.
     """
     needed = {order_parameter, control, run_col, step_col}
     if not needed <= set(frame.columns) or frame.empty:
@@ -676,7 +680,7 @@ def trajectories(
     if data.empty:
         return None
     run_control = data.groupby(run_col, sort=True)["_control"].first()
-    chosen = _spread_runs(run_control, max_runs)
+    chosen = spread_runs(run_control, max_runs)
     finite_controls = run_control.dropna()
     norm = Normalize(
         float(finite_controls.min()) if len(finite_controls) else 0.0,
@@ -719,7 +723,7 @@ def trajectories(
     axes.set_xlabel(f"training time ({human(step_col)})")
     axes.set_ylabel(value_label)
     shown = len(chosen)
-    total = len(run_control)
+    total = max(len(run_control), total_runs or 0)
     if shown < total:
         axes.set_title(f"{shown} of {total} runs, spread over the control values", fontsize=8.5)
     if marked:
@@ -727,7 +731,7 @@ def trajectories(
     return figure
 
 
-def _spread_runs(run_control: pd.Series, limit: int) -> list:
+def spread_runs(run_control: pd.Series, limit: int) -> list[Any]:
     """Up to ``limit`` run ids, taking runs from every control value in turn."""
     if len(run_control) <= limit:
         return list(run_control.index)

@@ -225,7 +225,8 @@ def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
             latest[other.method] = other  # estimates are listed by increasing size
     parts = []
     for name, other in latest.items():
-        where = f" ({other.detail})" if other.detail and context.size else ""
+        detail = getattr(other, "detail", "")
+        where = f" ({detail})" if detail and context.size else ""
         parts.append(f"{_method(name)}{where} gives {estimate(other.value, other.ci)}")
     if parts:
         lead = (
@@ -401,8 +402,7 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
     times = dynamics.transition_times
     if len(summary) >= 2:
         summary = sorted(summary, key=lambda r: float(r["control"]))
-        found = sum(int(r.get("n_with_transition") or 0) for r in dynamics.transition_summary)
-        total = sum(int(r.get("n_runs") or 0) for r in dynamics.transition_summary)
+        found, total = dynamics.n_with_transition, dynamics.n_runs_checked
         parts = [
             f"{estimate(r['median'], r.get('ci'))} at {control} {plain(r['control'], 4)}"
             for r in (summary[0], summary[-1])
@@ -436,7 +436,7 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
         else:
             text += f", at a median time of {plain(np.median([t.time for t in times]), 3)}"
         out.append(_sentence(text))
-    elif dynamics.raw is not None and "transition_times" in dynamics.raw:
+    elif dynamics.looked_for_transitions:
         out.append("No sudden change in time was detected in any run.")
     if dynamics.law_verdict:
         out.append(_sentence(dynamics.law_verdict))
