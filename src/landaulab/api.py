@@ -29,8 +29,8 @@ from landaulab.analyze.api import analyze
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.roles import Roles, Slice, choose_roles, choose_slice, fixed_slice
 from landaulab.analyze.roles import late_values as run_late_values
-from landaulab.dynamics.api import dynamics as dynamics
 from landaulab.dynamics.api import dynamics as _run_dynamics
+from landaulab.dynamics.api import dynamics as dynamics
 from landaulab.dynamics.result import DynamicsResult
 from landaulab.errors import DataError, LandaulabError
 from landaulab.late_time import BURN_IN
@@ -217,7 +217,7 @@ def _trajectory_sample(
             part = part.iloc[keep]
         parts.append(part)
     sample = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    return sample, int(len(run_control))
+    return sample, len(run_control)
 
 
 def findings(

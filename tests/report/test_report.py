@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from landaulab.errors import DataError, LandaulabError
 from landaulab.api import report
+from landaulab.errors import DataError, LandaulabError
 from landaulab.report import ExtraSection, ReportResult
 from landaulab.report.formatting import estimate
 from landaulab.report.html import SECTION_IDS

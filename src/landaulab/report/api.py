@@ -197,9 +197,7 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             f"A phase boundary shows as a sharp change of colour."
         )
     else:
-        grid = (
-            inputs.findings.time_map if inputs.findings.time_map is not None else pd.DataFrame()
-        )
+        grid = inputs.findings.time_map if inputs.findings.time_map is not None else pd.DataFrame()
         edges = np.asarray(inputs.findings.time_edges, dtype=float)
         figure = fig.phase_diagram(
             grid,
@@ -616,7 +614,6 @@ def _evidence_section(inputs: _Inputs, notes: Sequence[str]) -> Section:
 def _narrative_section(narrative: Narrative) -> Section:
     paragraphs = tuple(" ".join(p) for _, p in narrative.paragraphs)
     return Section("narrative", "Summary", paragraphs)
-
 
 
 def _extra_sections(extras: Sequence[ExtraSection], figures: _Figures) -> list[Section]:

@@ -17,10 +17,10 @@ of the dynamics; trajectories with their detected transition times.
 from __future__ import annotations
 
 import io
-from typing import Any
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from landaulab.report.formatting import estimate, human, plain, symbol
 from landaulab.estimate import Estimate
+from landaulab.report.formatting import estimate, human, plain, symbol
 from landaulab.report.results import Curve, TransitionTime
 from landaulab.store.atomic import write_bytes_atomic
 

@@ -31,8 +31,8 @@ import pandas as pd
 
 from landaulab.errors import DataError, LandaulabError
 from landaulab.execute.sweep import SweepReport, sweep
-from landaulab.specs import builtin_spec_path
 from landaulab.files import write_json_atomic
+from landaulab.specs import builtin_spec_path
 from landaulab.store.store import Store
 from landaulab.study.phases import PHASES, classify_phases, late_values, rank_order_parameters
 
@@ -154,8 +154,8 @@ def run_grokking_study(
 def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingStudy:
     """Phases, ranking, Landau analysis, grokking-time law and the report of a store."""
     from landaulab.analyze import analyze
-    from landaulab.dynamics import dynamics
     from landaulab.api import report
+    from landaulab.dynamics import dynamics
     from landaulab.report import ExtraSection
 
     store = Store(study.store)
