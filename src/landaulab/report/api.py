@@ -32,7 +32,13 @@ from landaulab.report.html import (
     page,
     table_html,
 )
-from landaulab.report.narrative import Narrative, ReportContext, build_narrative
+from landaulab.report.narrative import (
+    METHOD_NAMES,
+    Narrative,
+    ReportContext,
+    build_narrative,
+    describe_estimate,
+)
 from landaulab.report.results import AnalysisView, DynamicsView, read_analysis, read_dynamics
 from landaulab.serialize import to_json
 
@@ -350,10 +356,18 @@ def _susceptibility_section(inputs: _Inputs, figures: _Figures) -> Section:
                 "Every estimate of the critical point (the first is the headline)", table_html(rows)
             )
         )
+    paragraphs: tuple[str, ...] = ()
+    critical = analysis.critical_point
+    if critical is not None:
+        method = METHOD_NAMES.get(critical.method or "", human(critical.method or ""))
+        paragraphs = (
+            f"Critical point: {control_label} {describe_estimate(critical)}"
+            + (f", located by {method}." if method else "."),
+        )
     return Section(
         "susceptibility",
         "Susceptibility and Binder cumulant",
-        (),
+        paragraphs,
         _blocks(block),
         missing,
         tuple(html_parts),
