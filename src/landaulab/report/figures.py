@@ -58,7 +58,7 @@ class Rendered:
     pdf: bytes
 
 
-def new_figure(width: float = 6.4, height: float = 4.2, **kwargs: object) -> Figure:
+def new_figure(width: float = 6.4, height: float = 4.2, **kwargs: Any) -> Figure:
     """A figure on an Agg canvas with a constrained layout."""
     figure = Figure(figsize=(width, height), layout="constrained", **kwargs)
     FigureCanvasAgg(figure)
@@ -91,7 +91,7 @@ def _size_label(size_name: str | None, size: float | None) -> str:
 
 
 def _mark_critical(axes: Axes, critical: Estimate | None, label: bool = True) -> None:
-    if critical is None:
+    if critical is None or critical.value is None:
         return
     if critical.low is not None and critical.high is not None:
         axes.axvspan(critical.low, critical.high, color=_CRITICAL, alpha=0.12, lw=0)
@@ -151,7 +151,7 @@ def _log_scale_if_wide(axes: Axes, values: np.ndarray) -> None:
         axes.set_xscale("log")
 
 
-def _positions(values: Sequence[float]) -> np.ndarray:
+def _positions(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.arange(len(values), dtype=float)
 
 
@@ -233,7 +233,7 @@ def phase_diagram(
     axes.set_ylabel(y_label)
     colourbar = figure.colorbar(mesh, ax=axes)
     colourbar.set_label(value_label)
-    if critical is not None:
+    if critical is not None and critical.value is not None:
         where = _fractional_position(xs, critical.value)
         label = f"critical point {estimate(critical.value, critical.ci)}"
         rows = np.asarray(grid.index, dtype=float)
@@ -324,7 +324,7 @@ def order_parameter(
                 label="minimum of the fitted Landau F" if k == len(sizes) - 1 else None,
             )
     _mark_critical(axes, critical)
-    if critical is not None and beta is not None:
+    if critical is not None and critical.value is not None and beta is not None:
         _power_law(axes, _size_rows(table, sizes[-1]), column, critical.value, beta)
     _log_scale_if_wide(axes, table["control"].to_numpy(dtype=float))
     axes.set_xlabel(control_label)
@@ -343,7 +343,7 @@ def _power_law(axes: Axes, rows: pd.DataFrame, column: str, tc: float, beta: Est
     mean_above = float(np.mean(y[above])) if above.any() else -np.inf
     ordered_below = mean_below >= mean_above
     ok = (below if ordered_below else above) & (y > 0)
-    if not ok.any() or not np.isfinite(beta.value):
+    if not ok.any() or beta.value is None or not np.isfinite(beta.value):
         return
     distance = np.abs(x[ok] - tc)
     log_a = float(np.mean(np.log(y[ok]) - beta.value * np.log(distance)))
@@ -682,12 +682,9 @@ def trajectories(
     run_control = data.groupby(run_col, sort=True)["_control"].first()
     chosen = spread_runs(run_control, max_runs)
     finite_controls = run_control.dropna()
-    norm = Normalize(
-        float(finite_controls.min()) if len(finite_controls) else 0.0,
-        float(finite_controls.max()) if len(finite_controls) else 1.0,
-    )
-    if norm.vmax <= norm.vmin:
-        norm = Normalize(norm.vmin - 0.5, norm.vmin + 0.5)
+    low = float(finite_controls.min()) if len(finite_controls) else 0.0
+    high = float(finite_controls.max()) if len(finite_controls) else 1.0
+    norm = Normalize(low, high) if high > low else Normalize(low - 0.5, low + 0.5)
     by_run = {str(r): t for r, t in _times_by_run(times).items()}
     figure = new_figure(6.8, 4.4)
     axes = figure.add_subplot()

@@ -134,8 +134,9 @@ def check_extras(extras: Sequence[ExtraSection | Mapping[str, Any]] | None) -> l
             raise DataError(f"extra section {item.id!r}: its HTML references the network")
         figure = item.figure
         if isinstance(figure, Figure):
-            figure = render(figure)
-            item.figure.clear()
+            rendered = render(figure)
+            figure.clear()
+            figure = rendered
         checked.append(replace(item, figure=figure, paragraphs=_paragraphs(item.paragraphs)))
     ids = [item.id for item in checked]
     if len(set(ids)) != len(ids):
