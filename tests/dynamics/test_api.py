@@ -50,12 +50,12 @@ def test_json_contract_keys_and_safety(landau_result: DynamicsResult) -> None:
 
 def test_landau_attractors_per_control(landau_result: DynamicsResult) -> None:
     by_control = {cd.control: cd for cd in landau_result.controls}
-    below = sorted(a.position for a in by_control[-0.5].potential.attractors)
+    below = sorted(a.position.value for a in by_control[-0.5].potential.attractors)
     # broken symmetry below Tc: m* = +-sqrt(0.5)
     assert below == pytest.approx([-np.sqrt(0.5), np.sqrt(0.5)], abs=0.06)
     for temp in (0.5, 1.0):
         (only,) = by_control[temp].potential.attractors
-        assert only.low <= 0.0 <= only.high
+        assert only.position.contains(0.0)
         tau = by_control[temp].relaxation
         # linear relaxation 1 / (a (T - Tc)); 16 runs of 20 tau give ~15% intervals
         assert tau.estimated and tau.low <= 1 / temp <= tau.high

@@ -66,7 +66,7 @@ def test_one_sample_moments_are_exact_for_the_sampled_map(coarse_ou) -> None:
             )
         )
         fit = fit_tdgl(prepare_trajectories(df, order_parameter="m", time_col="time"), powers=(1,))
-        naive.append((fit.low[0], fit.high[0]))
+        naive.append((fit.coefficients[0].low, fit.coefficients[0].high))
     assert np.mean(covs) >= MIN_MEAN_COVERAGE
     # the pooled linear fit separates the sampled map's slope 0.906 from the continuous 1.0:
     # its 95% interval covers 0.906 in at least 2 of 3 data sets (P(fail) < 1%) and never 1.0

@@ -29,10 +29,10 @@ def test_double_well_attractors_saddle_and_barrier_within_intervals(double_well_
         assert len(pot.attractors) == 2 and len(pot.saddles) == 1
         left, right = pot.attractors
         saddle = pot.saddles[0]
-        checks += [left.low <= -1 <= left.high, right.low <= 1 <= right.high]
-        checks += [saddle.low <= 0 <= saddle.high]
+        checks += [left.position.contains(-1), right.position.contains(1)]
+        checks += [saddle.position.contains(0)]
         # barrier Delta V / D = 1 / 0.25 = 4 in units of the noise
-        checks += [b.low <= 1 / DOUBLE_WELL_NOISE <= b.high for b in pot.barriers]
+        checks += [b.height.contains(1 / DOUBLE_WELL_NOISE) for b in pot.barriers]
         assert left.slope == pytest.approx(-8.0, rel=0.25)  # V''(+-1) = 8
         assert left.linear_relaxation_time == pytest.approx(1 / 8, rel=0.25)
         # the potential follows V/D up to a constant: compare shapes where resolved
@@ -49,7 +49,7 @@ def test_tdgl_fit_recovers_the_double_well_coefficients(double_well_frames) -> N
     for seed, df in enumerate(double_well_frames):
         fit = fit_tdgl(prepare_trajectories(df, order_parameter="m", time_col="time"), seed=seed)
         # dm/dt = -(c1 m + c3 m^3) with c1 = -4, c3 = 4 for V = (m^2 - 1)^2
-        checks += [fit.low[0] <= -4 <= fit.high[0], fit.low[1] <= 4 <= fit.high[1]]
+        checks += [fit.coefficients[0].contains(-4), fit.coefficients[1].contains(4)]
         assert fit.noise == pytest.approx(DOUBLE_WELL_NOISE, rel=0.02)
         static = fit.to_dict()["static_landau_coefficients"]
         assert static[0]["power"] == 2 and static[0]["value"] == pytest.approx(
@@ -68,7 +68,7 @@ def test_tdgl_coefficient_is_linear_in_temperature() -> None:
     for (temp, runs), expected in zip(traj.groups(), 2.0 * (temps - 0.2), strict=True):
         fit = fit_tdgl(traj.subset(runs), powers=(1, 3), seed=1)
         # with 10 runs the interval is wide; 4 standard errors keeps the risk tiny
-        assert abs(fit.coefficients[0] - expected) <= 4 * fit.standard_errors[0], temp
+        assert abs(fit.coefficients[0].value - expected) <= 4 * fit.standard_errors[0], temp
 
 
 def test_deterministic_gradient_flow_uses_the_drift_potential() -> None:
@@ -81,7 +81,7 @@ def test_deterministic_gradient_flow_uses_the_drift_potential() -> None:
     km = kramers_moyal(prepare_trajectories(df, order_parameter="m", time_col="time"))
     pot = effective_potential(km)
     assert pot.kind == "drift"
-    positions = sorted(a.position for a in pot.attractors)
+    positions = sorted(a.position.value for a in pot.attractors)
     assert positions == pytest.approx([-0.7, 0.7], abs=0.01)
 
 

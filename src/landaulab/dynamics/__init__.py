@@ -19,6 +19,7 @@ from landaulab.dynamics.early_warning import (
     summarize_early_warning,
 )
 from landaulab.dynamics.escapes import EscapeRate, escape_rates
+from landaulab.dynamics.estimates import OneSidedEstimate
 from landaulab.dynamics.kramers_moyal import KramersMoyal, kramers_moyal, silverman_bandwidth
 from landaulab.dynamics.laws import LawComparison, LawFit, compare_laws
 from landaulab.dynamics.plateaus import Plateau, PlateauScaling, detect_plateaus, plateau_scaling
@@ -63,6 +64,7 @@ __all__ = [
     "KramersMoyal",
     "LawComparison",
     "LawFit",
+    "OneSidedEstimate",
     "Plateau",
     "PlateauScaling",
     "RelaxationTime",

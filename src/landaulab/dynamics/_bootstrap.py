@@ -1,4 +1,5 @@
-"""Bootstrap helpers shared by the estimators: resampling weights and interval levels.
+"""Bootstrap helpers shared by the estimators: resampling weights, interval levels and
+quantiles of replicates.
 
 With few resampling units (runs or blocks) the plain percentile interval is too narrow.
 Intervals here use Hesterberg's *expanded percentile* interval (Hesterberg 2015, "What
@@ -9,6 +10,8 @@ ordinary percentile interval as ``n`` grows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.stats import norm, t
@@ -42,3 +45,24 @@ def resampling_weights(rng: np.random.Generator, n_boot: int, n_units: int) -> n
     weights = np.zeros((n_boot, n_units))
     np.add.at(weights, (np.repeat(np.arange(n_boot), n_units), draws.ravel()), 1.0)
     return weights
+
+
+def nan_quantiles(values: np.ndarray, quantiles: Iterable[float]) -> np.ndarray:
+    """Column-wise quantiles of a 2-D array ignoring NaN (linear interpolation).
+
+    A fast equivalent of ``np.nanpercentile(values, 100 * q, axis=0)``; columns without a
+    finite value give NaN. Returns an array of shape ``(len(quantiles), n_columns)``.
+    """
+    values = np.asarray(values, dtype=float)
+    ordered = np.sort(values, axis=0)  # NaN sorts last
+    count = np.sum(np.isfinite(values), axis=0)
+    out = []
+    cols = np.arange(values.shape[1])
+    for q in quantiles:
+        position = q * np.maximum(count - 1, 0)
+        lo = np.floor(position).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+        frac = position - lo
+        value = ordered[lo, cols] * (1 - frac) + ordered[hi, cols] * frac
+        out.append(np.where(count > 0, value, np.nan))
+    return np.array(out)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from landaulab.dynamics.early_warning import early_warning, summarize_early_warning
 from landaulab.dynamics.escapes import escape_rates
+from landaulab.dynamics.estimates import bounds_of, number, value_of
 from landaulab.dynamics.evidence import narrate
 from landaulab.dynamics.kramers_moyal import kramers_moyal
 from landaulab.dynamics.laws import LawComparison, compare_laws
@@ -25,6 +26,7 @@ from landaulab.dynamics.profile import run_profile
 from landaulab.dynamics.relaxation import (
     RelaxationTime,
     SlowingDown,
+    burn_in_from_late_fraction,
     critical_slowing_down,
     relaxation_from_drift,
     relaxation_time,
@@ -34,6 +36,7 @@ from landaulab.dynamics.tdgl import fit_tdgl
 from landaulab.dynamics.trajectories import Trajectories, prepare_trajectories
 from landaulab.dynamics.transition_times import transition_times
 from landaulab.errors import DataError
+from landaulab.late_time import BURN_IN, check_burn_in
 
 
 def _check_settings(n_bootstrap: int, seed: int, confidence: float, smoothing: float) -> None:
@@ -70,7 +73,8 @@ def dynamics(
     finite_time_correction: bool = False,
     tdgl_powers: Sequence[int] | None = None,
     smoothing: float = 0.005,
-    late_fraction: float = 0.5,
+    burn_in: float = BURN_IN,
+    late_fraction: float | None = None,
 ) -> DynamicsResult:
     """Analyse the dynamics of an order parameter in a tidy frame of training runs.
 
@@ -102,8 +106,12 @@ def dynamics(
         ``(0, 1, 2, 3)`` otherwise.
     smoothing
         Smoothing width for change detection, as a fraction of each run's duration.
+    burn_in
+        Fraction of each run's logged time range dropped from its start before the
+        autocorrelation relaxation time is measured (the one late-time definition of
+        :mod:`landaulab.late_time`, as in ``analyze(burn_in=...)``).
     late_fraction
-        Final fraction of each run used for the autocorrelation relaxation time.
+        Deprecated alias of ``1 - burn_in`` (a :class:`DeprecationWarning`).
 
     Returns
     -------
@@ -117,6 +125,10 @@ def dynamics(
         duplicate rows, no finite data, or invalid settings.
     """
     _check_settings(n_bootstrap, seed, confidence, smoothing)
+    if late_fraction is not None:
+        burn_in = burn_in_from_late_fraction(late_fraction)
+    burn_in = check_burn_in(burn_in)
+    late = float(late_fraction) if late_fraction is not None else 1.0 - burn_in
     trajectories = prepare_trajectories(
         frame, order_parameter=order_parameter, time_col=time_col, control=control, run_col=run_col
     )
@@ -163,7 +175,7 @@ def dynamics(
         tdgl = fit_tdgl(
             sub, powers=powers, n_bootstrap=n_bootstrap, seed=rng, confidence=confidence
         )
-        tau = _relaxation(sub, potential, late_fraction, n_bootstrap, rng, confidence)
+        tau = _relaxation(sub, potential, burn_in, n_bootstrap, rng, confidence)
         escapes = (
             escape_rates(sub, potential, km, confidence=confidence)
             if len(potential.attractors) >= 2
@@ -175,8 +187,10 @@ def dynamics(
             main = main_by_run.get(label)
             if main is None:
                 continue
-            t, m = trajectories.run(r)
-            warnings_.append(early_warning(t, m, until=main.start, run=label, control=value))
+            time, values = trajectories.run(r)
+            warnings_.append(
+                early_warning(time, values, until=main.start, run=label, control=value)
+            )
         summary = summarize_early_warning(warnings_, control=value) if warnings_ else None
         per_control.append(
             ControlDynamics(
@@ -198,10 +212,10 @@ def dynamics(
     if control is not None:
         estimated = [cd for cd in per_control if cd.relaxation.estimated]
         slowing = critical_slowing_down(
-            [cd.control for cd in estimated],
-            [cd.relaxation.value for cd in estimated],
-            [cd.relaxation.low for cd in estimated],
-            [cd.relaxation.high for cd in estimated],
+            [number(cd.control) for cd in estimated],
+            [value_of(cd.relaxation.tau) for cd in estimated],
+            [bounds_of(cd.relaxation.tau)[0] for cd in estimated],
+            [bounds_of(cd.relaxation.tau)[1] for cd in estimated],
             n_bootstrap=n_bootstrap,
             seed=rngs[-2],
             confidence=confidence,
@@ -235,7 +249,8 @@ def dynamics(
             "finite_time_correction": bool(finite_time_correction),
             "tdgl_powers": list(powers),
             "smoothing": float(smoothing),
-            "late_fraction": float(late_fraction),
+            "late_fraction": late,
+            "burn_in": burn_in,
         },
     )
 
@@ -247,7 +262,7 @@ MIN_LATE_SPAN = 20.0
 def _relaxation(
     sub: Trajectories,
     potential: EffectivePotential,
-    late_fraction: float,
+    burn_in: float,
     n_bootstrap: int,
     rng: np.random.Generator,
     confidence: float,
@@ -264,14 +279,15 @@ def _relaxation(
     if potential.kind != "fokker_planck":
         return from_drift
     acf = relaxation_time(
-        sub, late_fraction=late_fraction, n_bootstrap=n_bootstrap, seed=rng, confidence=confidence
+        sub, burn_in=burn_in, n_bootstrap=n_bootstrap, seed=rng, confidence=confidence
     )
-    late_span = late_fraction * float(np.median(sub.durations()))
-    if acf.estimated and late_span >= MIN_LATE_SPAN * acf.value:
+    tau = value_of(acf.tau)
+    late_span = (1.0 - burn_in) * float(np.median(sub.durations()))
+    if acf.estimated and late_span >= MIN_LATE_SPAN * tau:
         return acf
     if from_drift.estimated:
         why = (
-            f"the late part of the runs spans {late_span / acf.value:.1f} autocorrelation times "
+            f"the late part of the runs spans {late_span / tau:.1f} autocorrelation times "
             f"(< {MIN_LATE_SPAN:g})"
             if acf.estimated
             else f"no autocorrelation time ({acf.reason})"
@@ -319,7 +335,7 @@ def _plateau_scaling(
         return None
     return plateau_scaling(
         [p.length for p in chosen],
-        [p.control for p in chosen],
+        [number(p.control) for p in chosen],
         n_bootstrap=n_bootstrap,
         seed=rng,
         confidence=confidence,

@@ -14,7 +14,7 @@ chance would give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,14 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.stats import binomtest, kendalltau
 
-from landaulab.dynamics._serialize import json_float, json_label
+from landaulab.dynamics.estimates import number, value_json, value_of
+from landaulab.estimate import Estimate, finite
+from landaulab.serialize import to_json
+
+#: How the trends are measured.
+TREND_METHOD = "Kendall tau against time"
+#: How the trends are pooled over runs.
+MEAN_METHOD = "mean Kendall tau over runs"
 
 #: Fewest samples before the transition for indicators to be computed.
 MIN_SAMPLES = 20
@@ -38,7 +45,7 @@ class EarlyWarning:
         Run label and control value.
     variance_trend, autocorrelation_trend
         Kendall's tau of the rolling variance and rolling lag-1 autocorrelation against
-        time (``NaN`` when not computable).
+        time (``None`` when not computable).
     n_samples
         Samples used (those before the transition, or the whole run).
     until
@@ -49,8 +56,8 @@ class EarlyWarning:
 
     run: Any
     control: float | None
-    variance_trend: float
-    autocorrelation_trend: float
+    variance_trend: Estimate | None
+    autocorrelation_trend: Estimate | None
     n_samples: int
     until: float
     reason: str | None = None
@@ -58,14 +65,32 @@ class EarlyWarning:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "run": json_label(self.run),
-            "control": json_label(self.control),
-            "variance_kendall_tau": json_float(self.variance_trend),
-            "autocorrelation_kendall_tau": json_float(self.autocorrelation_trend),
+            "run": to_json(self.run),
+            "control": to_json(self.control),
+            "variance_kendall_tau": value_json(self.variance_trend),
+            "autocorrelation_kendall_tau": value_json(self.autocorrelation_trend),
             "n_samples": self.n_samples,
-            "until": json_float(self.until),
+            "until": finite(self.until),
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EarlyWarning:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            run=data.get("run"),
+            control=finite(data.get("control")),
+            variance_trend=_trend(data.get("variance_kendall_tau")),
+            autocorrelation_trend=_trend(data.get("autocorrelation_kendall_tau")),
+            n_samples=int(data.get("n_samples") or 0),
+            until=number(data.get("until")),
+            reason=data.get("reason"),
+        )
+
+
+def _trend(value: Any, method: str = TREND_METHOD) -> Estimate | None:
+    """A trend statistic as an estimate without an interval (``None`` when unknown)."""
+    return None if finite(value) is None else Estimate(value, None, method)
 
 
 def rolling_indicators(
@@ -148,7 +173,7 @@ def early_warning(
     nan = float("nan")
     if values.size < MIN_SAMPLES:
         return EarlyWarning(
-            run, control, nan, nan, int(values.size), end,
+            run, control, None, None, int(values.size), end,
             f"{values.size} samples before the transition (need {MIN_SAMPLES})",
         )  # fmt: skip
     variance, autocorrelation = rolling_indicators(values, window=window, bandwidth=bandwidth)
@@ -160,7 +185,9 @@ def early_warning(
             continue
         trends.append(float(kendalltau(time[ok], indicator[ok]).statistic))
     reason = None if np.isfinite(trends).any() else "the detrended series does not fluctuate"
-    return EarlyWarning(run, control, trends[0], trends[1], int(values.size), end, reason)
+    return EarlyWarning(
+        run, control, _trend(trends[0]), _trend(trends[1]), int(values.size), end, reason
+    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +201,7 @@ class EarlyWarningSummary:
     n_runs
         Runs with computable indicators.
     variance_mean, autocorrelation_mean
-        Mean Kendall tau over runs.
+        Mean Kendall tau over runs (``None`` without a computable trend).
     variance_rising, autocorrelation_rising
         Runs with a positive tau.
     variance_p, autocorrelation_p
@@ -185,8 +212,8 @@ class EarlyWarningSummary:
 
     control: float | None
     n_runs: int
-    variance_mean: float
-    autocorrelation_mean: float
+    variance_mean: Estimate | None
+    autocorrelation_mean: Estimate | None
     variance_rising: int
     autocorrelation_rising: int
     variance_p: float
@@ -196,20 +223,37 @@ class EarlyWarningSummary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "control": json_label(self.control),
+            "control": to_json(self.control),
             "n_runs": self.n_runs,
             "variance": {
-                "mean_kendall_tau": json_float(self.variance_mean),
+                "mean_kendall_tau": value_json(self.variance_mean),
                 "runs_rising": self.variance_rising,
-                "sign_test_p": json_float(self.variance_p),
+                "sign_test_p": finite(self.variance_p),
             },
             "autocorrelation": {
-                "mean_kendall_tau": json_float(self.autocorrelation_mean),
+                "mean_kendall_tau": value_json(self.autocorrelation_mean),
                 "runs_rising": self.autocorrelation_rising,
-                "sign_test_p": json_float(self.autocorrelation_p),
+                "sign_test_p": finite(self.autocorrelation_p),
             },
             "runs": [r.to_dict() for r in self.runs],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EarlyWarningSummary:
+        """The inverse of :meth:`to_dict`."""
+        variance = data.get("variance") or {}
+        autocorrelation = data.get("autocorrelation") or {}
+        return cls(
+            control=finite(data.get("control")),
+            n_runs=int(data.get("n_runs") or 0),
+            variance_mean=_trend(variance.get("mean_kendall_tau"), MEAN_METHOD),
+            autocorrelation_mean=_trend(autocorrelation.get("mean_kendall_tau"), MEAN_METHOD),
+            variance_rising=int(variance.get("runs_rising") or 0),
+            autocorrelation_rising=int(autocorrelation.get("runs_rising") or 0),
+            variance_p=number(variance.get("sign_test_p")),
+            autocorrelation_p=number(autocorrelation.get("sign_test_p")),
+            runs=tuple(EarlyWarning.from_dict(r) for r in data.get("runs") or ()),
+        )
 
 
 def summarize_early_warning(
@@ -218,7 +262,7 @@ def summarize_early_warning(
     """Pool per-run trends: mean Kendall tau and a sign test across runs."""
     stats = []
     for attr in ("variance_trend", "autocorrelation_trend"):
-        taus = np.array([getattr(r, attr) for r in results], dtype=float)
+        taus = np.array([value_of(getattr(r, attr)) for r in results], dtype=float)
         taus = taus[np.isfinite(taus)]
         rising = int((taus > 0).sum())
         if taus.size:
@@ -230,8 +274,8 @@ def summarize_early_warning(
     return EarlyWarningSummary(
         control=control,
         n_runs=int(max(stats[0][3], stats[1][3])),
-        variance_mean=stats[0][0],
-        autocorrelation_mean=stats[1][0],
+        variance_mean=_trend(stats[0][0], MEAN_METHOD),
+        autocorrelation_mean=_trend(stats[1][0], MEAN_METHOD),
         variance_rising=stats[0][1],
         autocorrelation_rising=stats[1][1],
         variance_p=stats[0][2],

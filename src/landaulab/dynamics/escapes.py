@@ -13,16 +13,27 @@ first_passage_time`), which at high barriers is Kramers' (1940, Physica 7:284) r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.stats import chi2
 
-from landaulab.dynamics._serialize import format_value, json_float, json_interval
+from landaulab.dynamics.estimates import (
+    bounds_of,
+    ci_list,
+    describe,
+    estimate,
+    from_json,
+    number,
+    value_json,
+    value_of,
+)
 from landaulab.dynamics.kramers_moyal import KramersMoyal
 from landaulab.dynamics.potential import EffectivePotential, first_passage_time
 from landaulab.dynamics.trajectories import Trajectories
+from landaulab.estimate import Estimate, finite
 
 #: Default size of a core as a fraction of the distance from attractor to saddle.
 CORE_FRACTION = 0.5
@@ -40,50 +51,67 @@ class EscapeRate:
         Escapes observed.
     exposure
         Time credited to the source attractor.
-    rate, low, high
+    rate
         ``count / exposure`` with its exact Poisson interval.
-    predicted_time, predicted_low, predicted_high
-        Mean first-passage time between the cores predicted from the drift and diffusion.
+    predicted_time
+        Mean first-passage time between the cores predicted from the drift and diffusion
+        (``None`` when it cannot be predicted).
     """
 
     source: float
     target: float
     count: int
     exposure: float
-    rate: float
-    low: float
-    high: float
-    predicted_time: float = float("nan")
-    predicted_low: float = float("nan")
-    predicted_high: float = float("nan")
+    rate: Estimate
+    predicted_time: Estimate | None = None
 
     @property
     def mean_time(self) -> float:
         """Observed mean escape time ``1 / rate``."""
-        return 1.0 / self.rate if self.rate > 0 else float("inf")
+        rate = value_of(self.rate)
+        return 1.0 / rate if rate > 0 else float("inf")
+
+    @property
+    def mean_time_estimate(self) -> Estimate | None:
+        """Observed mean escape time with the interval of ``1 / rate`` (open above when
+        no escape was seen)."""
+        low, high = bounds_of(self.rate)
+        return estimate(
+            self.mean_time, 1 / high if high > 0 else None, 1 / low if low > 0 else None
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "source": json_float(self.source),
-            "target": json_float(self.target),
+            "source": finite(self.source),
+            "target": finite(self.target),
             "count": self.count,
-            "exposure": json_float(self.exposure),
-            "rate": json_float(self.rate),
-            "rate_ci": json_interval(self.low, self.high),
-            "mean_time": json_float(self.mean_time),
-            "mean_time_ci": json_interval(
-                1 / self.high if self.high > 0 else None, 1 / self.low if self.low > 0 else None
-            ),
-            "predicted_time": json_float(self.predicted_time),
-            "predicted_time_ci": json_interval(self.predicted_low, self.predicted_high),
+            "exposure": finite(self.exposure),
+            "rate": value_json(self.rate),
+            "rate_ci": ci_list(self.rate),
+            "mean_time": finite(self.mean_time),
+            "mean_time_ci": ci_list(self.mean_time_estimate),
+            "predicted_time": value_json(self.predicted_time),
+            "predicted_time_ci": ci_list(self.predicted_time),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EscapeRate:
+        """The inverse of :meth:`to_dict` (the mean time follows from the rate)."""
+        rate = from_json(data.get("rate"), data.get("rate_ci"), "Poisson")
+        return cls(
+            source=number(data.get("source")),
+            target=number(data.get("target")),
+            count=int(data.get("count") or 0),
+            exposure=number(data.get("exposure")),
+            rate=rate if rate is not None else Estimate(None),
+            predicted_time=from_json(data.get("predicted_time"), data.get("predicted_time_ci")),
+        )
 
     def __str__(self) -> str:
         return (
             f"{self.source:.4g} -> {self.target:.4g}: {self.count} escapes, rate "
-            f"{format_value(self.rate, self.low, self.high)}; predicted mean time "
-            f"{format_value(self.predicted_time, self.predicted_low, self.predicted_high)}"
+            f"{describe(self.rate)}; predicted mean time {describe(self.predicted_time)}"
         )
 
 
@@ -91,8 +119,8 @@ def core_intervals(
     potential: EffectivePotential, core_fraction: float = CORE_FRACTION
 ) -> list[tuple[float, float, float]]:
     """``(attractor, low edge, high edge)`` of each attractor's core."""
-    attractors = sorted(a.position for a in potential.attractors)
-    saddles = sorted(s.position for s in potential.saddles)
+    attractors = sorted(a.location for a in potential.attractors)
+    saddles = sorted(s.location for s in potential.saddles)
     cores = []
     for a in attractors:
         left = [s for s in saddles if s < a]
@@ -172,7 +200,7 @@ def escape_rates(
             predicted = (
                 first_passage_time(km, start, end, confidence=confidence)
                 if km is not None and potential.kind == "fokker_planck"
-                else (float("nan"),) * 3
+                else None
             )
             out.append(
                 EscapeRate(
@@ -180,12 +208,8 @@ def escape_rates(
                     target=cores[j][0],
                     count=n,
                     exposure=total,
-                    rate=n / total,
-                    low=float(lo),
-                    high=float(hi),
-                    predicted_time=predicted[0],
-                    predicted_low=predicted[1],
-                    predicted_high=predicted[2],
+                    rate=Estimate(n / total, (float(lo), float(hi)), "Poisson"),
+                    predicted_time=predicted,
                 )
             )
     return tuple(out)

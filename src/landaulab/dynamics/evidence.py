@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from landaulab.dynamics._serialize import format_value
+from landaulab.dynamics.estimates import describe, value_of
 from landaulab.dynamics.laws import LawComparison
 from landaulab.dynamics.plateaus import Plateau, PlateauScaling
 from landaulab.dynamics.relaxation import SlowingDown
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 COARSE_SAMPLING = 0.1
 
 
-def _v(value: float, low: float | None = None, high: float | None = None) -> str:
-    return format_value(value, low, high)
-
-
 def _control_sentences(cd: ControlDynamics) -> list[str]:
     where = f"At {cd.label}"
     km, pot = cd.kramers_moyal, cd.potential
@@ -34,8 +30,7 @@ def _control_sentences(cd: ControlDynamics) -> list[str]:
     units = "units of the noise" if pot.kind == "fokker_planck" else "units of the drift potential"
     if pot.attractors:
         listed = ", ".join(
-            f"m = {_v(a.position, a.low, a.high)}"
-            + (" (approached from one side)" if a.one_sided else "")
+            f"m = {describe(a.position)}" + (" (approached from one side)" if a.one_sided else "")
             for a in pot.attractors
         )
         noun = "attractor" if len(pot.attractors) == 1 else f"{len(pot.attractors)} attractors"
@@ -43,21 +38,19 @@ def _control_sentences(cd: ControlDynamics) -> list[str]:
     else:
         out.append(f"{where}: {'; '.join(pot.notes) or 'no attractor found'}.")
     for s in pot.saddles:
-        out.append(
-            f"{where}: saddle (unstable zero of the drift) at m = {_v(s.position, s.low, s.high)}."
-        )
+        out.append(f"{where}: saddle (unstable zero of the drift) at m = {describe(s.position)}.")
     for b in pot.barriers:
         out.append(
-            f"{where}: barrier of {_v(b.height, b.low, b.high)} ({units}) from the attractor at "
+            f"{where}: barrier of {describe(b.height)} ({units}) from the attractor at "
             f"{b.attractor:.4g} to the saddle at {b.saddle:.4g}."
         )
     for e in cd.escapes:
-        slow = 1 / e.low if e.low > 0 else None
-        fast = 1 / e.high if e.high > 0 else None
-        observed = f"mean time {_v(e.mean_time, fast, slow)}" if e.count else "none observed"
-        forecast = _v(e.predicted_time, e.predicted_low, e.predicted_high)
+        observed = f"mean time {describe(e.mean_time_estimate)}" if e.count else "none observed"
+        forecast = describe(e.predicted_time)
         predicted = (
-            f"; the drift and diffusion predict {forecast}" if np.isfinite(e.predicted_time) else ""
+            f"; the drift and diffusion predict {forecast}"
+            if np.isfinite(value_of(e.predicted_time))
+            else ""
         )
         out.append(
             f"{where}: {e.count} escapes from {e.source:.4g} to {e.target:.4g} in a time of "
@@ -72,26 +65,24 @@ def _control_sentences(cd: ControlDynamics) -> list[str]:
         )
     if cd.tdgl.fitted:
         terms = ", ".join(
-            f"c{p} = {_v(c, lo, hi)}"
-            for p, c, lo, hi in zip(
-                cd.tdgl.powers, cd.tdgl.coefficients, cd.tdgl.low, cd.tdgl.high, strict=True
-            )
+            f"c{p} = {describe(c)}"
+            for p, c in zip(cd.tdgl.powers, cd.tdgl.coefficients, strict=True)
         )
         out.append(
             f"{where}: TDGL fit {cd.tdgl.form()}: {terms}; residual noise D = {cd.tdgl.noise:.4g}."
         )
     tau = cd.relaxation
     if tau.estimated:
-        out.append(f"{where}: relaxation time {_v(tau.value, tau.low, tau.high)} ({tau.method}).")
+        out.append(f"{where}: relaxation time {describe(tau.tau)} ({tau.method}).")
     else:
         out.append(f"{where}: relaxation time not estimated ({tau.reason}).")
     ew = cd.early_warning
     if ew is not None and ew.n_runs:
         out.append(
             f"{where}: before the transition the variance rose in {ew.variance_rising} of "
-            f"{ew.n_runs} runs (mean Kendall tau {ew.variance_mean:.2f}, sign test p = "
+            f"{ew.n_runs} runs (mean Kendall tau {value_of(ew.variance_mean):.2f}, sign test p = "
             f"{ew.variance_p:.2g}) and the lag-1 autocorrelation in {ew.autocorrelation_rising} "
-            f"(mean tau {ew.autocorrelation_mean:.2f}, p = {ew.autocorrelation_p:.2g})."
+            f"(mean tau {value_of(ew.autocorrelation_mean):.2f}, p = {ew.autocorrelation_p:.2g})."
         )
     return out
 
@@ -101,17 +92,15 @@ def _law_sentence(subject: str, laws: LawComparison) -> list[str]:
     if best is None:
         return [f"{subject}: {laws.verdict}."]
     out = [f"{subject}: {laws.verdict}."]
-    pars = ", ".join(
-        f"{k} = {_v(v, best.low.get(k), best.high.get(k))}" for k, v in best.parameters.items()
-    )
+    pars = ", ".join(f"{k} = {describe(v)}" for k, v in best.parameters.items())
     out.append(f"{subject}, {best.law} law {best.formula}: {pars}.")
-    if best.law == "power" and np.isfinite(best.divergence):
-        where = _v(best.divergence, best.divergence_low, best.divergence_high)
+    if best.law == "power" and np.isfinite(value_of(best.divergence)):
+        where = describe(best.divergence)
         out.append(f"{subject} diverges at control {where} according to the power law.")
-    if np.isfinite(best.budget_control) and np.isfinite(laws.budget):
+    if np.isfinite(value_of(best.budget_control)) and np.isfinite(laws.budget):
         out.append(
             f"{subject} reaches the budget of {laws.budget:.4g} at control "
-            f"{_v(best.budget_control, best.budget_low, best.budget_high)} ({best.law} law)."
+            f"{describe(best.budget_control)} ({best.law} law)."
         )
     return out
 
@@ -133,8 +122,8 @@ def narrate(
         if slowing.reason is None:
             out.append(
                 f"Critical slowing down: tau ~ |c - c0|^(-z nu) with c0 = "
-                f"{_v(slowing.critical_point, slowing.low, slowing.high)} and z nu = "
-                f"{_v(slowing.exponent, slowing.exponent_low, slowing.exponent_high)}"
+                f"{describe(slowing.critical_point)} and z nu = "
+                f"{describe(slowing.exponent)}"
                 + (f" ({slowing.note})" if slowing.note else "")
                 + "."
             )
@@ -158,7 +147,7 @@ def narrate(
                     else ""
                 )
                 out.append(
-                    f"At {label}: median transition time {_v(c.median, c.low, c.high)} "
+                    f"At {label}: median transition time {describe(c.median)} "
                     f"({c.n_with_transition} of {c.n_runs} runs){censored}."
                 )
         if transitions.laws is not None:
@@ -176,7 +165,7 @@ def narrate(
     if scaling is not None:
         if scaling.reason is None:
             out.append(
-                f"Plateau length grows by {_v(scaling.slope, scaling.low, scaling.high)} per "
+                f"Plateau length grows by {describe(scaling.slope)} per "
                 f"unit of ln(1/control) (length = A + B ln(1/control), {scaling.n_runs} runs)."
             )
         else:

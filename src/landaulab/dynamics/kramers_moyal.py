@@ -19,14 +19,18 @@ at lags 1 and 2 to zero lag (Friedrich et al. 2011, sec. 4.2).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from landaulab.dynamics._bootstrap import expanded_levels, resampling_weights
-from landaulab.dynamics._serialize import format_value, json_float, json_floats, nan_quantiles
+from landaulab.dynamics._bootstrap import expanded_levels, nan_quantiles, resampling_weights
+from landaulab.dynamics.estimates import array, describe, number
 from landaulab.dynamics.trajectories import Increments, Trajectories
+from landaulab.errors import FewSamplesWarning
+from landaulab.estimate import finite
+from landaulab.serialize import to_json
 
 #: Number of fine bins used to pre-aggregate increments before kernel smoothing.
 N_BINS = 512
@@ -104,26 +108,64 @@ class KramersMoyal:
         return np.isfinite(self.drift) & np.isfinite(self.diffusion)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary (``None`` where a value could not be estimated)."""
+        """JSON-safe dictionary (``None`` where a value could not be estimated).
+
+        The bootstrap replicates are not written; :meth:`from_dict` leaves them empty.
+        """
         return {
-            "grid": json_floats(self.grid),
-            "drift": json_floats(self.drift),
-            "drift_low": json_floats(self.drift_low),
-            "drift_high": json_floats(self.drift_high),
-            "diffusion": json_floats(self.diffusion),
-            "diffusion_low": json_floats(self.diffusion_low),
-            "diffusion_high": json_floats(self.diffusion_high),
-            "effective_count": json_floats(self.effective_count),
-            "bandwidth": json_float(self.bandwidth),
+            "grid": to_json(self.grid),
+            "drift": to_json(self.drift),
+            "drift_low": to_json(self.drift_low),
+            "drift_high": to_json(self.drift_high),
+            "drift_se": to_json(self.drift_se),
+            "drift_slope": to_json(self.drift_slope),
+            "diffusion": to_json(self.diffusion),
+            "diffusion_low": to_json(self.diffusion_low),
+            "diffusion_high": to_json(self.diffusion_high),
+            "diffusion_se": to_json(self.diffusion_se),
+            "effective_count": to_json(self.effective_count),
+            "bandwidth": finite(self.bandwidth),
             "bandwidth_rule": self.bandwidth_rule,
             "n_increments": self.n_increments,
             "n_units": self.n_units,
             "resampling": self.resampling,
-            "time_step": json_float(self.time_step),
+            "time_step": finite(self.time_step),
             "finite_time_correction": self.finite_time_correction,
             "confidence": self.confidence,
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KramersMoyal:
+        """The inverse of :meth:`to_dict` (without bootstrap replicates)."""
+        grid = array(data.get("grid"))
+
+        def column(key: str) -> np.ndarray:
+            values = array(data.get(key)) if key in data else np.full(grid.size, np.nan)
+            return values if values.size == grid.size else np.full(grid.size, np.nan)
+
+        return cls(
+            grid=grid,
+            drift=column("drift"),
+            drift_low=column("drift_low"),
+            drift_high=column("drift_high"),
+            drift_se=column("drift_se"),
+            drift_slope=column("drift_slope"),
+            diffusion=column("diffusion"),
+            diffusion_low=column("diffusion_low"),
+            diffusion_high=column("diffusion_high"),
+            diffusion_se=column("diffusion_se"),
+            effective_count=column("effective_count"),
+            bandwidth=number(data.get("bandwidth")),
+            bandwidth_rule=str(data.get("bandwidth_rule", "")),
+            n_increments=int(data.get("n_increments") or 0),
+            n_units=int(data.get("n_units") or 0),
+            resampling=str(data.get("resampling", "none")),
+            time_step=number(data.get("time_step")),
+            finite_time_correction=bool(data.get("finite_time_correction", False)),
+            confidence=float(data.get("confidence") or 0.95),
+            reason=data.get("reason"),
+        )
 
     def __str__(self) -> str:
         if not self.estimable:
@@ -132,8 +174,8 @@ class KramersMoyal:
         return (
             f"KramersMoyal: {self.n_increments} increments, {ok.sum()} grid points in "
             f"[{self.grid[ok].min():.4g}, {self.grid[ok].max():.4g}], bandwidth "
-            f"{format_value(self.bandwidth)}, median diffusion "
-            f"{format_value(float(np.nanmedian(self.diffusion)))}, resampling {self.resampling}"
+            f"{describe(self.bandwidth)}, median diffusion "
+            f"{describe(float(np.nanmedian(self.diffusion)))}, resampling {self.resampling}"
         )
 
 
@@ -319,9 +361,11 @@ def kramers_moyal(
     inc = trajectories.increments(1)
     fallback_grid = np.asarray(grid, dtype=float) if grid is not None else np.zeros(0)
     if inc.size < max(3, int(min_count)):
+        reason = f"only {inc.size} increments (need at least {max(3, int(min_count))})"
+        warnings.warn(f"drift and diffusion not estimated: {reason}", FewSamplesWarning, 2)
         return _empty(
             fallback_grid,
-            f"only {inc.size} increments (need at least {max(3, int(min_count))})",
+            reason,
             inc.size,
             confidence,
             finite_time_correction,
@@ -397,6 +441,12 @@ def kramers_moyal(
         point[key] = np.where(ok, point[key], np.nan)
 
     n_boot = int(n_bootstrap) if n_units >= 2 else 0
+    if n_units < 2 and n_bootstrap >= 2:
+        warnings.warn(
+            f"drift and diffusion rest on {n_units} resampling unit: no confidence bands",
+            FewSamplesWarning,
+            2,
+        )
     boot = {key: np.full((n_boot, grid.size), np.nan) for key in ("drift", "slope", "diffusion")}
     if n_boot:
         weights = resampling_weights(rng, n_boot, n_units)

@@ -26,13 +26,25 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from landaulab.dynamics._serialize import format_value, json_float, json_interval
+from landaulab.dynamics.estimates import (
+    ci_list,
+    describe,
+    entry,
+    estimate,
+    from_entry,
+    from_json,
+    number,
+    value_json,
+)
+from landaulab.errors import FewSamplesWarning, FitWarning
+from landaulab.estimate import Estimate, finite
+from landaulab.serialize import to_json
 
 LAWS = ("arrhenius", "power", "logarithmic")
 FORMULAS = {
@@ -51,36 +63,30 @@ class LawFit:
     ----------
     law, formula
         Name and equation.
-    parameters, low, high
-        Best-fit parameters and bootstrap percentile intervals.
+    parameters
+        Best-fit parameters with bootstrap percentile (or profile-likelihood) intervals.
     aicc, weight
         Corrected Akaike criterion and Akaike weight among the laws compared.
     rss
         Weighted residual sum of squares of ``ln y``.
-    divergence, divergence_low, divergence_high
+    divergence
         Control value where the law diverges (``c0``; 0 for Arrhenius and the
-        logarithmic law when they diverge there), with an interval.
-    budget_control, budget_low, budget_high
-        Control value at which the law reaches the budget.
+        logarithmic law when they diverge there), with an interval (``None`` if unknown).
+    budget_control
+        Control value at which the law reaches the budget, with an interval.
     note
         Plain remark (e.g. why the law is not applicable).
     """
 
     law: str
     formula: str
-    parameters: dict[str, float]
-    low: dict[str, float]
-    high: dict[str, float]
+    parameters: dict[str, Estimate]
     aicc: float
     rss: float
     n_points: int
     weight: float = float("nan")
-    divergence: float = float("nan")
-    divergence_low: float = float("nan")
-    divergence_high: float = float("nan")
-    budget_control: float = float("nan")
-    budget_low: float = float("nan")
-    budget_high: float = float("nan")
+    divergence: Estimate | None = None
+    budget_control: Estimate | None = None
     note: str = ""
 
     @property
@@ -88,28 +94,51 @@ class LawFit:
         """Whether the law could be fitted."""
         return bool(self.parameters)
 
+    @property
+    def values(self) -> dict[str, float]:
+        """The best-fit parameters as plain numbers (NaN where unknown)."""
+        return {k: number(v.value) for k, v in self.parameters.items()}
+
     def predict(self, control: np.ndarray | float) -> np.ndarray:
         """The law's prediction ``y(c)``."""
-        return _predict(self.law, self.parameters, np.asarray(control, dtype=float))
+        return _predict(self.law, self.values, np.asarray(control, dtype=float))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
             "law": self.law,
             "formula": self.formula,
-            "parameters": {
-                k: {"value": json_float(v), "ci": json_interval(self.low.get(k), self.high.get(k))}
-                for k, v in self.parameters.items()
-            },
-            "aicc": json_float(self.aicc),
-            "weight": json_float(self.weight),
+            "parameters": {k: entry(v) for k, v in self.parameters.items()},
+            "aicc": finite(self.aicc),
+            "weight": finite(self.weight),
             "n_points": self.n_points,
-            "divergence": json_float(self.divergence),
-            "divergence_ci": json_interval(self.divergence_low, self.divergence_high),
-            "budget_control": json_float(self.budget_control),
-            "budget_control_ci": json_interval(self.budget_low, self.budget_high),
+            "divergence": value_json(self.divergence),
+            "divergence_ci": ci_list(self.divergence),
+            "budget_control": value_json(self.budget_control),
+            "budget_control_ci": ci_list(self.budget_control),
             "note": self.note,
+            "rss": finite(self.rss),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LawFit:
+        """The inverse of :meth:`to_dict`."""
+        parameters = {}
+        for key, item in (data.get("parameters") or {}).items():
+            found = from_entry(item)
+            parameters[str(key)] = found if found is not None else Estimate(None)
+        return cls(
+            law=str(data.get("law")),
+            formula=str(data.get("formula")),
+            parameters=parameters,
+            aicc=number(data.get("aicc")),
+            rss=number(data.get("rss")),
+            n_points=int(data.get("n_points") or 0),
+            weight=number(data.get("weight")),
+            divergence=from_json(data.get("divergence"), data.get("divergence_ci")),
+            budget_control=from_json(data.get("budget_control"), data.get("budget_control_ci")),
+            note=str(data.get("note", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -147,23 +176,35 @@ class LawComparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
-        return {
+        out = {
             "best": self.best.law if self.best else None,
             "verdict": self.verdict,
-            "budget": json_float(self.budget),
+            "budget": finite(self.budget),
             "n_points": self.n_points,
             "fits": [f.to_dict() for f in self.fits],
             "reason": self.reason,
         }
+        if self.extra:
+            out["extra"] = to_json(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LawComparison:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            fits=tuple(LawFit.from_dict(f) for f in data.get("fits") or ()),
+            budget=number(data.get("budget")),
+            verdict=str(data.get("verdict", "")),
+            n_points=int(data.get("n_points") or 0),
+            reason=data.get("reason"),
+            extra=dict(data.get("extra") or {}),
+        )
 
     def __str__(self) -> str:
         lines = [f"LawComparison: {self.verdict}"]
         for f in self.fits:
             if f.fitted:
-                pars = ", ".join(
-                    f"{k} = {format_value(v, f.low.get(k), f.high.get(k))}"
-                    for k, v in f.parameters.items()
-                )
+                pars = ", ".join(f"{k} = {describe(v)}" for k, v in f.parameters.items())
                 lines.append(f"  {f.law}: AICc {f.aicc:.2f}, weight {f.weight:.2f}; {pars}")
             else:
                 lines.append(f"  {f.law}: not fitted ({f.note})")
@@ -175,8 +216,11 @@ def _predict(law: str, p: dict[str, float], c: np.ndarray) -> np.ndarray:
         if law == "arrhenius":
             return p["A"] * np.exp(p["dF"] / c)
         if law == "power":
-            amp = np.where(c >= p["c0"], p.get("A_above", p.get("A")), p.get("A_below", p.get("A")))
-            return amp * np.abs(c - p["c0"]) ** (-p["nu"])
+            single = p.get("A", math.nan)
+            above, below = p.get("A_above", single), p.get("A_below", single)
+            amp = np.where(c >= p["c0"], above, below)
+            result: np.ndarray = amp * np.abs(c - p["c0"]) ** (-p["nu"])
+            return result
         return p["A"] + p["B"] * np.log(c)
 
 
@@ -536,6 +580,15 @@ def _fit_one(
     return fit_power(c, logy, w, side)
 
 
+def _fit_failed(law: str, c: np.ndarray, note: str) -> bool:
+    """Whether a law that returned no parameters failed on data it applies to."""
+    if law == "logarithmic":
+        return bool(np.all(c > 0))
+    if law == "power":
+        return note == "no finite fit"
+    return False
+
+
 def compare_laws(
     controls: Sequence[float] | np.ndarray,
     times: Sequence[float] | np.ndarray,
@@ -591,6 +644,7 @@ def compare_laws(
             f"{n} usable points at {np.unique(c).size} control values "
             f"(need 4 points at 3 or more values)"
         )
+        warnings.warn(f"no time-scale law fitted: {reason}", FewSamplesWarning, 2)
         return LawComparison((), budget_value, f"no law fitted: {reason}", n, reason)
     logy = np.log(y)
     w = np.ones(n) if se is None else 1.0 / se**2
@@ -609,6 +663,10 @@ def compare_laws(
         aicc = _aicc(rss, n, k) if p else float("nan")
         if p and not np.isfinite(aicc):
             note = note or f"AICc undefined: too few points ({n}) for {k} parameters"
+            if len(laws) > 1:  # a single law needs no AICc to be chosen
+                warnings.warn(f"{law} law: {note}", FewSamplesWarning, 2)
+        if not p and _fit_failed(law, c, note):
+            warnings.warn(f"the {law} law could not be fitted ({note})", FitWarning, 2)
         points[law] = p
         fits.append(
             LawFit(
@@ -616,14 +674,12 @@ def compare_laws(
                 formula=FORMULAS[law]
                 if not (law == "power" and side == "both")
                 else "y = A± |c - c0|^(-nu)",
-                parameters=p,
-                low={},
-                high={},
+                parameters={k: Estimate(v) for k, v in p.items()},
                 aicc=aicc,
                 rss=rss,
                 n_points=n,
-                divergence=_divergence(law, p) if p else float("nan"),
-                budget_control=_budget_control(law, p, budget_value, c) if p else float("nan"),
+                divergence=estimate(_divergence(law, p)) if p else None,
+                budget_control=estimate(_budget_control(law, p, budget_value, c)) if p else None,
                 note=note,
             )
         )
@@ -635,9 +691,10 @@ def compare_laws(
         if not fit.parameters:
             out.append(fit)
             continue
-        reps: dict[str, list[float]] = {k: [] for k in fit.parameters}
+        point = points[fit.law]
+        reps: dict[str, list[float]] = {k: [] for k in point}
         divs, buds = [], []
-        predicted = np.log(np.maximum(fit.predict(c), 1e-300))
+        predicted = np.log(np.maximum(_predict(fit.law, point, c), 1e-300))
         for _ in range(n_bootstrap if n_bootstrap >= 2 else 0):
             cb, lb, wb = resampler(predicted)
             p, _, _ = _fit_one(fit.law, cb, lb, wb, side)
@@ -662,23 +719,20 @@ def compare_laws(
         d_lo, d_hi = interval(divs)
         b_lo, b_hi = interval(buds)
         if fit.law == "power" and side != "both":
-            profiled = _power_profile_intervals(
-                c, logy, w, fit.parameters, side, confidence, error_scale
-            )
+            profiled = _power_profile_intervals(c, logy, w, point, side, confidence, error_scale)
             lows["c0"], highs["c0"], lows["nu"], highs["nu"] = profiled
-            if fit.parameters["nu"] > 0:
+            if point["nu"] > 0:
                 d_lo, d_hi = lows["c0"], highs["c0"]
+        parameters = {}
+        for key, value in point.items():
+            found = estimate(value, lows[key], highs[key])
+            parameters[key] = found if found is not None else Estimate(None)
         out.append(
-            LawFit(
-                **{
-                    **fit.__dict__,
-                    "low": lows,
-                    "high": highs,
-                    "divergence_low": d_lo,
-                    "divergence_high": d_hi,
-                    "budget_low": b_lo,
-                    "budget_high": b_hi,
-                }
+            replace(
+                fit,
+                parameters=parameters,
+                divergence=estimate(value_json(fit.divergence), d_lo, d_hi),
+                budget_control=estimate(value_json(fit.budget_control), b_lo, b_hi),
             )
         )
 
@@ -687,10 +741,7 @@ def compare_laws(
         best_aicc = min(f.aicc for f in finite)
         raw = {f.law: math.exp(-0.5 * (f.aicc - best_aicc)) for f in finite}
         total = sum(raw.values())
-        out = [
-            LawFit(**{**f.__dict__, "weight": raw[f.law] / total}) if f.law in raw else f
-            for f in out
-        ]
+        out = [replace(f, weight=raw[f.law] / total) if f.law in raw else f for f in out]
     out.sort(key=lambda f: (not f.fitted, f.aicc if math.isfinite(f.aicc) else math.inf))
     verdict = _verdict(out)
     return LawComparison(tuple(out), budget_value, verdict, n)

@@ -15,16 +15,18 @@ Biehl, Riegler & Wöhler 1996, J. Phys. A 29:4769); :func:`plateau_scaling` fits
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from landaulab.dynamics._bootstrap import percentile_interval
-from landaulab.dynamics._serialize import format_value, json_float, json_interval, json_label
+from landaulab.dynamics.estimates import ci_list, describe, estimate, from_json, number, value_json
 from landaulab.dynamics.profile import RunProfile
 from landaulab.dynamics.transition_times import Transition
+from landaulab.estimate import Estimate, finite
+from landaulab.serialize import to_json
 
 #: Half-width of the plateau band as a fraction of the smaller neighbouring jump.
 BAND_FRACTION = 0.1
@@ -68,16 +70,30 @@ class Plateau:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "run": json_label(self.run),
-            "control": json_label(self.control),
-            "start": json_float(self.start),
-            "end": json_float(self.end),
-            "length": json_float(self.length),
-            "level": json_float(self.level),
-            "band": json_float(self.band),
+            "run": to_json(self.run),
+            "control": to_json(self.control),
+            "start": finite(self.start),
+            "end": finite(self.end),
+            "length": finite(self.length),
+            "level": finite(self.level),
+            "band": finite(self.band),
             "initial": self.initial,
             "final": self.final,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plateau:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            run=data.get("run"),
+            control=finite(data.get("control")),
+            start=number(data.get("start")),
+            end=number(data.get("end")),
+            level=number(data.get("level")),
+            band=number(data.get("band")),
+            initial=bool(data.get("initial", False)),
+            final=bool(data.get("final", False)),
+        )
 
 
 def _longest_true(mask: np.ndarray) -> tuple[int, int] | None:
@@ -169,19 +185,18 @@ class PlateauScaling:
 
     Attributes
     ----------
-    slope, low, high
-        ``B`` (time per e-fold of ``1/c``) with its bootstrap interval.
+    slope
+        ``B`` (time per e-fold of ``1/c``) with its bootstrap interval (``None`` when not
+        fitted).
     intercept
-        ``A``.
+        ``A`` (NaN when not fitted).
     n_runs, n_controls
         Data behind the fit.
     reason
         Why no fit was made (``None`` when it was).
     """
 
-    slope: float
-    low: float
-    high: float
+    slope: Estimate | None
     intercept: float
     n_runs: int
     n_controls: int
@@ -191,20 +206,30 @@ class PlateauScaling:
         """JSON-safe dictionary."""
         return {
             "form": "length = A + B ln(1/control)",
-            "slope": json_float(self.slope),
-            "ci": json_interval(self.low, self.high),
-            "intercept": json_float(self.intercept),
+            "slope": value_json(self.slope),
+            "ci": ci_list(self.slope),
+            "intercept": finite(self.intercept),
             "n_runs": self.n_runs,
             "n_controls": self.n_controls,
             "reason": self.reason,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlateauScaling:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            slope=from_json(data.get("slope"), data.get("ci")),
+            intercept=number(data.get("intercept")),
+            n_runs=int(data.get("n_runs") or 0),
+            n_controls=int(data.get("n_controls") or 0),
+            reason=data.get("reason"),
+        )
+
     def __str__(self) -> str:
         if self.reason:
             return f"PlateauScaling: not fitted ({self.reason})"
         return (
-            f"PlateauScaling: length = {self.intercept:.4g} + "
-            f"{format_value(self.slope, self.low, self.high)} ln(1/control)"
+            f"PlateauScaling: length = {self.intercept:.4g} + {describe(self.slope)} ln(1/control)"
         )
 
 
@@ -234,7 +259,7 @@ def plateau_scaling(
     n_controls = int(np.unique(c).size)
     if n_controls < 2 or y.size < 3:
         return PlateauScaling(
-            nan, nan, nan, nan, int(y.size), n_controls,
+            None, nan, int(y.size), n_controls,
             reason=f"plateaus at {n_controls} positive control value(s) (need 2, and 3 plateaus)",
         )  # fmt: skip
     x = np.log(1.0 / c)
@@ -250,6 +275,4 @@ def plateau_scaling(
     if len(reps) >= 2:
         alpha = 1 - confidence
         lo, hi = percentile_interval(reps, alpha, y.size)
-    return PlateauScaling(
-        float(beta[1]), float(lo), float(hi), float(beta[0]), int(y.size), n_controls
-    )
+    return PlateauScaling(estimate(beta[1], lo, hi), float(beta[0]), int(y.size), n_controls)

@@ -23,21 +23,28 @@ estimated ``D1`` and ``D2``; at high barriers it reduces to Kramers' (1940) rate
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from landaulab.dynamics._bootstrap import expanded_levels, percentile_interval
-from landaulab.dynamics._serialize import (
-    format_value,
-    json_float,
-    json_floats,
-    json_interval,
-    nan_quantiles,
+from landaulab.dynamics._bootstrap import expanded_levels, nan_quantiles, percentile_interval
+from landaulab.dynamics.estimates import (
+    array,
+    ci_list,
+    describe,
+    estimate,
+    from_json,
+    number,
+    value_json,
+    value_of,
 )
 from landaulab.dynamics.kramers_moyal import KramersMoyal
+from landaulab.estimate import Estimate, finite
+from landaulab.serialize import to_json
 
 #: A drift value counts as signed when it is this many bootstrap standard errors from 0.
 #: (2.5 rather than 2 keeps isolated false sign changes among ~100 grid points rare.)
@@ -54,8 +61,8 @@ class FixedPoint:
 
     Attributes
     ----------
-    position, low, high
-        Location in units of m and its bootstrap confidence interval.
+    position
+        Location in units of m with its bootstrap confidence interval.
     kind
         ``"attractor"`` (stable) or ``"saddle"`` (unstable).
     slope
@@ -68,30 +75,45 @@ class FixedPoint:
         from one side).
     """
 
-    position: float
-    low: float
-    high: float
+    position: Estimate
     kind: str
     slope: float
     found_fraction: float
     one_sided: bool = False
 
     @property
+    def location(self) -> float:
+        """The position's value (units of m)."""
+        return value_of(self.position)
+
+    @property
     def linear_relaxation_time(self) -> float:
-        """``-1 / slope`` for an attractor (NaN when the slope is not negative)."""
-        return -1.0 / self.slope if self.slope < 0 else float("nan")
+        """``-1 / slope`` for an attractor (NaN when the slope is not finite and negative)."""
+        return -1.0 / self.slope if -math.inf < self.slope < 0 else float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "position": json_float(self.position),
-            "ci": json_interval(self.low, self.high),
+            "position": value_json(self.position),
+            "ci": ci_list(self.position),
             "kind": self.kind,
-            "slope": json_float(self.slope),
-            "linear_relaxation_time": json_float(self.linear_relaxation_time),
-            "found_fraction": json_float(self.found_fraction),
+            "slope": finite(self.slope),
+            "linear_relaxation_time": finite(self.linear_relaxation_time),
+            "found_fraction": finite(self.found_fraction),
             "one_sided": self.one_sided,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FixedPoint:
+        """The inverse of :meth:`to_dict` (extra keys such as ``control`` are ignored)."""
+        position = from_json(data.get("position"), data.get("ci"))
+        return cls(
+            position=position if position is not None else Estimate(None),
+            kind=str(data.get("kind")),
+            slope=number(data.get("slope")),
+            found_fraction=number(data.get("found_fraction")),
+            one_sided=bool(data.get("one_sided", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -102,38 +124,45 @@ class Barrier:
     ----------
     attractor, saddle
         Positions of the attractor and the saddle.
-    height, low, high
+    height
         ``Phi(saddle) - Phi(attractor)`` with its bootstrap interval (units of the noise,
-        or of the drift potential when the flow is deterministic).
-    escape_time, escape_low, escape_high
+        or of the drift potential when the flow is deterministic); ``None`` when unknown.
+    escape_time
         Predicted mean time to go from this attractor to the attractor beyond the saddle
-        (exact first-passage integral with the estimated D1, D2); NaN when there is no
+        (exact first-passage integral with the estimated D1, D2); ``None`` when there is no
         attractor beyond or the flow is deterministic.
     target
-        Position of the attractor beyond the saddle (NaN if none).
+        Position of the attractor beyond the saddle (``None`` if none).
     """
 
     attractor: float
     saddle: float
-    height: float
-    low: float
-    high: float
-    escape_time: float = float("nan")
-    escape_low: float = float("nan")
-    escape_high: float = float("nan")
-    target: float = float("nan")
+    height: Estimate | None
+    escape_time: Estimate | None = None
+    target: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "attractor": json_float(self.attractor),
-            "saddle": json_float(self.saddle),
-            "target": json_float(self.target),
-            "height": json_float(self.height),
-            "ci": json_interval(self.low, self.high),
-            "escape_time": json_float(self.escape_time),
-            "escape_time_ci": json_interval(self.escape_low, self.escape_high),
+            "attractor": finite(self.attractor),
+            "saddle": finite(self.saddle),
+            "target": finite(self.target),
+            "height": value_json(self.height),
+            "ci": ci_list(self.height),
+            "escape_time": value_json(self.escape_time),
+            "escape_time_ci": ci_list(self.escape_time),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Barrier:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            attractor=number(data.get("attractor")),
+            saddle=number(data.get("saddle")),
+            height=from_json(data.get("height"), data.get("ci")),
+            escape_time=from_json(data.get("escape_time"), data.get("escape_time_ci")),
+            target=finite(data.get("target")),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,29 +202,41 @@ class EffectivePotential:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "grid": json_floats(self.grid),
-            "values": json_floats(self.values),
-            "low": json_floats(self.low),
-            "high": json_floats(self.high),
+            "grid": to_json(self.grid),
+            "values": to_json(self.values),
+            "low": to_json(self.low),
+            "high": to_json(self.high),
             "kind": self.kind,
-            "drift_potential": json_floats(self.drift_potential),
+            "drift_potential": to_json(self.drift_potential),
             "attractors": [a.to_dict() for a in self.attractors],
             "saddles": [s.to_dict() for s in self.saddles],
             "barriers": [b.to_dict() for b in self.barriers],
-            "noise_ratio": json_float(self.noise_ratio),
+            "noise_ratio": finite(self.noise_ratio),
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EffectivePotential:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            grid=array(data.get("grid")),
+            values=array(data.get("values")),
+            low=array(data.get("low")),
+            high=array(data.get("high")),
+            kind=str(data.get("kind")),
+            drift_potential=array(data.get("drift_potential")),
+            attractors=tuple(FixedPoint.from_dict(a) for a in data.get("attractors") or ()),
+            saddles=tuple(FixedPoint.from_dict(s) for s in data.get("saddles") or ()),
+            barriers=tuple(Barrier.from_dict(b) for b in data.get("barriers") or ()),
+            noise_ratio=number(data.get("noise_ratio")),
+            notes=tuple(data.get("notes") or ()),
+        )
+
     def __str__(self) -> str:
         parts = [f"EffectivePotential ({self.kind}):"]
-        parts += [
-            f"  attractor at {format_value(a.position, a.low, a.high)}" for a in self.attractors
-        ]
-        parts += [f"  saddle at {format_value(s.position, s.low, s.high)}" for s in self.saddles]
-        parts += [
-            f"  barrier {format_value(b.height, b.low, b.high)} from {b.attractor:.4g}"
-            for b in self.barriers
-        ]
+        parts += [f"  attractor at {describe(a.position)}" for a in self.attractors]
+        parts += [f"  saddle at {describe(s.position)}" for s in self.saddles]
+        parts += [f"  barrier {describe(b.height)} from {b.attractor:.4g}" for b in self.barriers]
         parts += [f"  {note}" for note in self.notes]
         return "\n".join(parts)
 
@@ -409,9 +450,7 @@ def effective_potential(km: KramersMoyal, *, confidence: float | None = None) ->
             p_lo = p_hi = float("nan")
         points.append(
             FixedPoint(
-                position=position,
-                low=float(p_lo),
-                high=float(p_hi),
+                position=Estimate(position, (p_lo, p_hi)),
                 kind=kind_fp,
                 slope=_slope_at(grid, km.drift_slope, position),
                 found_fraction=float(found.mean()) if found.size else float("nan"),
@@ -423,7 +462,7 @@ def effective_potential(km: KramersMoyal, *, confidence: float | None = None) ->
     attractors = tuple(p for p in points if p.kind == "attractor")
     saddles = tuple(p for p in points if p.kind == "saddle")
     barriers: list[Barrier] = []
-    order = sorted(range(len(points)), key=lambda i: points[i].position)
+    order = sorted(range(len(points)), key=lambda i: points[i].location)
     for rank, i in enumerate(order):
         if points[i].kind != "attractor":
             continue
@@ -432,18 +471,19 @@ def effective_potential(km: KramersMoyal, *, confidence: float | None = None) ->
             if not 0 <= j < len(order) or points[order[j]].kind != "saddle":
                 continue
             a, s = points[i], points[order[j]]
-            seg = _segment_of(grid, segments, a.position, s.position)
-            if seg is None:
+            found_segment = _segment_of(grid, segments, a.location, s.location)
+            if found_segment is None:
                 continue
+            seg = found_segment
             k = rank + 2 * step
             target = (
-                points[order[k]].position
+                points[order[k]].location
                 if 0 <= k < len(order) and points[order[k]].kind == "attractor"
                 else float("nan")
             )
-            if _segment_of(grid, segments, a.position, target) is None:
+            if _segment_of(grid, segments, a.location, target) is None:
                 target = float("nan")
-            height = _interp(grid, values, s.position) - _interp(grid, values, a.position)
+            height = _interp(grid, values, s.location) - _interp(grid, values, a.location)
             h_lo = h_hi = float("nan")
             if boot_phi.shape[0] >= 2:
                 ra, rs = boot_positions[i], boot_positions[order[j]]
@@ -460,26 +500,22 @@ def effective_potential(km: KramersMoyal, *, confidence: float | None = None) ->
             escape = e_lo = e_hi = float("nan")
             if np.isfinite(target) and not deterministic:
                 escape = float(
-                    _escape_times(grid[seg], values[seg], km.diffusion[seg], a.position, target)[0]
+                    _escape_times(grid[seg], values[seg], km.diffusion[seg], a.location, target)[0]
                 )
                 if boot_phi.shape[0] >= 2:
                     times = _escape_times(
-                        grid[seg], boot_phi[:, seg], km.boot_diffusion[:, seg], a.position, target
+                        grid[seg], boot_phi[:, seg], km.boot_diffusion[:, seg], a.location, target
                     )
                     times = times[np.isfinite(times)]
                     if times.size >= 2:
                         e_lo, e_hi = percentile_interval(times, alpha, km.n_units)
             barriers.append(
                 Barrier(
-                    attractor=a.position,
-                    saddle=s.position,
-                    height=float(height),
-                    low=float(h_lo),
-                    high=float(h_hi),
-                    escape_time=escape,
-                    escape_low=float(e_lo),
-                    escape_high=float(e_hi),
-                    target=float(target),
+                    attractor=a.location,
+                    saddle=s.location,
+                    height=estimate(height, h_lo, h_hi),
+                    escape_time=estimate(escape, e_lo, e_hi),
+                    target=finite(target),
                 )
             )
     notes += dropped
@@ -519,7 +555,7 @@ def _interp(grid: np.ndarray, values: np.ndarray, x: float) -> float:
 
 def first_passage_time(
     km: KramersMoyal, start: float, end: float, *, confidence: float | None = None
-) -> tuple[float, float, float]:
+) -> Estimate | None:
     """Predicted mean first-passage time from ``start`` to ``end`` with its interval.
 
     Uses the exact 1-D formula ``T = int_start^end dy e^Phi(y) / D2(y) int_L^y e^-Phi(z) dz``
@@ -528,19 +564,19 @@ def first_passage_time(
 
     Returns
     -------
-    (time, low, high)
-        NaN where the points lie outside the resolved range.
+    Estimate or None
+        The time with its interval; ``None`` where the points lie outside the resolved
+        range.
     """
-    nan = float("nan")
     if not km.estimable:
-        return nan, nan, nan
+        return None
     region = _segment_of(km.grid, _segments(km.valid()), start, end)
     if region is None:
-        return nan, nan, nan
+        return None
     sub = km.grid[region]
     phi = _potentials(sub, km.drift[None, region], km.diffusion[None, region], "fokker_planck")
     value = float(_escape_times(sub, phi, km.diffusion[None, region], start, end)[0])
-    low = high = nan
+    low = high = float("nan")
     if km.boot_drift.shape[0] >= 2:
         boot_phi = _potentials(
             sub, km.boot_drift[:, region], km.boot_diffusion[:, region], "fokker_planck"
@@ -550,4 +586,4 @@ def first_passage_time(
         if times.size >= 2:
             alpha = 1 - (km.confidence if confidence is None else confidence)
             low, high = percentile_interval(times, alpha, km.n_units)
-    return value, float(low), float(high)
+    return estimate(value, low, high)

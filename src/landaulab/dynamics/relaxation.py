@@ -18,18 +18,48 @@ sampled range (mean field: ``z nu = 1``, amplitude ratio 2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from landaulab.dynamics._bootstrap import percentile_interval
-from landaulab.dynamics._serialize import format_value, json_float, json_interval
+from landaulab.dynamics.estimates import (
+    bounds_of,
+    ci_list,
+    describe,
+    estimate,
+    from_json,
+    number,
+    value_json,
+    value_of,
+)
 from landaulab.dynamics.laws import LawComparison, compare_laws
 from landaulab.dynamics.potential import EffectivePotential
 from landaulab.dynamics.tdgl import fit_tdgl
 from landaulab.dynamics.trajectories import Trajectories
+from landaulab.errors import DataError, FewSamplesWarning
+from landaulab.estimate import Estimate, finite
+from landaulab.late_time import BURN_IN, check_burn_in, late_mask
+
+
+def burn_in_from_late_fraction(late_fraction: float, stacklevel: int = 2) -> float:
+    """``1 - late_fraction`` for the deprecated ``late_fraction`` keyword, with a
+    :class:`DeprecationWarning` (a fraction outside (0, 1] is a :class:`DataError`)."""
+    warnings.warn(
+        "late_fraction is deprecated: give burn_in = 1 - late_fraction (the fraction of each "
+        "run dropped from its start, as in analyze)",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+    if isinstance(late_fraction, bool) or not isinstance(late_fraction, int | float):
+        raise DataError(f"late_fraction must lie in (0, 1]; got {late_fraction!r}")
+    if not 0 < late_fraction <= 1:
+        raise DataError(f"late_fraction must lie in (0, 1]; got {late_fraction!r}")
+    return 1.0 - float(late_fraction)
+
 
 #: The exponential is fitted to lags where the autocorrelation is above this value.
 FIT_THRESHOLD = 0.2
@@ -43,8 +73,9 @@ class RelaxationTime:
 
     Attributes
     ----------
-    value, low, high
-        ``tau`` (units of the time column) and its bootstrap interval.
+    tau
+        ``tau`` (units of the time column) with its bootstrap interval (``None`` when not
+        estimated).
     method
         ``"autocorrelation"`` or ``"drift slope at attractor"``.
     lag1_autocorrelation
@@ -59,9 +90,7 @@ class RelaxationTime:
         Why ``tau`` could not be estimated (``None`` when it was).
     """
 
-    value: float
-    low: float
-    high: float
+    tau: Estimate | None
     method: str
     lag1_autocorrelation: float = float("nan")
     n_units: int = 0
@@ -71,46 +100,74 @@ class RelaxationTime:
     reason: str | None = None
 
     @property
+    def value(self) -> float | None:
+        """``tau`` (``None`` when not estimated)."""
+        return None if self.tau is None else self.tau.value
+
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval of ``tau`` (``None`` when unknown)."""
+        return None if self.tau is None else self.tau.low
+
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval of ``tau`` (``None`` when unknown)."""
+        return None if self.tau is None else self.tau.high
+
+    @property
     def estimated(self) -> bool:
         """Whether ``tau`` was estimated."""
-        return self.reason is None and np.isfinite(self.value)
+        return self.reason is None and self.value is not None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "value": json_float(self.value),
-            "ci": json_interval(self.low, self.high),
+            "value": value_json(self.tau),
+            "ci": ci_list(self.tau),
             "method": self.method,
-            "lag1_autocorrelation": json_float(self.lag1_autocorrelation),
-            "time_step": json_float(self.time_step),
+            "lag1_autocorrelation": finite(self.lag1_autocorrelation),
+            "time_step": finite(self.time_step),
             "resampling": self.resampling,
+            "n_units": self.n_units,
             "note": self.note,
             "reason": self.reason,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RelaxationTime:
+        """The inverse of :meth:`to_dict`."""
+        method = str(data.get("method"))
+        return cls(
+            tau=from_json(data.get("value"), data.get("ci"), method),
+            method=method,
+            lag1_autocorrelation=number(data.get("lag1_autocorrelation")),
+            n_units=int(data.get("n_units") or 0),
+            resampling=str(data.get("resampling", "none")),
+            time_step=number(data.get("time_step")),
+            note=str(data.get("note", "")),
+            reason=data.get("reason"),
+        )
+
     def __str__(self) -> str:
         if not self.estimated:
             return f"RelaxationTime: not estimable ({self.reason})"
-        return f"RelaxationTime {format_value(self.value, self.low, self.high)} ({self.method})"
+        return f"RelaxationTime {describe(self.tau)} ({self.method})"
 
 
 def _not_estimable(reason: str, method: str = "autocorrelation") -> RelaxationTime:
-    nan = float("nan")
-    return RelaxationTime(nan, nan, nan, method, reason=reason)
+    return RelaxationTime(None, method, reason=reason)
 
 
-def _late_series(
-    trajectories: Trajectories, late_fraction: float
-) -> tuple[list[np.ndarray], float, str]:
-    """Late part of each run on a regular time grid; returns series, step and a note."""
+def _late_series(trajectories: Trajectories, burn_in: float) -> tuple[list[np.ndarray], float, str]:
+    """Late part of each run (:mod:`landaulab.late_time`) on a regular time grid; returns
+    series, step and a note."""
     pieces: list[tuple[np.ndarray, np.ndarray]] = []
     steps = []
     for r in range(trajectories.n_runs):
         t, m = trajectories.run(r)
         if t.size < 2:
             continue
-        cut = t[0] + (1.0 - late_fraction) * (t[-1] - t[0])
-        keep = t >= cut
+        keep = late_mask(t, None, burn_in)
         t, m = t[keep], m[keep]
         if t.size >= 2:
             pieces.append((t, m))
@@ -223,10 +280,11 @@ def _fit_tau(
 def relaxation_time(
     trajectories: Trajectories,
     *,
-    late_fraction: float = 0.5,
+    burn_in: float = BURN_IN,
     n_bootstrap: int = 200,
     seed: int | np.random.Generator = 0,
     confidence: float = 0.95,
+    late_fraction: float | None = None,
 ) -> RelaxationTime:
     """Relaxation time from the autocorrelation of late-time fluctuations.
 
@@ -234,10 +292,13 @@ def relaxation_time(
     ----------
     trajectories
         Validated trajectories at one control value.
-    late_fraction
-        Fraction of each run (by time, at its end) treated as stationary.
+    burn_in
+        Fraction of each run's time range dropped from its start; the rest is treated as
+        stationary (see :mod:`landaulab.late_time`).
     n_bootstrap, seed, confidence
         Bootstrap over runs (blocks of a lone run), its seed and the interval level.
+    late_fraction
+        Deprecated: the final fraction of each run, ``1 - burn_in``.
 
     Returns
     -------
@@ -245,9 +306,13 @@ def relaxation_time(
         ``tau`` with an interval, or a ``reason`` saying why it cannot be estimated.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    if not 0 < late_fraction <= 1:
-        return _not_estimable("late_fraction must lie in (0, 1]")
-    series, dt, note = _late_series(trajectories, late_fraction)
+    if late_fraction is not None:
+        burn_in = burn_in_from_late_fraction(late_fraction, stacklevel=3)
+    try:
+        burn_in = check_burn_in(burn_in)
+    except DataError as exc:
+        return _not_estimable(str(exc))
+    series, dt, note = _late_series(trajectories, burn_in)
     units, scheme = _units(series)
     if len(units) < 1 or not np.isfinite(dt):
         return _not_estimable(
@@ -271,13 +336,16 @@ def relaxation_time(
             else "fluctuations are uncorrelated from one sample to the next (tau below the "
             "sampling interval)"
         )
-        return RelaxationTime(
-            float("nan"), float("nan"), float("nan"), "autocorrelation", lag1, len(units),
-            scheme, dt, note, reason,
-        )  # fmt: skip
+        return RelaxationTime(None, "autocorrelation", lag1, len(units), scheme, dt, note, reason)
     if tau < dt:
         note = (note + "; " if note else "") + "tau is below the sampling interval (coarse)"
     low = high = float("nan")
+    if len(units) < 2 and n_bootstrap >= 2:
+        warnings.warn(
+            f"relaxation time rests on {len(units)} resampling unit: no interval",
+            FewSamplesWarning,
+            2,
+        )
     if len(units) >= 2 and n_bootstrap >= 2:
         draws = rng.integers(0, len(units), size=(n_bootstrap, len(units)))
         reps = []
@@ -292,9 +360,7 @@ def relaxation_time(
             alpha = 1 - confidence
             low, high = percentile_interval(reps_arr, alpha, len(units))
     return RelaxationTime(
-        value=tau,
-        low=float(low),
-        high=float(high),
+        tau=estimate(tau, low, high, "autocorrelation"),
         method="autocorrelation",
         lag1_autocorrelation=lag1,
         n_units=len(units),
@@ -310,10 +376,10 @@ class SlowingDown:
 
     Attributes
     ----------
-    critical_point, low, high
-        ``c0`` with its interval.
-    exponent, exponent_low, exponent_high
-        ``z nu`` with its interval.
+    critical_point
+        ``c0`` with its interval (``None`` when not fitted).
+    exponent
+        ``z nu`` with its interval (``None`` when not fitted).
     side
         ``"both"`` (peak inside the data), ``"below"`` or ``"above"`` (``c0`` beyond the data).
     comparison
@@ -322,12 +388,8 @@ class SlowingDown:
         Why the fit was not made (``None`` when it was).
     """
 
-    critical_point: float
-    low: float
-    high: float
-    exponent: float
-    exponent_low: float
-    exponent_high: float
+    critical_point: Estimate | None
+    exponent: Estimate | None
     side: str
     n_points: int
     comparison: LawComparison | None = None
@@ -338,22 +400,36 @@ class SlowingDown:
         """JSON-safe dictionary."""
         return {
             "note": self.note,
-            "critical_point": json_float(self.critical_point),
-            "critical_point_ci": json_interval(self.low, self.high),
-            "exponent_z_nu": json_float(self.exponent),
-            "exponent_ci": json_interval(self.exponent_low, self.exponent_high),
+            "critical_point": value_json(self.critical_point),
+            "critical_point_ci": ci_list(self.critical_point),
+            "exponent_z_nu": value_json(self.exponent),
+            "exponent_ci": ci_list(self.exponent),
             "side": self.side,
             "n_points": self.n_points,
             "reason": self.reason,
+            "comparison": self.comparison.to_dict() if self.comparison is not None else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SlowingDown:
+        """The inverse of :meth:`to_dict`."""
+        comparison = data.get("comparison")
+        return cls(
+            critical_point=from_json(data.get("critical_point"), data.get("critical_point_ci")),
+            exponent=from_json(data.get("exponent_z_nu"), data.get("exponent_ci")),
+            side=str(data.get("side")),
+            n_points=int(data.get("n_points") or 0),
+            comparison=LawComparison.from_dict(comparison) if comparison is not None else None,
+            reason=data.get("reason"),
+            note=str(data.get("note", "")),
+        )
 
     def __str__(self) -> str:
         if self.reason:
             return f"SlowingDown: not fitted ({self.reason})"
         return (
             f"SlowingDown: tau ~ |c - c0|^(-z nu), c0 = "
-            f"{format_value(self.critical_point, self.low, self.high)}, z nu = "
-            f"{format_value(self.exponent, self.exponent_low, self.exponent_high)}"
+            f"{describe(self.critical_point)}, z nu = {describe(self.exponent)}"
         )
 
 
@@ -382,10 +458,15 @@ def critical_slowing_down(
     lo = np.asarray(lows, dtype=float)
     hi = np.asarray(highs, dtype=float)
     ok = np.isfinite(c) & np.isfinite(tau) & (tau > 0)
-    nan = float("nan")
     if ok.sum() < 4:
+        warnings.warn(
+            f"critical slowing down not fitted: relaxation times at {int(ok.sum())} control "
+            f"values (need 4 or more)",
+            FewSamplesWarning,
+            2,
+        )
         return SlowingDown(
-            nan, nan, nan, nan, nan, nan, "none", int(ok.sum()),
+            None, None, "none", int(ok.sum()),
             reason=f"relaxation times at {int(ok.sum())} control values (need 4 or more)",
         )  # fmt: skip
     c, tau, lo, hi = c[ok], tau[ok], lo[ok], hi[ok]
@@ -405,7 +486,7 @@ def critical_slowing_down(
         side = "below" if keep.start == peak else "above"
         if c.size < 4:
             return SlowingDown(
-                nan, nan, nan, nan, nan, nan, side, int(c.size),
+                None, None, side, int(c.size),
                 reason=f"only {c.size} relaxation times on the side of the peak (need 4)",
             )  # fmt: skip
     comparison = compare_laws(
@@ -415,16 +496,12 @@ def critical_slowing_down(
     fit = comparison.best
     if fit is None:
         reason = comparison.reason or (comparison.fits[0].note if comparison.fits else "no fit")
-        return SlowingDown(nan, nan, nan, nan, nan, nan, side, c.size, comparison, reason)
+        return SlowingDown(None, None, side, c.size, comparison, reason)
     if fit.note.startswith("no divergence"):
-        return SlowingDown(nan, nan, nan, nan, nan, nan, side, c.size, comparison, fit.note)
+        return SlowingDown(None, None, side, c.size, comparison, fit.note)
     return SlowingDown(
         critical_point=fit.parameters["c0"],
-        low=fit.low.get("c0", nan),
-        high=fit.high.get("c0", nan),
         exponent=fit.parameters["nu"],
-        exponent_low=fit.low.get("nu", nan),
-        exponent_high=fit.high.get("nu", nan),
         side=side,
         n_points=c.size,
         comparison=comparison,
@@ -453,15 +530,15 @@ def relaxation_from_drift(
     if not potential.attractors:
         return _not_estimable("no attractor was found", method)
     inc = trajectories.increments(1)
-    saddles = sorted(s.position for s in potential.saddles)
+    saddles = sorted(s.location for s in potential.saddles)
     best: tuple[int, float, tuple[float, float]] | None = None
     for a in potential.attractors:
-        left = max([s for s in saddles if s < a.position], default=-np.inf)
-        right = min([s for s in saddles if s > a.position], default=np.inf)
+        left = max([s for s in saddles if s < a.location], default=-np.inf)
+        right = min([s for s in saddles if s > a.location], default=np.inf)
         basin = inc.state[(inc.state > left) & (inc.state < right)]
         if basin.size and (best is None or basin.size > best[0]):
             lo, hi = np.quantile(basin, [0.05, 0.95])
-            best = (basin.size, a.position, (float(lo), float(hi)))
+            best = (basin.size, a.location, (float(lo), float(hi)))
     if best is None:
         return _not_estimable("no increments start near an attractor", method)
     _, position, window = best
@@ -473,13 +550,18 @@ def relaxation_from_drift(
         return _not_estimable(
             f"the drift near the attractor could not be fitted ({fit.reason})", method
         )
-    rate, rate_low, rate_high = fit.coefficients[1], fit.low[1], fit.high[1]
+    linear = fit.coefficients[1]
+    rate = value_of(linear)
+    rate_low, rate_high = bounds_of(linear)
     if not rate > 0:
         return _not_estimable("the drift does not decrease through the attractor", method)
     return RelaxationTime(
-        value=float(1.0 / rate),
-        low=float(1.0 / rate_high) if rate_high > 0 else float("nan"),
-        high=float(1.0 / rate_low) if rate_low > 0 else float("inf"),
+        tau=estimate(
+            1.0 / rate,
+            1.0 / rate_high if rate_high > 0 else float("nan"),
+            1.0 / rate_low if rate_low > 0 else float("inf"),
+            method,
+        ),
         method=method,
         n_units=fit.n_units,
         resampling=fit.resampling,

@@ -17,17 +17,24 @@ part of the public contract:
     Plain sentences behind every statement.
 
 plus ``saddles``, ``barriers``, ``drift_diffusion``, ``tdgl``, ``critical_slowing_down``,
-``escapes``, ``early_warning`` and ``notes``. Every number is finite or ``null``.
+``escapes``, ``early_warning``, ``controls`` (runs and samples per control value),
+``notes`` and ``settings``. Every number is finite or ``null``; an interval ``[lo, hi]``
+has ``null`` for a bound that is not known (``[lo, null]`` is a lower bound only).
+
+``DynamicsResult.from_dict(d)`` rebuilds the typed result from that JSON, with
+``DynamicsResult.from_dict(r.to_dict()).to_dict() == r.to_dict()``; only the bootstrap
+replicates of the drift and diffusion are not kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from landaulab.dynamics._serialize import format_value, json_label
 from landaulab.dynamics.early_warning import EarlyWarningSummary
 from landaulab.dynamics.escapes import EscapeRate
+from landaulab.dynamics.estimates import describe
 from landaulab.dynamics.kramers_moyal import KramersMoyal
 from landaulab.dynamics.laws import LawComparison
 from landaulab.dynamics.plateaus import Plateau, PlateauScaling
@@ -35,6 +42,8 @@ from landaulab.dynamics.potential import EffectivePotential
 from landaulab.dynamics.relaxation import RelaxationTime, SlowingDown
 from landaulab.dynamics.tdgl import TDGLFit
 from landaulab.dynamics.transition_times import TransitionTimes
+from landaulab.estimate import finite
+from landaulab.serialize import to_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +136,7 @@ class DynamicsResult:
         """The JSON contract (see the module docstring); JSON-safe, no NaN."""
 
         def tagged(cd: ControlDynamics, payload: dict[str, Any]) -> dict[str, Any]:
-            return {"control": json_label(cd.control), **payload}
+            return {"control": to_json(cd.control), **payload}
 
         attractors, saddles, barriers = [], [], []
         for cd in self.controls:
@@ -173,8 +182,84 @@ class DynamicsResult:
             },
             "evidence": list(self.evidence),
             "notes": list(self.notes),
-            "settings": dict(self.settings),
+            "settings": to_json(self.settings),
+            "controls": [
+                {"control": to_json(cd.control), "n_runs": cd.n_runs, "n_samples": cd.n_samples}
+                for cd in self.controls
+            ],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DynamicsResult:
+        """The typed result from its JSON (:meth:`to_dict`).
+
+        Estimates tagged with a control value are gathered into one
+        :class:`ControlDynamics` per entry of ``"controls"`` (or of ``"potential"`` for
+        JSON written before that key existed).
+        """
+
+        def rows(value: Any) -> list[Mapping[str, Any]]:
+            return [r for r in value or () if isinstance(r, Mapping)]
+
+        def at(items: list[Mapping[str, Any]], control: Any) -> list[Mapping[str, Any]]:
+            return [item for item in items if item.get("control") == control]
+
+        def first(items: list[Mapping[str, Any]], control: Any) -> Mapping[str, Any]:
+            found = at(items, control)
+            return found[0] if found else {}
+
+        potentials = rows(data.get("potential"))
+        listed = rows(data.get("controls")) or [
+            {"control": p.get("control"), "n_runs": 0, "n_samples": 0} for p in potentials
+        ]
+        attractors, saddles = rows(data.get("attractors")), rows(data.get("saddles"))
+        barriers, relaxation = rows(data.get("barriers")), rows(data.get("relaxation_time"))
+        drift, tdgl = rows(data.get("drift_diffusion")), rows(data.get("tdgl"))
+        escapes = data.get("escapes") or {}
+        rates, warnings = rows(escapes.get("rates")), rows(data.get("early_warning"))
+        controls = []
+        for entry in listed:
+            control = entry.get("control")
+            potential = {
+                **first(potentials, control),
+                "attractors": at(attractors, control),
+                "saddles": at(saddles, control),
+                "barriers": at(barriers, control),
+            }
+            warning = at(warnings, control)
+            controls.append(
+                ControlDynamics(
+                    control=finite(control),
+                    n_runs=int(entry.get("n_runs") or 0),
+                    n_samples=int(entry.get("n_samples") or 0),
+                    kramers_moyal=KramersMoyal.from_dict(first(drift, control)),
+                    potential=EffectivePotential.from_dict(potential),
+                    tdgl=TDGLFit.from_dict(first(tdgl, control)),
+                    relaxation=RelaxationTime.from_dict(first(relaxation, control)),
+                    escapes=tuple(EscapeRate.from_dict(e) for e in at(rates, control)),
+                    early_warning=(EarlyWarningSummary.from_dict(warning[0]) if warning else None),
+                )
+            )
+        plateaus = data.get("plateaus") or {}
+        slowing, laws = data.get("critical_slowing_down"), escapes.get("laws")
+        scaling = plateaus.get("scaling")
+        return cls(
+            order_parameter=str(data.get("order_parameter")),
+            time_col=str(data.get("time_col")),
+            control_col=data.get("control"),
+            run_col=str(data.get("run_col")),
+            n_runs=int(data.get("n_runs") or 0),
+            n_samples=int(data.get("n_samples") or 0),
+            controls=tuple(controls),
+            transitions=TransitionTimes.from_dict(data.get("transition_times") or {}),
+            plateaus=tuple(Plateau.from_dict(p) for p in rows(plateaus.get("runs"))),
+            plateau_scaling=PlateauScaling.from_dict(scaling) if scaling is not None else None,
+            slowing_down=SlowingDown.from_dict(slowing) if slowing is not None else None,
+            escape_laws=LawComparison.from_dict(laws) if laws is not None else None,
+            evidence=tuple(data.get("evidence") or ()),
+            notes=tuple(data.get("notes") or ()),
+            settings=dict(data.get("settings") or {}),
+        )
 
     def __str__(self) -> str:
         head = (
@@ -184,17 +269,10 @@ class DynamicsResult:
         )
         lines = [head]
         for cd in self.controls:
-            parts = [
-                f"attractor {format_value(a.position, a.low, a.high)}"
-                for a in cd.potential.attractors
-            ]
-            parts += [
-                f"saddle {format_value(s.position, s.low, s.high)}" for s in cd.potential.saddles
-            ]
+            parts = [f"attractor {describe(a.position)}" for a in cd.potential.attractors]
+            parts += [f"saddle {describe(s.position)}" for s in cd.potential.saddles]
             tau = cd.relaxation
-            parts.append(
-                f"tau {format_value(tau.value, tau.low, tau.high)}" if tau.estimated else "tau n/a"
-            )
+            parts.append(f"tau {describe(tau.tau)}" if tau.estimated else "tau n/a")
             lines.append(f"  {cd.label} ({cd.n_runs} runs): " + "; ".join(parts))
         lines.append("Evidence:")
         lines += [f"  - {sentence}" for sentence in self.evidence]

@@ -16,15 +16,18 @@ with bootstrap-over-runs standard errors and intervals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from landaulab.dynamics._bootstrap import expanded_levels, resampling_weights
-from landaulab.dynamics._serialize import json_float, json_interval
+from landaulab.dynamics.estimates import ci_list, estimate, from_json, number, value_json
 from landaulab.dynamics.trajectories import Increments, Trajectories
+from landaulab.errors import FewSamplesWarning, FitWarning
+from landaulab.estimate import Estimate, finite
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,22 +38,25 @@ class TDGLFit:
     ----------
     powers
         Powers ``p`` of m in the drift polynomial.
-    coefficients, standard_errors, low, high
-        ``c_p`` with bootstrap standard errors and expanded percentile intervals (analytic
-        least-squares errors when there are too few runs to resample).
+    coefficients
+        ``c_p`` with expanded percentile intervals of a bootstrap over runs (analytic
+        least-squares intervals when there are too few runs to resample); ``None`` for a
+        coefficient that could not be estimated.
+    standard_errors
+        Bootstrap (or least-squares) standard errors of the coefficients.
     noise
         Residual diffusion ``D`` (mean of ``(dm - f dt)^2 / (2 dt)``).
     n_increments, n_units, resampling
         Data behind the fit.
     reason
         Why the fit could not be made (``None`` when it was).
+    centre
+        The drift is expanded in powers of ``m - centre``.
     """
 
     powers: tuple[int, ...]
-    coefficients: np.ndarray
+    coefficients: tuple[Estimate | None, ...]
     standard_errors: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
     noise: float
     n_increments: int
     n_units: int
@@ -64,16 +70,21 @@ class TDGLFit:
         """Whether coefficients were estimated."""
         return self.reason is None
 
+    @property
+    def values(self) -> np.ndarray:
+        """The coefficients ``c_p`` as an array (NaN where unknown)."""
+        return np.array([number(value_json(c)) for c in self.coefficients], dtype=float)
+
     def drift(self, m: np.ndarray | float) -> np.ndarray:
-        """The fitted drift ``-(sum_p c_p m^p)`` at ``m``."""
+        """The fitted drift ``-(sum_p c_p m^p)``."""
         m = np.asarray(m, dtype=float) - self.centre
-        return -sum(c * m**p for c, p in zip(self.coefficients, self.powers, strict=True))
+        return -sum(c * m**p for c, p in zip(self.values, self.powers, strict=True))
 
     def potential(self, m: np.ndarray | float) -> np.ndarray:
         """The drift potential ``V(m) = sum_p c_p m^(p+1) / (p+1)``."""
         m = np.asarray(m, dtype=float) - self.centre
         return sum(
-            c * m ** (p + 1) / (p + 1) for c, p in zip(self.coefficients, self.powers, strict=True)
+            c * m ** (p + 1) / (p + 1) for c, p in zip(self.values, self.powers, strict=True)
         )
 
     def form(self) -> str:
@@ -87,49 +98,71 @@ class TDGLFit:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary: drift, potential and static-Landau coefficients."""
         noise_ok = np.isfinite(self.noise) and self.noise > 0
+        values = self.values
         return {
             "form": self.form(),
             "coefficients": [
                 {
                     "power": p,
-                    "value": json_float(c),
-                    "se": json_float(se),
-                    "ci": json_interval(lo, hi),
+                    "value": value_json(c),
+                    "se": finite(se),
+                    "ci": ci_list(c),
                 }
-                for p, c, se, lo, hi in zip(
-                    self.powers,
-                    self.coefficients,
-                    self.standard_errors,
-                    self.low,
-                    self.high,
-                    strict=True,
+                for p, c, se in zip(
+                    self.powers, self.coefficients, self.standard_errors, strict=True
                 )
             ],
             "potential_coefficients": [
-                {"power": p + 1, "value": json_float(c / (p + 1))}
-                for p, c in zip(self.powers, self.coefficients, strict=True)
+                {"power": p + 1, "value": finite(c / (p + 1))}
+                for p, c in zip(self.powers, values, strict=True)
             ],
             "static_landau_coefficients": [
                 {
                     "power": p + 1,
-                    "value": json_float(c / ((p + 1) * self.noise)) if noise_ok else None,
+                    "value": finite(c / ((p + 1) * self.noise)) if noise_ok else None,
                 }
-                for p, c in zip(self.powers, self.coefficients, strict=True)
+                for p, c in zip(self.powers, values, strict=True)
             ],
-            "noise": json_float(self.noise),
+            "noise": finite(self.noise),
             "n_increments": self.n_increments,
+            "n_units": self.n_units,
             "resampling": self.resampling,
+            "confidence": self.confidence,
+            "centre": self.centre,
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TDGLFit:
+        """The inverse of :meth:`to_dict`."""
+        rows = [c for c in data.get("coefficients") or () if isinstance(c, Mapping)]
+        return cls(
+            powers=tuple(int(c["power"]) for c in rows),
+            coefficients=tuple(from_json(c.get("value"), c.get("ci")) for c in rows),
+            standard_errors=np.array([number(c.get("se")) for c in rows], dtype=float),
+            noise=number(data.get("noise")),
+            n_increments=int(data.get("n_increments") or 0),
+            n_units=int(data.get("n_units") or 0),
+            resampling=str(data.get("resampling", "none")),
+            confidence=float(data.get("confidence") or 0.95),
+            reason=data.get("reason"),
+            centre=float(data.get("centre") or 0.0),
+        )
 
     def __str__(self) -> str:
         if not self.fitted:
             return f"TDGLFit: not fitted ({self.reason})"
         terms = ", ".join(
             f"c{p} = {c:.4g} ± {se:.2g}"
-            for p, c, se in zip(self.powers, self.coefficients, self.standard_errors, strict=True)
+            for p, c, se in zip(self.powers, self.values, self.standard_errors, strict=True)
         )
         return f"TDGLFit {self.form()}: {terms}; noise D = {self.noise:.4g}"
+
+
+def _coefficients(
+    values: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[Estimate | None, ...]:
+    return tuple(estimate(v, lo, hi) for v, lo, hi in zip(values, low, high, strict=True))
 
 
 def fit_tdgl(
@@ -182,7 +215,7 @@ def fit_tdgl(
 
     def failed(reason: str, n_units: int = 0, scheme: str = "none") -> TDGLFit:
         return TDGLFit(
-            powers, nan, nan, nan, nan, float("nan"), inc.size, n_units, scheme, confidence, reason
+            powers, (None,) * k, nan, float("nan"), inc.size, n_units, scheme, confidence, reason
         )
 
     if k == 0 or min(powers) < 0:
@@ -222,6 +255,12 @@ def fit_tdgl(
 
     beta = solve(gram.sum(0)[None], rhs.sum(0)[None])[0]
     if not np.all(np.isfinite(beta)):
+        warnings.warn(
+            f"TDGL fit with powers {powers} failed: the powers are collinear over the "
+            f"observed range of m",
+            FitWarning,
+            2,
+        )
         return failed("the powers are collinear over the observed range of m", n_units, scheme)
     g_total = gram.sum(0).reshape(k, k)
     residual = square.sum() - 2 * beta @ rhs.sum(0) + beta @ g_total @ beta
@@ -246,12 +285,17 @@ def fit_tdgl(
         z = norm.ppf(1 - alpha / 2)
         lo, hi = coefficients - z * se, coefficients + z * se
         scheme = "least-squares covariance (too few runs to resample)"
+        if n_bootstrap >= 2:
+            warnings.warn(
+                f"TDGL coefficients rest on {n_units} resampling unit(s): least-squares "
+                f"intervals instead of a bootstrap",
+                FewSamplesWarning,
+                2,
+            )
     return TDGLFit(
         powers=powers,
-        coefficients=coefficients,
+        coefficients=_coefficients(coefficients, lo, hi),
         standard_errors=se,
-        low=lo,
-        high=hi,
         noise=noise,
         n_increments=inc.size,
         n_units=n_units,

@@ -24,6 +24,7 @@ values the main transition times are fitted with Arrhenius, power and logarithmi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,12 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from landaulab.dynamics._bootstrap import percentile_interval
-from landaulab.dynamics._serialize import format_value, json_float, json_interval, json_label
+from landaulab.dynamics.estimates import ci_list, describe, estimate, from_json, number, value_json
 from landaulab.dynamics.laws import LawComparison, compare_laws
 from landaulab.dynamics.profile import RunProfile, run_profile
 from landaulab.dynamics.trajectories import Trajectories
+from landaulab.estimate import Estimate, finite
+from landaulab.serialize import to_json
 
 #: A transition's peak rate must exceed this many noise standard deviations of the rate.
 RATE_THRESHOLD = 5.0
@@ -88,17 +91,31 @@ class Transition:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "run": json_label(self.run),
-            "control": json_label(self.control),
-            "time": json_float(self.time),
-            "start": json_float(self.start),
-            "end": json_float(self.end),
-            "level_before": json_float(self.level_before),
-            "level_after": json_float(self.level_after),
-            "jump": json_float(self.jump),
+            "run": to_json(self.run),
+            "control": to_json(self.control),
+            "time": finite(self.time),
+            "start": finite(self.start),
+            "end": finite(self.end),
+            "level_before": finite(self.level_before),
+            "level_after": finite(self.level_after),
+            "jump": finite(self.jump),
             "direction": self.direction,
-            "peak_rate": json_float(self.peak_rate),
+            "peak_rate": finite(self.peak_rate),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Transition:
+        """The inverse of :meth:`to_dict` (extra keys such as ``main`` are ignored)."""
+        return cls(
+            run=data.get("run"),
+            control=finite(data.get("control")),
+            time=number(data.get("time")),
+            start=number(data.get("start")),
+            end=number(data.get("end")),
+            level_before=number(data.get("level_before")),
+            level_after=number(data.get("level_after")),
+            peak_rate=number(data.get("peak_rate")),
+        )
 
 
 def _median(values: np.ndarray) -> float:
@@ -267,19 +284,18 @@ class ControlTransitionTimes:
     ----------
     control
         The control value (``None`` without a control column).
-    median, low, high
+    median
         Median main transition time over runs with a transition, with a bootstrap
-        interval.
+        interval (``None`` when no run has one).
     n_runs, n_with_transition
         Runs at this control, and how many had a transition.
     censored_at
-        Shortest duration of a run without a transition (its time exceeds this).
+        Shortest duration of a run without a transition (its time exceeds this; NaN when
+        every run has one).
     """
 
     control: float | None
-    median: float
-    low: float
-    high: float
+    median: Estimate | None
     n_runs: int
     n_with_transition: int
     censored_at: float
@@ -287,13 +303,24 @@ class ControlTransitionTimes:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
         return {
-            "control": json_label(self.control),
-            "median": json_float(self.median),
-            "ci": json_interval(self.low, self.high),
+            "control": to_json(self.control),
+            "median": value_json(self.median),
+            "ci": ci_list(self.median),
             "n_runs": self.n_runs,
             "n_with_transition": self.n_with_transition,
-            "censored_at": json_float(self.censored_at),
+            "censored_at": finite(self.censored_at),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControlTransitionTimes:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            control=finite(data.get("control")),
+            median=from_json(data.get("median"), data.get("ci")),
+            n_runs=int(data.get("n_runs") or 0),
+            n_with_transition=int(data.get("n_with_transition") or 0),
+            censored_at=number(data.get("censored_at")),
+        )
 
 
 @dataclass(frozen=True)
@@ -326,25 +353,41 @@ class TransitionTimes:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (the ``transition_times`` key of the dynamics JSON)."""
-        main_ids = {(json_label(t.run), t.time) for t in self.main}
+        main_ids = {(to_json(t.run), t.time) for t in self.main}
         return {
             "runs": [
-                {**t.to_dict(), "main": (json_label(t.run), t.time) in main_ids}
+                {**t.to_dict(), "main": (to_json(t.run), t.time) in main_ids}
                 for t in self.transitions
             ],
             "by_control": [c.to_dict() for c in self.by_control],
             "laws": self.laws.to_dict() if self.laws is not None else None,
-            "budget": json_float(self.budget),
+            "budget": finite(self.budget),
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TransitionTimes:
+        """The inverse of :meth:`to_dict`."""
+        runs = [r for r in data.get("runs") or () if isinstance(r, Mapping)]
+        transitions = tuple(Transition.from_dict(r) for r in runs)
+        laws = data.get("laws")
+        return cls(
+            transitions=transitions,
+            main=tuple(t for t, r in zip(transitions, runs, strict=True) if r.get("main")),
+            by_control=tuple(
+                ControlTransitionTimes.from_dict(c) for c in data.get("by_control") or ()
+            ),
+            laws=LawComparison.from_dict(laws) if laws is not None else None,
+            budget=number(data.get("budget")),
+            notes=tuple(data.get("notes") or ()),
+        )
 
     def __str__(self) -> str:
         lines = [f"TransitionTimes: {len(self.transitions)} transitions in {len(self.main)} runs"]
         for c in self.by_control:
             label = "all runs" if c.control is None else f"control {c.control:.4g}"
             lines.append(
-                f"  {label}: median {format_value(c.median, c.low, c.high)} "
-                f"({c.n_with_transition}/{c.n_runs} runs)"
+                f"  {label}: median {describe(c.median)} ({c.n_with_transition}/{c.n_runs} runs)"
             )
         if self.laws is not None:
             lines.append(f"  {self.laws.verdict}")
@@ -423,9 +466,7 @@ def transition_times(
         summaries.append(
             ControlTransitionTimes(
                 control=control,
-                median=median,
-                low=float(lo),
-                high=float(hi),
+                median=estimate(median, lo, hi),
                 n_runs=int(runs.size),
                 n_with_transition=int(times.size),
                 censored_at=float(min(censored)) if censored else float("nan"),
