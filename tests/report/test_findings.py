@@ -121,3 +121,19 @@ def test_report_json_holds_the_findings(first_order_report: ReportResult) -> Non
     saved = payload["findings"]
     assert saved["roles"]["order_parameter"] == payload["order_parameter"]
     assert saved["runs"]["columns"][-2:] == ["value", "in_slice"]
+
+
+@pytest.mark.skipif(
+    not hasattr(DynamicsResult, "from_dict"),
+    reason="DynamicsResult.from_dict is not in this version",
+)
+def test_findings_with_a_dynamics_result_round_trip(first_order_report: ReportResult) -> None:
+    from dataclasses import replace
+
+    assert first_order_report.findings is not None
+    found = replace(first_order_report.findings, analysis=None, analysis_error="left out")
+    assert found.dynamics is not None
+    data = json.loads(json.dumps(found.to_dict(), allow_nan=False))
+    again = Findings.from_dict(data)
+    assert isinstance(again.dynamics, DynamicsResult)
+    assert again.to_dict() == data

@@ -111,11 +111,6 @@ class DynamicsView:
         return sum(int(r.get("n_runs") or 0) for r in self.transition_summary)
 
 
-def _interval(low: Any, high: Any) -> tuple[float, float] | None:
-    lo, hi = finite(low), finite(high)
-    return (lo, hi) if lo is not None and hi is not None else None
-
-
 def _finite_estimate(value: Estimate | None) -> Estimate | None:
     """``value`` when its value is finite, else ``None`` (nothing to show)."""
     if value is None or finite(value.value) is None:
@@ -130,9 +125,7 @@ def read_analysis(result: AnalysisResult | None, error: str | None = None) -> An
         return AnalysisView(available=False, error=error)
     exponents: dict[str, Estimate | None] = {}
     for name in EXPONENT_NAMES:
-        value = _finite_estimate(getattr(result.exponents, name, None))
-        if name != "delta" or value is not None:
-            exponents[name] = value
+        exponents[name] = _finite_estimate(getattr(result.exponents, name, None))
     universality = result.universality
     critical = _finite_estimate(result.critical_point)
     others = [
@@ -276,19 +269,14 @@ def read_dynamics(result: DynamicsResult | None, error: str | None = None) -> Dy
         control = finite(cd.control)
         positions = []
         for point in cd.potential.attractors:
-            position = finite(point.position)
+            position = finite(point.position.value)
             if position is None:
                 continue
             positions.append(position)
-            attractors.append(
-                {"control": control, "position": position, "ci": _interval(point.low, point.high)}
-            )
-        tau = cd.relaxation
-        value = finite(tau.value)
-        if value is not None:
-            relaxation.append(
-                {"control": control, "value": value, "ci": _interval(tau.low, tau.high)}
-            )
+            attractors.append({"control": control, "position": position, "ci": point.position.ci})
+        tau = cd.relaxation.tau
+        if tau is not None and finite(tau.value) is not None:
+            relaxation.append({"control": control, "value": tau.value, "ci": tau.ci})
         x, y = _array(cd.potential.grid), _array(cd.potential.values)
         if x is not None and y is not None and x.size == y.size:
             potentials.append(Curve(x=x, y=y, control=control, minima=tuple(positions)))
