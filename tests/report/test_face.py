@@ -91,3 +91,10 @@ def test_the_subpackages_do_not_import_the_face() -> None:
             text = path.read_text(encoding="utf-8")
             assert not any(imports.search(line) for line in text.splitlines()), path
             assert "_make_callable" not in text and "import_module" not in text, path
+
+
+def test_the_command_line_prints_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from landaulab.cli import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"landaulab {landaulab.__version__}"

@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from landaulab.estimate import Estimate
 from landaulab.report.formatting import estimate, human, plain, symbol
 from landaulab.report.results import Curve, TransitionTime
-from landaulab.store.atomic import write_bytes_atomic
+from landaulab.files import write_bytes_atomic
 
 #: Reference values of the Binder cumulant at T_c (KNOWN_ANSWERS: Curie–Weiss, 2D Ising).
 BINDER_MEAN_FIELD = 0.2705
