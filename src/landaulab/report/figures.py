@@ -31,9 +31,9 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from landaulab.estimate import Estimate
+from landaulab.files import write_bytes_atomic
 from landaulab.report.formatting import estimate, human, plain, symbol
 from landaulab.report.results import Curve, TransitionTime
-from landaulab.files import write_bytes_atomic
 
 #: Reference values of the Binder cumulant at T_c (KNOWN_ANSWERS: Curie–Weiss, 2D Ising).
 BINDER_MEAN_FIELD = 0.2705
