@@ -137,3 +137,36 @@ def test_findings_with_a_dynamics_result_round_trip(first_order_report: ReportRe
     again = Findings.from_dict(data)
     assert isinstance(again.dynamics, DynamicsResult)
     assert again.to_dict() == data
+
+
+@pytest.mark.skipif(
+    not hasattr(DynamicsResult, "from_dict"),
+    reason="DynamicsResult.from_dict is not in this version",
+)
+def test_a_saved_report_without_analysis_renders_again(
+    first_order_report: ReportResult, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from landaulab.api import report as face
+    from landaulab.report import report as render
+
+    assert first_order_report.findings is not None
+    found = replace(
+        first_order_report.findings,
+        analysis=None,
+        analysis_error="too few runs",
+        extra_sections=(ExtraSection("kept", "Kept", ("A paragraph.",)),),
+    )
+    first = render(found, output=tmp_path / "first.html")
+    again = face(first.json, output=tmp_path / "again.html")
+    assert str(again.narrative) == str(first.narrative)
+    assert again.not_estimable == first.not_estimable
+    assert set(again.figures) == set(first.figures)
+    saved = json.loads(first.json.read_text())
+    resaved = json.loads(again.json.read_text())
+    for key in ("dynamics", "narrative", "findings", "slice", "notes", "not_estimable"):
+        assert resaved[key] == saved[key], key
+    assert "A paragraph." in again.html.read_text(encoding="utf-8")
+    for name, (png, _) in first.figures.items():  # the same figures, byte for byte
+        assert again.figures[name][0].read_bytes() == png.read_bytes(), name
