@@ -10,12 +10,21 @@ works without torch):
   order, exponents, free energy, universality.
 - :func:`dynamics` — drift, effective potential, relaxation, transition times.
 - :func:`report` — an HTML report of a store or an analysis.
+
+``analyze``, ``dynamics`` and ``report`` are subpackages that can be called: calling one
+calls the function of the same name in :mod:`landaulab.api` (the rule is in
+:mod:`landaulab._callable`), whatever the order of imports.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
+
+from landaulab._callable import FACES, RootModule
+
+sys.modules[__name__].__class__ = RootModule
 
 __version__ = "0.1.0"
 
@@ -37,7 +46,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'landaulab' has no attribute {name!r}")
-    if name == "datasets":
+    if name == "datasets" or name in FACES:
+        # a subpackage: importing it binds it here (as a callable module for the faces)
         return importlib.import_module(module)
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from landaulab.report import ReportResult, report
+from landaulab.api import report
+from landaulab.report import ReportResult
 from tests.report.planted import first_order_store, grokking_store
 
 #: Cheap settings: the tests check the report, not the precision of the estimates.

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from landaulab.estimate import Estimate
 from landaulab.report import figures
-from landaulab.report.results import Curve, Estimate, TransitionTime
+from landaulab.report.results import Curve, TransitionTime
 
 
 def _table() -> pd.DataFrame:
@@ -25,7 +26,7 @@ def _table() -> pd.DataFrame:
 
 
 def test_every_figure_draws_usable_input() -> None:
-    critical = Estimate(1.0, 0.95, 1.05, "susceptibility_peak")
+    critical = Estimate(1.0, (0.95, 1.05), "susceptibility_peak")
     table = _table()
     grid = pd.DataFrame(
         np.random.default_rng(0).random((3, 4)), index=[0.2, 0.3, 0.4], columns=[0.1, 0.3, 1.0, 3.0]
@@ -50,7 +51,7 @@ def test_every_figure_draws_usable_input() -> None:
             value_label="m",
             size_name="N",
             critical=critical,
-            beta=Estimate(0.5, 0.4, 0.6),
+            beta=Estimate(0.5, (0.4, 0.6)),
         ),
         figures.susceptibility(table, control_label="T", size_name="N", critical=critical),
         figures.free_energy([well], control_label="T", value_label="m"),
@@ -59,7 +60,7 @@ def test_every_figure_draws_usable_input() -> None:
             [Curve(x=x, y=x, size=10.0), Curve(x=x, y=x, size=20.0)],
             control_label="T",
             value_label="m",
-            parameters={"nu": Estimate(1.0, 0.9, 1.1)},
+            parameters={"nu": Estimate(1.0, (0.9, 1.1))},
         ),
         figures.trajectories(
             frame,

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from landaulab.api import report
 from landaulab.errors import DataError, LandaulabError
-from landaulab.report import ExtraSection, ReportResult, report
+from landaulab.report import ExtraSection, ReportResult
 from landaulab.report.formatting import estimate
 from landaulab.report.html import SECTION_IDS
 from tests.report.conftest import FAST
@@ -178,8 +179,8 @@ def test_extra_sections_and_given_results(tmp_path: Path, first_order_report: Re
         store,
         output=tmp_path / "custom.html",
         figures_dir=tmp_path / "figs",
-        analysis=first_order_report.analysis,
-        dynamics=first_order_report.dynamics,
+        analysis=first_order_report.findings.analysis,
+        dynamics=first_order_report.findings.dynamics,
         extra_sections=extra,
         dynamics_options=FAST["dynamics_options"],
     )
@@ -196,16 +197,16 @@ def test_extra_sections_and_given_results(tmp_path: Path, first_order_report: Re
         report(
             store,
             output=tmp_path / "x.html",
-            analysis=first_order_report.analysis,
-            dynamics=first_order_report.dynamics,
+            analysis=first_order_report.findings.analysis,
+            dynamics=first_order_report.findings.dynamics,
             extra_sections=[{"id": "bad", "title": "x", "html": '<img src="https://a.b/c.png">'}],
         )
     with pytest.raises(DataError, match="built-in"):
         report(
             store,
             output=tmp_path / "x.html",
-            analysis=first_order_report.analysis,
-            dynamics=first_order_report.dynamics,
+            analysis=first_order_report.findings.analysis,
+            dynamics=first_order_report.findings.dynamics,
             extra_sections=[{"id": "evidence", "title": "x"}],
         )
 

@@ -9,14 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
-from landaulab.errors import DataError
-from landaulab.report.roles import (
+from landaulab.analyze.roles import (
     choose_roles,
     choose_slice,
     correlation_ratio,
     fixed_slice,
     split_columns,
 )
+from landaulab.errors import DataError
 from tests.report.planted import first_order_frame, grokking_frame
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from landaulab.report.formatting import estimate, human
 from landaulab.store import RunRecord, Store
 from landaulab.study.grokking import (
     GrokkingStudy,
@@ -16,6 +19,7 @@ from landaulab.study.grokking import (
     choose_weight_decay,
 )
 from landaulab.study.phases import classify_phases
+from tests.report.htmlcheck import parse
 
 P = 23
 
@@ -61,10 +65,16 @@ def _planted_store(path: Path) -> Store:
     return store
 
 
-def test_study_classifies_ranks_analyses_and_reports(tmp_path: Path) -> None:
-    _planted_store(tmp_path / "store")
-    study = GrokkingStudy(folder=tmp_path, store=tmp_path / "store", sweep=None)
-    analyse_grokking(study, n_bootstrap=100)
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> GrokkingStudy:
+    """The study's analysis and report of the planted store (run once)."""
+    folder = tmp_path_factory.mktemp("grokking-study")
+    _planted_store(folder / "store")
+    study = GrokkingStudy(folder=folder, store=folder / "store", sweep=None)
+    return analyse_grokking(study, n_bootstrap=100)
+
+
+def test_study_classifies_ranks_analyses_and_reports(study: GrokkingStudy) -> None:
     assert study.report_html is not None and study.report_html.exists()
     html = study.report_html.read_text()
     for section in ("phase-diagram", "phases", "order-parameter-ranking", "narrative"):
@@ -94,3 +104,63 @@ def test_the_analysed_weight_decay_crosses_the_boundary(tmp_path: Path) -> None:
     line = line[line.weight_decay == wd]
     assert line.phase.isin(["grokking", "comprehension"]).any()
     assert line.phase.eq("memorisation").any()
+
+
+def test_every_number_of_the_summary_is_the_one_of_its_section_and_the_json(
+    study: GrokkingStudy,
+) -> None:
+    """One number, one source: the summary, the sections and report.json agree."""
+    assert study.report_html is not None and study.report_json is not None
+    page = parse(study.report_html.read_text(encoding="utf-8"))
+    summary = page.section_text["narrative"]
+    payload = json.loads(study.report_json.read_text())
+    analysis, dynamics = payload["analysis"], payload["dynamics"]
+    assert analysis is not None and dynamics is not None
+    control = human(payload["control"])
+    checked = 0
+
+    # the order and the critical point: summary, susceptibility section, report.json
+    order = analysis["transition"]["order"]
+    if order in ("first", "second"):
+        assert f"is {order} order" in summary
+    critical = analysis["transition"]["critical_point"]
+    if critical is not None:
+        text = estimate(critical["value"], critical["ci"])
+        assert f"{control} {text}" in summary
+        assert f"Critical point: {control} {text}" in page.section_text["susceptibility"]
+        checked += 1
+
+    # exponents: summary, exponents section, report.json
+    for name, value in (analysis["exponents"] or {}).items():
+        if value is not None and value.get("value") is not None:
+            text = estimate(value["value"], value.get("ci"))
+            assert text in summary and text in page.section_text["exponents"], name
+            checked += 1
+
+    # how many runs show a transition: summary, trajectories section, report.json
+    by_control = dynamics["transition_times"]["by_control"]
+    found = sum(c["n_with_transition"] for c in by_control)
+    total = sum(c["n_runs"] for c in by_control)
+    counted = re.findall(r"found in (\d+) of (\d+) runs", summary)
+    assert counted == [(str(found), str(total))]
+    assert re.findall(r"found in (\d+) of (\d+) runs", page.section_text["trajectories"]) == (
+        counted
+    )
+    checked += 1
+
+    # the grokking-time law: one fit, quoted by the summary, its section and report.json
+    laws = dynamics["transition_times"]["laws"]
+    grokking = payload["study"]["grokking_time"]
+    if laws is None:
+        assert grokking is None and "grokking-time" not in page.section_text
+    else:
+        assert grokking["verdict"] == laws["verdict"] and grokking["best"] == laws["best"]
+        assert grokking["fits"] == laws["fits"]
+        verdict = laws["verdict"].rstrip(".")[1:]  # the sentence may be capitalised
+        assert verdict in summary and verdict in page.section_text["grokking-time"]
+        if laws["best"] is not None:
+            # the law the summary's verdict says fits best is the one report.json calls best
+            best = laws["best"].replace("_", " ").split()[0].lower()
+            assert f"{best} law fits best" in verdict.lower()
+        checked += 1
+    assert checked >= 2

@@ -58,7 +58,3 @@ __all__ = [
     "analyze",
     "compare_analyses",
 ]
-
-from landaulab._callable import make_callable as _make_callable
-
-_make_callable(__name__, analyze)

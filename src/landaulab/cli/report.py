@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,24 +11,21 @@ from landaulab.cli.app import app
 
 
 def _read_json(path: Path | None, what: str) -> dict[str, Any] | None:
-    from landaulab.errors import DataError
-
     if path is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such {what} file") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read the {what} JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: the {what} JSON must be an object")
-    return data
+    from landaulab.api import read_json
+
+    return read_json(path, what)
 
 
 @app.command()
 def report(
-    store: Annotated[Path, typer.Argument(help="a store, or a CSV/Parquet file of runs")],
+    store: Annotated[
+        Path,
+        typer.Argument(
+            help="a store, a CSV/Parquet file of runs, a report.json or an analysis JSON"
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="the HTML file to write")] = Path(
         "report.html"
     ),
@@ -59,9 +55,10 @@ def report(
 
     Columns not given are chosen from the data: the control is the swept parameter with
     the most distinct values, the order parameter the observable the swept parameters
-    explain best.
+    explain best. A saved report.json is rendered again as it was; a saved
+    `landaulab analyze --json` file gives the report of that analysis.
     """
-    from landaulab.report import report as make_report
+    from landaulab.api import report as make_report
 
     result = make_report(
         store,

@@ -96,7 +96,3 @@ __all__ = [
     "summarize_early_warning",
     "transition_times",
 ]
-
-from landaulab._callable import make_callable as _make_callable
-
-_make_callable(__name__, dynamics)

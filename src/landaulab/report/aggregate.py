@@ -1,6 +1,7 @@
 """Plain summaries of the tidy frame that the figures show next to the analysis results.
 
-These are descriptive, not estimates: the late-time value of an observable in each run,
+These are descriptive, not estimates: the late-time value of an observable in each run
+(:func:`landaulab.analyze.roles.late_values`, over the analysis' late window),
 its mean over seeds on a grid of two controls (the phase-diagram heat map), and its mean
 over runs along training time. Every fitted number in a report comes from the analysis and
 dynamics results; nothing here fits anything.
@@ -11,55 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Fraction of each run's step range (the last part) averaged into its late-time value.
-LATE_FRACTION = 0.2
+from landaulab.analyze.roles import late_values as late_values
+
 #: Largest number of time bins of a control × time heat map.
 TIME_BINS = 60
-
-
-def late_values(
-    frame: pd.DataFrame,
-    column: str,
-    *,
-    run_col: str = "run_id",
-    step_col: str = "step",
-    fraction: float = LATE_FRACTION,
-    parameters: tuple[str, ...] = (),
-    absolute: bool = False,
-) -> pd.DataFrame:
-    """The late-time value of ``column`` in every run, with the run's parameters.
-
-    The late-time value is the mean over the last ``fraction`` of the run's step range
-    (non-finite values left out); with ``absolute`` the mean of |value|, for an order
-    parameter taking both signs. Runs without one finite value are dropped.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``run_col``, the ``parameters`` (first value in the run) and ``value``.
-    """
-    keep = [c for c in dict.fromkeys([run_col, step_col, column, *parameters]) if c in frame]
-    data = frame[keep].copy()
-    data["value"] = pd.to_numeric(data[column], errors="coerce").astype(float)
-    if absolute:
-        data["value"] = data["value"].abs()
-    if step_col in data:
-        step = pd.to_numeric(data[step_col], errors="coerce").astype(float)
-    else:
-        step = pd.Series(np.arange(len(data), dtype=float), index=data.index)
-    data["_step"] = step.to_numpy()
-    data = data[np.isfinite(data["value"].to_numpy()) & np.isfinite(data["_step"].to_numpy())]
-    if data.empty:
-        return pd.DataFrame(columns=[run_col, *parameters, "value"])
-    grouped = data.groupby(run_col, sort=True)["_step"]
-    first, last = grouped.transform("min"), grouped.transform("max")
-    late = data[data["_step"] >= first + (1.0 - fraction) * (last - first)]
-    summary = late.groupby(run_col, sort=True)["value"].mean().rename("value")
-    params = [p for p in parameters if p in data.columns and p != run_col]
-    if params:
-        info = data.groupby(run_col, sort=True)[params].first()
-        summary = info.join(summary)
-    return summary.reset_index()
 
 
 def phase_grid(runs: pd.DataFrame, x: str, y: str) -> pd.DataFrame:

@@ -1,15 +1,16 @@
-"""``report(...)``: a store or a tidy frame → report.html, report.json and figure files.
+"""``report(findings, ...)``: the findings of a study → report.html, report.json and figures.
 
-The report reads result objects: the :func:`landaulab.analyze.analyze` result (statics) and
-the :func:`landaulab.dynamics.dynamics` result (dynamics). Give them, or let the report
-compute them on the chosen columns; if one cannot be computed (too little data, a missing
-module), the report says so plainly and shows what it can.
+A report is a pure function of its :class:`~landaulab.report.findings.Findings`: the typed
+analysis and dynamics results (or why each is missing), the roles of the columns, the runs
+analysed and the descriptive per-run table. It computes nothing: every number a sentence,
+table or figure shows is read from those results (through :mod:`landaulab.report.results`,
+once). Making findings from a store or a table is the face's work
+(:func:`landaulab.api.report`, which is what ``ll.report(source, ...)`` calls).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,69 +19,30 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from landaulab.errors import DataError, LandaulabError, LandaulabWarning
+from landaulab.files import write_bytes_atomic, write_json_atomic
 from landaulab.report import figures as fig
-from landaulab.report.aggregate import late_values, phase_grid, time_grid
+from landaulab.report.aggregate import phase_grid
+from landaulab.report.findings import ExtraSection, Findings
 from landaulab.report.formatting import capital, human, plain
 from landaulab.report.html import (
-    SECTION_IDS,
     FigureBlock,
     Section,
-    check_id,
     details_html,
     exponent_table,
-    has_remote_reference,
     page,
     table_html,
 )
-from landaulab.report.narrative import Narrative, ReportContext, build_narrative
-from landaulab.report.results import (
-    AnalysisView,
-    DynamicsView,
-    as_dict,
-    jsonable,
-    read_analysis,
-    read_dynamics,
+from landaulab.report.narrative import (
+    METHOD_NAMES,
+    Narrative,
+    ReportContext,
+    build_narrative,
+    describe_estimate,
 )
-from landaulab.report.roles import Roles, Slice, choose_roles, choose_slice, fixed_slice
-from landaulab.store.atomic import write_bytes_atomic, write_json_atomic
+from landaulab.report.results import AnalysisView, DynamicsView, read_analysis, read_dynamics
+from landaulab.serialize import to_json
 
 REPORT_FORMAT = 1
-
-
-class ReportWarning(LandaulabWarning):
-    """A part of a report could not be computed because of an internal error upstream."""
-
-
-@dataclass(frozen=True)
-class ExtraSection:
-    """A section added to a report by the caller (e.g. a study's phase regions).
-
-    Parameters
-    ----------
-    id
-        Stable id: lowercase letters, digits and hyphens, not one of the built-in ids.
-    title
-        The heading.
-    paragraphs
-        Plain-text paragraphs.
-    figure
-        A matplotlib figure (saved as ``<id>.png`` and ``<id>.pdf`` with the others).
-    caption
-        The figure's caption.
-    table
-        A table shown below the text.
-    html
-        A trusted HTML fragment appended at the end; it must not reference the network.
-    """
-
-    id: str
-    title: str
-    paragraphs: Sequence[str] = ()
-    figure: Figure | None = None
-    caption: str | None = None
-    table: pd.DataFrame | None = None
-    html: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,11 +62,14 @@ class ReportResult:
     order_parameter, control, size
         The columns used.
     analysis, dynamics
-        The results' JSON forms (``None`` when not available).
+        The results' JSON forms (``None`` when not available); the typed results are
+        ``findings.analysis`` and ``findings.dynamics``.
     analysis_error, dynamics_error
         Why a result is missing, when it is.
     not_estimable
         Section id → sentence, for every section without a figure.
+    findings
+        Everything the report shows.
     """
 
     html: Path
@@ -120,10 +85,11 @@ class ReportResult:
     analysis_error: str | None = None
     dynamics_error: str | None = None
     not_estimable: dict[str, str] = field(default_factory=dict)
+    findings: Findings | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (paths as strings)."""
-        return jsonable(
+        return to_json(  # type: ignore[no-any-return]
             {
                 "html": str(self.html),
                 "json": str(self.json),
@@ -150,68 +116,6 @@ class ReportResult:
         return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------- loading
-def _load(source: Any) -> tuple[pd.DataFrame, list[str] | None, str]:
-    """The tidy frame, the run parameters (when known) and a label for the source."""
-    if isinstance(source, pd.DataFrame):
-        return source, None, "a table"
-    from landaulab.store.load import load_frame
-    from landaulab.store.store import MARKER, Store
-
-    path = Path(source)
-    if path.is_dir() and (path / MARKER).exists():
-        store = Store(path)
-        frame = store.frame()
-        info = store.run_table()
-        parameters = [c for c in info.columns if c not in ("run_id", "task", "status", "reason")]
-        if frame.empty or len(frame.columns) <= 2:
-            raise DataError(f"{path}: the store has no completed runs; run a sweep into it first")
-        return frame, parameters, str(path)
-    frame = load_frame(path)
-    if frame.empty:
-        raise DataError(f"{path}: the table has no rows; nothing to report")
-    return frame, None, str(path)
-
-
-def _run_result(
-    function_path: str, frame: pd.DataFrame, **kwargs: Any
-) -> tuple[Any, str | None, list[str]]:
-    """Call analyze/dynamics; a user-facing error or a missing module becomes a reason."""
-    module_name, name = function_path.rsplit(".", 1)
-    try:
-        import importlib
-
-        function = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as exc:
-        return None, f"{function_path} is not available ({exc})", []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = function(frame, **kwargs)
-        except LandaulabError as exc:
-            return None, str(exc), []
-        except Exception as exc:  # a defect upstream must not cost the rest of the report
-            message = f"{function_path} failed with an internal error ({type(exc).__name__}: {exc})"
-            warnings.warn(f"{message}; the report goes on without it", ReportWarning, stacklevel=3)
-            return None, message, []
-    notes = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
-    return result, None, notes
-
-
-def _complete_columns(
-    frame: pd.DataFrame, run_col: str, step_col: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Add a missing run or step column (as the analysis does) and say so."""
-    notes: list[str] = []
-    if run_col not in frame.columns:
-        frame = frame.assign(**{run_col: np.arange(len(frame))})
-        notes.append(f"No {run_col!r} column: every row is treated as an independent run.")
-    if step_col not in frame.columns:
-        frame = frame.assign(**{step_col: frame.groupby(run_col, sort=False).cumcount()})
-        notes.append(f"No {step_col!r} column: rows are taken in table order within each run.")
-    return frame, notes
-
-
 # ---------------------------------------------------------------------- figures
 @dataclass
 class _Figures:
@@ -223,6 +127,9 @@ class _Figures:
             return None
         rendered = fig.render(figure)
         figure.clear()
+        return self.add_rendered(name, rendered, caption)
+
+    def add_rendered(self, name: str, rendered: fig.Rendered, caption: str) -> FigureBlock:
         self.saved[name] = fig.save(rendered, self.directory, name)
         return FigureBlock(name=name, png=rendered.png, caption=caption)
 
@@ -234,14 +141,25 @@ def _blocks(*blocks: FigureBlock | None) -> tuple[FigureBlock, ...]:
 # ---------------------------------------------------------------------- sections
 @dataclass(frozen=True)
 class _Inputs:
-    frame: pd.DataFrame
-    part: Slice
-    roles: Roles
-    absolute: bool
+    findings: Findings
     analysis: AnalysisView
     dynamics: DynamicsView
-    run_col: str
-    step_col: str
+
+    @property
+    def roles(self) -> Any:
+        return self.findings.roles
+
+    @property
+    def absolute(self) -> bool:
+        return self.findings.absolute
+
+    @property
+    def step_col(self) -> str:
+        return self.findings.step_col
+
+    @property
+    def run_col(self) -> str:
+        return self.findings.run_col
 
 
 def _labels(inputs: _Inputs) -> tuple[str, str]:
@@ -252,22 +170,15 @@ def _labels(inputs: _Inputs) -> tuple[str, str]:
 def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
     roles = inputs.roles
     control_label, value_label = _labels(inputs)
-    others = [p for p in roles.swept if p != roles.control]
-    frame = inputs.frame
+    runs = inputs.findings.runs
+    others = [p for p in roles.swept if p != roles.control and p in runs.columns]
     critical = inputs.analysis.critical_point
     paragraphs: list[str] = []
-    if others:
-        second = max(others, key=lambda p: (frame[p].nunique(), p == roles.size, p))
-        runs = late_values(
-            frame,
-            roles.order_parameter,
-            run_col=inputs.run_col,
-            step_col=inputs.step_col,
-            parameters=(roles.control, second),
-            absolute=inputs.absolute,
-        )
-        grid = phase_grid(runs, roles.control, second)
-        on_row = inputs.part.fixed.get(second)
+    figure: Figure | None
+    if others and roles.control in runs.columns:
+        second = max(others, key=lambda p: (runs[p].nunique(), p == roles.size, p))
+        grid = phase_grid(runs.dropna(subset=["value"]), roles.control, second)
+        on_row = inputs.findings.slice.fixed.get(second)
         figure = fig.phase_diagram(
             grid,
             x_label=control_label,
@@ -277,7 +188,8 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             critical_row=on_row,
         )
         caption = (
-            f"Late-time {value_label} (mean over the last 20% of each run, averaged over seeds"
+            f"Late-time {value_label} (mean over the late steps of each run, the window of "
+            "the analysis, averaged over seeds"
             + (" and the other swept parameters" if len(others) > 1 else "")
             + f") over {control_label} × {human(second)}."
         )
@@ -291,13 +203,8 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             f"A phase boundary shows as a sharp change of colour."
         )
     else:
-        grid, edges = time_grid(
-            inputs.part.frame,
-            roles.order_parameter,
-            roles.control,
-            step_col=inputs.step_col,
-            absolute=inputs.absolute,
-        )
+        grid = inputs.findings.time_map if inputs.findings.time_map is not None else pd.DataFrame()
+        edges = np.asarray(inputs.findings.time_edges, dtype=float)
         figure = fig.phase_diagram(
             grid,
             x_label=control_label,
@@ -332,15 +239,13 @@ def _order_table(inputs: _Inputs) -> tuple[pd.DataFrame | None, str]:
 def _order_section(inputs: _Inputs, figures: _Figures) -> Section:
     roles = inputs.roles
     control_label, value_label = _labels(inputs)
-    runs = late_values(
-        inputs.part.frame,
-        roles.order_parameter,
-        run_col=inputs.run_col,
-        step_col=inputs.step_col,
-        parameters=(roles.control,),
-        absolute=inputs.absolute,
-    )
-    runs = runs.rename(columns={roles.control: "control"})
+    slice_runs = inputs.findings.slice_runs
+    runs = pd.DataFrame(
+        {
+            "control": pd.to_numeric(slice_runs.get(roles.control), errors="coerce"),
+            "value": pd.to_numeric(slice_runs.get("value"), errors="coerce"),
+        }
+    ).dropna(subset=["value"])
     table, column = _order_table(inputs)
     analysis = inputs.analysis
     missing: list[str] = []
@@ -438,7 +343,7 @@ def _susceptibility_section(inputs: _Inputs, figures: _Figures) -> Section:
             [
                 {
                     "method": human(e.method or "n/a"),
-                    "detail": e.detail or "",
+                    "detail": getattr(e, "detail", "") or "",
                     "value": e.value,
                     "ci low": e.low,
                     "ci high": e.high,
@@ -451,10 +356,18 @@ def _susceptibility_section(inputs: _Inputs, figures: _Figures) -> Section:
                 "Every estimate of the critical point (the first is the headline)", table_html(rows)
             )
         )
+    paragraphs: tuple[str, ...] = ()
+    critical = analysis.critical_point
+    if critical is not None:
+        method = METHOD_NAMES.get(critical.method or "", human(critical.method or ""))
+        paragraphs = (
+            f"Critical point: {control_label} {describe_estimate(critical)}"
+            + (f", located by {method}." if method else "."),
+        )
     return Section(
         "susceptibility",
         "Susceptibility and Binder cumulant",
-        (),
+        paragraphs,
         _blocks(block),
         missing,
         tuple(html_parts),
@@ -602,11 +515,12 @@ def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
     roles = inputs.roles
     control_label, value_label = _labels(inputs)
     dynamics = inputs.dynamics
-    frame = inputs.part.frame
+    frame = inputs.findings.trajectories
     main = figures.add(
         "trajectories",
         fig.trajectories(
             frame,
+            total_runs=inputs.findings.n_trajectory_runs,
             order_parameter=roles.order_parameter,
             control=roles.control,
             value_label=human(roles.order_parameter),
@@ -619,13 +533,13 @@ def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
         f"{control_label}; open circles mark the transition times detected in each run.",
     )
     run_controls: dict[str, float] = {}
-    if inputs.run_col in frame.columns:
-        firsts = frame.groupby(inputs.run_col, sort=False)[roles.control].first()
-        run_controls = {
-            str(k): float(v)
-            for k, v in pd.to_numeric(firsts, errors="coerce").items()
-            if np.isfinite(v)
-        }
+    slice_runs = inputs.findings.slice_runs
+    if inputs.run_col in slice_runs.columns and roles.control in slice_runs.columns:
+        firsts = pd.Series(
+            pd.to_numeric(slice_runs[roles.control], errors="coerce").to_numpy(dtype=float),
+            index=slice_runs[inputs.run_col].astype(str),
+        )
+        run_controls = {str(k): float(v) for k, v in firsts.items() if np.isfinite(v)}
     timing = figures.add(
         "transition_times",
         fig.transition_times(
@@ -647,6 +561,11 @@ def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
     elif not dynamics.transition_times:
         missing.append("No sudden change in time was detected in any run.")
     paragraphs = []
+    if dynamics.n_runs_checked:
+        paragraphs.append(
+            f"A sudden change in time was found in {dynamics.n_with_transition} of "
+            f"{dynamics.n_runs_checked} runs."
+        )
     if dynamics.law_verdict:
         paragraphs.append(capital(dynamics.law_verdict))
     html_parts = []
@@ -711,35 +630,16 @@ def _narrative_section(narrative: Narrative) -> Section:
     return Section("narrative", "Summary", paragraphs)
 
 
-def _check_extras(extras: Sequence[Any] | None) -> list[ExtraSection]:
-    """Validate extra sections before any work is done."""
-    checked: list[ExtraSection] = []
-    for item in extras or ():
-        if isinstance(item, Mapping):
-            try:
-                item = ExtraSection(**item)
-            except TypeError as exc:
-                raise DataError(f"extra section: {exc}") from None
-        if not isinstance(item, ExtraSection):
-            raise DataError("extra sections must be ExtraSection objects or mappings")
-        if not check_id(item.id) or item.id in SECTION_IDS:
-            raise DataError(
-                f"extra section id {item.id!r} must be lowercase letters, digits and hyphens "
-                "and differ from the built-in section ids"
-            )
-        if item.html and has_remote_reference(item.html):
-            raise DataError(f"extra section {item.id!r}: its HTML references the network")
-        checked.append(item)
-    ids = [item.id for item in checked]
-    if len(set(ids)) != len(ids):
-        raise DataError(f"extra section ids must be distinct; got {ids}")
-    return checked
-
-
 def _extra_sections(extras: Sequence[ExtraSection], figures: _Figures) -> list[Section]:
     out: list[Section] = []
     for item in extras:
-        block = figures.add(item.id.replace("-", "_"), item.figure, item.caption or item.title)
+        block = None
+        if isinstance(item.figure, Figure):
+            block = figures.add(item.id.replace("-", "_"), item.figure, item.caption or item.title)
+        elif item.figure is not None:
+            block = figures.add_rendered(
+                item.id.replace("-", "_"), item.figure, item.caption or item.title
+            )
         parts = []
         if item.table is not None:
             parts.append(table_html(item.table))
@@ -760,150 +660,50 @@ def _extra_sections(extras: Sequence[ExtraSection], figures: _Figures) -> list[S
 
 
 # ---------------------------------------------------------------------------- api
+def html_path(output: str | Path) -> Path:
+    """``output`` with an ``.html`` suffix (added when it has another or none)."""
+    path = Path(output)
+    if path.suffix.lower() in (".html", ".htm"):
+        return path
+    return path.with_suffix(path.suffix + ".html") if path.suffix else path.with_suffix(".html")
+
+
 def report(
-    source: str | Path | pd.DataFrame,
+    findings: Findings,
     *,
-    order_parameter: str | None = None,
-    control: str | None = None,
-    size: str | None = None,
     output: str | Path = "report.html",
     figures_dir: str | Path | None = None,
-    analysis: Any = None,
-    dynamics: Any = None,
-    extra_sections: Sequence[ExtraSection | Mapping[str, Any]] | None = None,
     json_output: str | Path | None = None,
-    analysis_options: Mapping[str, Any] | None = None,
-    dynamics_options: Mapping[str, Any] | None = None,
-    title: str | None = None,
-    where: Mapping[str, Any] | None = None,
-    run_col: str = "run_id",
-    step_col: str = "step",
 ) -> ReportResult:
-    """Write an HTML report (with report.json and PNG + PDF figures) for a store or a frame.
+    """Write the HTML report, ``report.json`` and PNG + PDF figures of ``findings``.
 
     Parameters
     ----------
-    source
-        A store directory, a CSV/Parquet file of the tidy frame, or the frame itself.
-    order_parameter, control, size
-        Columns; those not given are chosen from the data (rules in
-        :mod:`landaulab.report.roles`: the control is the swept parameter with the most
-        distinct values, the order parameter the observable the swept parameters explain
-        best), and the choice is stated in the report.
+    findings
+        Everything the report shows (:func:`landaulab.api.findings` makes them from data).
     output
-        Path of the HTML file.
+        Path of the HTML file (``.html`` added when missing).
     figures_dir
         Folder for the figure files (default: ``<output stem>_figures`` beside the HTML).
-    analysis, dynamics
-        Results of :func:`landaulab.analyze.analyze` and :func:`landaulab.dynamics.dynamics`
-        (objects or their ``to_dict()``). When not given they are computed on the chosen
-        columns (on the slice crossing the transition when other parameters are swept).
-    extra_sections
-        Sections added after the built-in ones (:class:`ExtraSection` or mappings).
     json_output
         Path of the JSON file (default: the output path with suffix ``.json``).
-    analysis_options, dynamics_options
-        Keyword arguments passed on when the results are computed here (e.g.
-        ``{"burn_in": 0.5, "n_bootstrap": 1000}``).
-    title
-        Page title (default: from the columns).
-    where
-        Fixed values of other swept parameters selecting the runs analysed along the
-        control (e.g. ``{"train_fraction": 0.3}``); default: the slice crossing the
-        transition when the results are computed here, every run when both are given.
-    run_col, step_col
-        The run and step columns.
 
     Returns
     -------
     ReportResult
         Paths, narrative and results.
-
-    Raises
-    ------
-    DataError, StoreError
-        The source cannot be read, a named column is missing, or nothing can serve as an
-        order parameter or control.
     """
-    extras = _check_extras(extra_sections)
-    frame, parameters, source_label = _load(source)
-    frame, notes = _complete_columns(frame, run_col, step_col)
-    roles = choose_roles(
-        frame,
-        order_parameter=order_parameter,
-        control=control,
-        size=size,
-        parameters=parameters,
-        run_col=run_col,
-        step_col=step_col,
-    )
-    output = Path(output)
-    if output.suffix.lower() not in (".html", ".htm"):
-        output = (
-            output.with_suffix(output.suffix + ".html")
-            if output.suffix
-            else (output.with_suffix(".html"))
-        )
+    output = html_path(output)
     json_path = Path(json_output) if json_output is not None else output.with_suffix(".json")
     figure_path = (
         Path(figures_dir) if figures_dir is not None else (output.parent / f"{output.stem}_figures")
     )
-    analysis_kwargs = dict(analysis_options or {})
-    absolute = bool(analysis_kwargs.get("use_abs", roles.symmetric))
-    if where:
-        part = fixed_slice(frame, roles, where)
-    elif analysis is None or dynamics is None:
-        part = choose_slice(frame, roles, run_col=run_col, step_col=step_col)
-    else:
-        part = Slice(frame=frame, fixed={})
-    used_slice = bool(where)
-
-    analysis_error = None
-    if analysis is None:
-        analysis_kwargs.setdefault("use_abs", absolute)
-        analysis_kwargs.setdefault("run_col", run_col)
-        analysis_kwargs.setdefault("step_col", step_col)
-        analysis, analysis_error, caught = _run_result(
-            "landaulab.analyze.analyze",
-            part.frame,
-            order_parameter=roles.order_parameter,
-            control=roles.control,
-            size=roles.size,
-            **analysis_kwargs,
-        )
-        notes += caught
-        used_slice = True
-    dynamics_error = None
-    if dynamics is None:
-        dynamics_kwargs = {
-            "time_col": step_col,
-            "control": roles.control,
-            "run_col": run_col,
-            **(dynamics_options or {}),
-        }
-        dynamics, dynamics_error, caught = _run_result(
-            "landaulab.dynamics.dynamics",
-            part.frame,
-            order_parameter=roles.order_parameter,
-            **dynamics_kwargs,
-        )
-        notes += caught
-        used_slice = True
-    analysis_view = read_analysis(analysis, analysis_error)
-    dynamics_view = read_dynamics(dynamics, dynamics_error)
-    notes += analysis_view.notes + dynamics_view.notes
-
-    inputs = _Inputs(
-        frame=frame,
-        part=part,
-        roles=roles,
-        absolute=absolute,
-        analysis=analysis_view,
-        dynamics=dynamics_view,
-        run_col=run_col,
-        step_col=step_col,
-    )
-    narrative = build_narrative(_context(inputs, used_slice), analysis_view, dynamics_view)
+    roles = findings.roles
+    analysis_view = read_analysis(findings.analysis, findings.analysis_error)
+    dynamics_view = read_dynamics(findings.dynamics, findings.dynamics_error)
+    notes = [*findings.notes, *analysis_view.notes, *dynamics_view.notes]
+    inputs = _Inputs(findings=findings, analysis=analysis_view, dynamics=dynamics_view)
+    narrative = build_narrative(_context(findings), analysis_view, dynamics_view)
     figures = _Figures(figure_path)
     sections = [
         _narrative_section(narrative),
@@ -915,14 +715,14 @@ def report(
         _exponents_section(inputs),
         _trajectory_section(inputs, figures),
     ]
-    sections += _extra_sections(extras, figures)
+    sections += _extra_sections(findings.extra_sections, figures)
     sections.append(_evidence_section(inputs, notes))
     op_label = human(roles.order_parameter)
-    page_title = title or f"Landau report: {op_label} against {human(roles.control)}"
+    page_title = findings.title or f"Landau report: {op_label} against {human(roles.control)}"
     from landaulab import __version__
 
     subtitle = (
-        f"Source: {source_label}. Order parameter: {roles.order_parameter}; control: "
+        f"Source: {findings.source}. Order parameter: {roles.order_parameter}; control: "
         f"{roles.control}" + (f"; size: {roles.size}" if roles.size else "") + "."
     )
     document = page(
@@ -933,26 +733,29 @@ def report(
     )
     not_estimable = {s.id: " ".join(s.missing) for s in sections if s.missing}
     write_bytes_atomic(output, document.encode("utf-8"))
+    analysis_json = findings.analysis.to_dict() if findings.analysis is not None else None
+    dynamics_json = findings.dynamics.to_dict() if findings.dynamics is not None else None
     payload = {
         "format": REPORT_FORMAT,
-        "source": source_label,
+        "source": findings.source,
         "order_parameter": roles.order_parameter,
         "control": roles.control,
         "size": roles.size,
-        "absolute": absolute,
+        "absolute": findings.absolute,
         "roles": {"automatic": list(roles.automatic), "reasons": list(roles.reasons)},
-        "slice": part.fixed if used_slice and part.fixed else None,
-        "analysis": as_dict(analysis),
-        "analysis_error": analysis_error,
-        "dynamics": as_dict(dynamics),
-        "dynamics_error": dynamics_error,
+        "slice": dict(findings.slice.fixed) if findings.slice.fixed else None,
+        "analysis": analysis_json,
+        "analysis_error": findings.analysis_error,
+        "dynamics": dynamics_json,
+        "dynamics_error": findings.dynamics_error,
         "narrative": narrative.to_dict(),
         "not_estimable": not_estimable,
         "notes": notes,
         "figures": {k: {"png": str(p), "pdf": str(q)} for k, (p, q) in figures.saved.items()},
         "html": str(output),
+        "findings": findings.to_dict(results=False),
     }
-    write_json_atomic(json_path, jsonable(payload))
+    write_json_atomic(json_path, to_json(payload))
     return ReportResult(
         html=output,
         json=json_path,
@@ -962,34 +765,38 @@ def report(
         order_parameter=roles.order_parameter,
         control=roles.control,
         size=roles.size,
-        analysis=analysis_view.raw,
-        dynamics=dynamics_view.raw,
-        analysis_error=analysis_error,
-        dynamics_error=dynamics_error,
+        analysis=to_json(analysis_json),
+        dynamics=to_json(dynamics_json),
+        analysis_error=findings.analysis_error,
+        dynamics_error=findings.dynamics_error,
         not_estimable=not_estimable,
+        findings=findings,
     )
 
 
-def _context(inputs: _Inputs, used_slice: bool) -> ReportContext:
-    roles = inputs.roles
-    frame = inputs.part.frame
-    controls = pd.to_numeric(frame[roles.control], errors="coerce").to_numpy(dtype=float)
+def _context(findings: Findings) -> ReportContext:
+    roles = findings.roles
+    runs = findings.slice_runs
+    controls = (
+        pd.to_numeric(runs[roles.control], errors="coerce").to_numpy(dtype=float)
+        if roles.control in runs.columns
+        else np.zeros(0)
+    )
     sizes: tuple[float, ...] = ()
-    if roles.size:
-        values = pd.to_numeric(frame[roles.size], errors="coerce").to_numpy(dtype=float)
+    if roles.size and roles.size in runs.columns:
+        values = pd.to_numeric(runs[roles.size], errors="coerce").to_numpy(dtype=float)
         sizes = tuple(float(v) for v in np.unique(values[np.isfinite(values)]))
-    n_runs = int(frame[inputs.run_col].nunique()) if inputs.run_col in frame else len(frame)
     return ReportContext(
         order_parameter=roles.order_parameter,
         control=roles.control,
         size=roles.size,
-        n_runs=n_runs,
+        n_runs=len(runs),
         control_values=tuple(float(v) for v in np.unique(controls[np.isfinite(controls)])),
         sizes=sizes,
         role_reasons=roles.reasons,
-        slice_sentence=inputs.part.sentence if used_slice else None,
-        absolute=inputs.absolute,
+        slice_sentence=findings.slice.sentence,
+        absolute=findings.absolute,
     )
 
 
-__all__ = ["ExtraSection", "ReportResult", "report"]
+__all__ = ["ReportResult", "html_path", "report"]

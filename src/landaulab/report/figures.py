@@ -20,6 +20,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from landaulab.estimate import Estimate
+from landaulab.files import write_bytes_atomic
 from landaulab.report.formatting import estimate, human, plain, symbol
-from landaulab.report.results import Curve, Estimate, TransitionTime
-from landaulab.store.atomic import write_bytes_atomic
+from landaulab.report.results import Curve, TransitionTime
 
 #: Reference values of the Binder cumulant at T_c (KNOWN_ANSWERS: Curie–Weiss, 2D Ising).
 BINDER_MEAN_FIELD = 0.2705
@@ -56,7 +58,7 @@ class Rendered:
     pdf: bytes
 
 
-def new_figure(width: float = 6.4, height: float = 4.2, **kwargs: object) -> Figure:
+def new_figure(width: float = 6.4, height: float = 4.2, **kwargs: Any) -> Figure:
     """A figure on an Agg canvas with a constrained layout."""
     figure = Figure(figsize=(width, height), layout="constrained", **kwargs)
     FigureCanvasAgg(figure)
@@ -89,7 +91,7 @@ def _size_label(size_name: str | None, size: float | None) -> str:
 
 
 def _mark_critical(axes: Axes, critical: Estimate | None, label: bool = True) -> None:
-    if critical is None:
+    if critical is None or critical.value is None:
         return
     if critical.low is not None and critical.high is not None:
         axes.axvspan(critical.low, critical.high, color=_CRITICAL, alpha=0.12, lw=0)
@@ -149,7 +151,7 @@ def _log_scale_if_wide(axes: Axes, values: np.ndarray) -> None:
         axes.set_xscale("log")
 
 
-def _positions(values: Sequence[float]) -> np.ndarray:
+def _positions(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.arange(len(values), dtype=float)
 
 
@@ -231,7 +233,7 @@ def phase_diagram(
     axes.set_ylabel(y_label)
     colourbar = figure.colorbar(mesh, ax=axes)
     colourbar.set_label(value_label)
-    if critical is not None:
+    if critical is not None and critical.value is not None:
         where = _fractional_position(xs, critical.value)
         label = f"critical point {estimate(critical.value, critical.ci)}"
         rows = np.asarray(grid.index, dtype=float)
@@ -322,7 +324,7 @@ def order_parameter(
                 label="minimum of the fitted Landau F" if k == len(sizes) - 1 else None,
             )
     _mark_critical(axes, critical)
-    if critical is not None and beta is not None:
+    if critical is not None and critical.value is not None and beta is not None:
         _power_law(axes, _size_rows(table, sizes[-1]), column, critical.value, beta)
     _log_scale_if_wide(axes, table["control"].to_numpy(dtype=float))
     axes.set_xlabel(control_label)
@@ -341,7 +343,7 @@ def _power_law(axes: Axes, rows: pd.DataFrame, column: str, tc: float, beta: Est
     mean_above = float(np.mean(y[above])) if above.any() else -np.inf
     ordered_below = mean_below >= mean_above
     ok = (below if ordered_below else above) & (y > 0)
-    if not ok.any() or not np.isfinite(beta.value):
+    if not ok.any() or beta.value is None or not np.isfinite(beta.value):
         return
     distance = np.abs(x[ok] - tc)
     log_a = float(np.mean(np.log(y[ok]) - beta.value * np.log(distance)))
@@ -660,10 +662,12 @@ def trajectories(
     run_col: str = "run_id",
     step_col: str = "step",
     max_runs: int = MAX_TRAJECTORIES,
+    total_runs: int | None = None,
 ) -> Figure | None:
     """The order parameter of each run against training time, coloured by the control.
 
-    Detected transition times are marked on their run's curve.
+    Detected transition times are marked on their run's curve. ``frame`` may be a sample
+    of the runs; ``total_runs`` is then how many there are in all.
     """
     needed = {order_parameter, control, run_col, step_col}
     if not needed <= set(frame.columns) or frame.empty:
@@ -676,14 +680,11 @@ def trajectories(
     if data.empty:
         return None
     run_control = data.groupby(run_col, sort=True)["_control"].first()
-    chosen = _spread_runs(run_control, max_runs)
+    chosen = spread_runs(run_control, max_runs)
     finite_controls = run_control.dropna()
-    norm = Normalize(
-        float(finite_controls.min()) if len(finite_controls) else 0.0,
-        float(finite_controls.max()) if len(finite_controls) else 1.0,
-    )
-    if norm.vmax <= norm.vmin:
-        norm = Normalize(norm.vmin - 0.5, norm.vmin + 0.5)
+    low = float(finite_controls.min()) if len(finite_controls) else 0.0
+    high = float(finite_controls.max()) if len(finite_controls) else 1.0
+    norm = Normalize(low, high) if high > low else Normalize(low - 0.5, low + 0.5)
     by_run = {str(r): t for r, t in _times_by_run(times).items()}
     figure = new_figure(6.8, 4.4)
     axes = figure.add_subplot()
@@ -719,7 +720,7 @@ def trajectories(
     axes.set_xlabel(f"training time ({human(step_col)})")
     axes.set_ylabel(value_label)
     shown = len(chosen)
-    total = len(run_control)
+    total = max(len(run_control), total_runs or 0)
     if shown < total:
         axes.set_title(f"{shown} of {total} runs, spread over the control values", fontsize=8.5)
     if marked:
@@ -727,7 +728,7 @@ def trajectories(
     return figure
 
 
-def _spread_runs(run_control: pd.Series, limit: int) -> list:
+def spread_runs(run_control: pd.Series, limit: int) -> list[Any]:
     """Up to ``limit`` run ids, taking runs from every control value in turn."""
     if len(run_control) <= limit:
         return list(run_control.index)

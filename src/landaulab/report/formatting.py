@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from landaulab.analyze.roles import capital as capital
+from landaulab.analyze.roles import human as human
 from landaulab.estimate import finite as finite
 from landaulab.estimate import interval as interval
 from landaulab.estimate import plain as plain
@@ -27,20 +29,6 @@ SYMBOLS = {
     "gamma_over_nu": "γ/ν",
     "z_nu": "zν",
 }
-
-
-def human(name: str) -> str:
-    """A column name as words: ``"weight_decay"`` → ``"weight decay"``."""
-    text = str(name).replace("_", " ").replace("-", " ").strip()
-    return " ".join(text.split()) or str(name)
-
-
-def capital(text: str) -> str:
-    """Capitalise the first word of a sentence unless it is a short symbol (``m``, ``N``)."""
-    first = text.split(" ", 1)[0] if text else ""
-    if len(first) >= 3 and first.isalpha() and first.islower():
-        return text[:1].upper() + text[1:]
-    return text
 
 
 def symbol(name: str) -> str:

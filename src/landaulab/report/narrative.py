@@ -180,14 +180,14 @@ def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
     control = human(context.control)
     op = human(context.order_parameter)
     if not analysis.available:
-        reason = analysis.error or "no analysis result was given"
+        why = analysis.error or "no analysis result was given"
         return [
-            _sentence(f"The Landau analysis could not be run: {reason}"),
+            _sentence(f"The Landau analysis could not be run: {why}"),
             "Not enough data to estimate the critical point, the order of the transition or "
             "the critical exponents.",
         ]
     cp = analysis.critical_point
-    order = analysis.order
+    order = analysis.order or ""
     reason = _order_evidence(analysis.evidence)
     because = f": {reason}" if reason else ""
     out: list[str] = []
@@ -225,7 +225,8 @@ def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
             latest[other.method] = other  # estimates are listed by increasing size
     parts = []
     for name, other in latest.items():
-        where = f" ({other.detail})" if other.detail and context.size else ""
+        detail = getattr(other, "detail", "")
+        where = f" ({detail})" if detail and context.size else ""
         parts.append(f"{_method(name)}{where} gives {estimate(other.value, other.ci)}")
     if parts:
         lead = (
@@ -349,18 +350,20 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
             out.append(_sentence(f"The dynamics has {n} attractor{'s' if n != 1 else ''}"))
         else:
             out.append(_sentence(f"The dynamics has a single attractor at each {control} value"))
-    taus = [
-        (finite(r.get("control")), finite(r.get("value")), r.get("ci")) for r in dynamics.relaxation
-    ]
-    taus = [t for t in taus if t[1] is not None]
+    taus: list[tuple[float | None, float, Any]] = []
+    for r in dynamics.relaxation:
+        value = finite(r.get("value"))
+        if value is not None:
+            taus.append((finite(r.get("control")), value, r.get("ci")))
     if taus:
         slowest = max(taus, key=lambda t: t[1])
         where = f" at {control} {plain(slowest[0], 4)}" if slowest[0] is not None else ""
         tau = estimate(slowest[1], slowest[2])
         text = f"The relaxation time of the order parameter is longest{where}: τ = {tau}"
         cp = analysis.critical_point
-        if cp is not None and slowest[0] is not None and len(taus) > 2:
-            nearest = min((t[0] for t in taus if t[0] is not None), key=lambda c: abs(c - cp.value))
+        if cp is not None and cp.value is not None and slowest[0] is not None and len(taus) > 2:
+            centre = cp.value
+            nearest = min((t[0] for t in taus if t[0] is not None), key=lambda c: abs(c - centre))
             if nearest == slowest[0]:
                 text += ", next to the critical point"
         out.append(_sentence(text))
@@ -376,7 +379,8 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
     )
     z_nu = finite(slowing.get("exponent_z_nu"))
     if z_nu is not None and not slowing.get("reason") and inside:
-        ci = slowing.get("exponent_ci") if isinstance(slowing.get("exponent_ci"), list) else []
+        ci_value = slowing.get("exponent_ci")
+        ci: list[Any] = list(ci_value) if isinstance(ci_value, list | tuple) else []
         low = finite(ci[0]) if len(ci) == 2 else None
         where = estimate(slowing.get("critical_point"), slowing.get("critical_point_ci"))
         if low is not None and low > 0:
@@ -401,8 +405,7 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
     times = dynamics.transition_times
     if len(summary) >= 2:
         summary = sorted(summary, key=lambda r: float(r["control"]))
-        found = sum(int(r.get("n_with_transition") or 0) for r in dynamics.transition_summary)
-        total = sum(int(r.get("n_runs") or 0) for r in dynamics.transition_summary)
+        found, total = dynamics.n_with_transition, dynamics.n_runs_checked
         parts = [
             f"{estimate(r['median'], r.get('ci'))} at {control} {plain(r['control'], 4)}"
             for r in (summary[0], summary[-1])
@@ -436,7 +439,7 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
         else:
             text += f", at a median time of {plain(np.median([t.time for t in times]), 3)}"
         out.append(_sentence(text))
-    elif dynamics.raw is not None and "transition_times" in dynamics.raw:
+    elif dynamics.looked_for_transitions:
         out.append("No sudden change in time was detected in any run.")
     if dynamics.law_verdict:
         out.append(_sentence(dynamics.law_verdict))

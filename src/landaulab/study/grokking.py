@@ -15,8 +15,10 @@ arXiv:2205.10343). The study
 5. analyses the transition along the training fraction at the weight decay whose
    boundary lies inside the grid (:func:`landaulab.analyze.analyze`) and the
    trajectories (:func:`landaulab.dynamics.dynamics`);
-6. fits how the grokking time grows towards the boundary (Arrhenius, power law,
-   logarithmic; :func:`landaulab.dynamics.laws.compare_laws`);
+6. reads how the grokking time grows towards the boundary: the time of each run's
+   sudden rise of generalisation, fitted by the dynamics with Arrhenius, power and
+   logarithmic laws (:func:`landaulab.dynamics.laws.compare_laws`). That one fit is what
+   the summary, the grokking-time section and ``report.json`` all quote;
 7. writes ``report.html`` and ``report.json`` into ``folder``.
 """
 
@@ -29,10 +31,12 @@ from typing import Any
 
 import pandas as pd
 
+from landaulab.dynamics.laws import LawComparison
+from landaulab.dynamics.result import DynamicsResult
 from landaulab.errors import DataError, LandaulabError
 from landaulab.execute.sweep import SweepReport, sweep
+from landaulab.files import write_json_atomic
 from landaulab.specs import builtin_spec_path
-from landaulab.store.atomic import write_json_atomic
 from landaulab.store.store import Store
 from landaulab.study.phases import PHASES, classify_phases, late_values, rank_order_parameters
 
@@ -97,24 +101,17 @@ def choose_weight_decay(phases: pd.DataFrame, runs: pd.DataFrame) -> float:
     return best
 
 
-def grokking_time_law(
-    phases: pd.DataFrame, runs: pd.DataFrame, weight_decay: float, budget: float
-) -> dict[str, Any] | None:
-    """Fit how the generalisation step grows as the training fraction falls."""
-    from landaulab.dynamics.laws import compare_laws
+def grokking_time_law(trajectories: DynamicsResult | None) -> LawComparison | None:
+    """How the grokking time grows towards the boundary: the dynamics' law comparison of
+    the main transition times (the sudden rise of generalisation) against the training
+    fraction, or ``None`` without one.
 
-    joined = phases.merge(runs, on="run_id")
-    line = joined[(joined[OTHER] == weight_decay) & joined.generalisation_step.notna()]
-    if line[CONTROL].nunique() < 3:
+    The study fits nothing itself, so the report's summary, its grokking-time section and
+    ``report.json`` quote one fit.
+    """
+    if trajectories is None:
         return None
-    comparison = compare_laws(
-        line[CONTROL].to_numpy(float),
-        line.generalisation_step.to_numpy(float).clip(min=1.0),
-        power_side="below",
-        budget=budget,
-        n_bootstrap=200,
-    )
-    return comparison.to_dict() | {"summary": str(comparison)}
+    return trajectories.transitions.laws
 
 
 def run_grokking_study(
@@ -154,8 +151,9 @@ def run_grokking_study(
 def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingStudy:
     """Phases, ranking, Landau analysis, grokking-time law and the report of a store."""
     from landaulab.analyze import analyze
+    from landaulab.api import report
     from landaulab.dynamics import dynamics
-    from landaulab.report.api import ExtraSection, report
+    from landaulab.report import ExtraSection
 
     store = Store(study.store)
     frame = add_generalisation(store.frame())
@@ -190,8 +188,7 @@ def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingSt
     except LandaulabError as exc:
         trajectories = None
         study.messages.append(f"dynamics not estimable: {exc}")
-    budget = float(frame["steps"].max()) if "steps" in frame.columns else float(frame.step.max())
-    law = grokking_time_law(phases, runs, wd, budget)
+    law = grokking_time_law(trajectories)
 
     counts = study.phases.phase.value_counts().reindex(list(PHASES), fill_value=0)
     table = cells.unstack(CONTROL)
@@ -226,11 +223,17 @@ def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingSt
             ExtraSection(
                 id="grokking-time",
                 title="How the grokking time grows towards the boundary",
-                paragraphs=(law["summary"],),
+                paragraphs=(
+                    "The grokking time of a run is the time of its sudden rise of "
+                    "generalisation (its main transition in the trajectories section); its "
+                    f"growth towards the boundary along the training fraction at weight decay "
+                    f"{wd:g} is fitted with Arrhenius, power and logarithmic laws.",
+                    law.verdict,
+                ),
                 table=pd.DataFrame(
                     [
-                        {k: v for k, v in f.items() if not isinstance(v, dict | list)}
-                        for f in law.get("fits", [])
+                        {k: v for k, v in f.to_dict().items() if not isinstance(v, dict | list)}
+                        for f in law.fits
                     ]
                 ),
             )
@@ -255,7 +258,7 @@ def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingSt
             {OTHER: float(k[0]), CONTROL: float(k[1]), "phase": v} for k, v in cells.items()
         ],
         "ranking": study.ranking,
-        "grokking_time": law,
+        "grokking_time": law.to_dict() | {"summary": str(law)} if law is not None else None,
         "runs": json.loads(study.phases.to_json(orient="records")),
     }
     write_json_atomic(Path(result.json), payload)

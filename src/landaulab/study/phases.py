@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError
+from landaulab.late_time import BURN_IN, late_means
 
 PHASES = ("comprehension", "grokking", "memorisation", "confusion")
 MIN_CONTRAST = 3.0  # a jump must exceed three standard errors of the seed spread
@@ -206,14 +207,12 @@ def rank_order_parameters(
 def late_values(
     frame: pd.DataFrame,
     columns: Sequence[str],
-    burn_in: float = 0.5,
+    burn_in: float = BURN_IN,
     run_col: str = "run_id",
     step_col: str = "step",
 ) -> pd.DataFrame:
-    """Per run, the mean of each column over the last ``1 − burn_in`` of its logged steps."""
-    ordered = frame.sort_values([run_col, step_col], kind="stable")
-    rank = ordered.groupby(run_col).cumcount()
-    count = ordered.groupby(run_col)[step_col].transform("size")
-    late = ordered[rank >= np.floor(burn_in * count)]
-    present = [c for c in columns if c in late.columns]
-    return late.groupby(run_col, sort=True)[present].mean()
+    """Per run, the mean of each column over its late steps (the last ``1 − burn_in`` of its
+    logged step range, :func:`landaulab.late_time.late_means`)."""
+    return late_means(  # type: ignore[no-any-return]
+        frame, columns, burn_in=burn_in, run_col=run_col, step_col=step_col
+    )

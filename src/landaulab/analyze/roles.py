@@ -27,6 +27,11 @@ these rules (each choice is stated in the report's narrative):
   parameters where the mean order parameter spans the widest range along the control,
   i.e. the slice that crosses the transition. The whole frame is still shown in the phase
   diagram and the trajectories.
+
+Late-time values are means over each run's late steps as defined once in
+:mod:`landaulab.late_time` (the last ``1 − BURN_IN`` of its logged step range), the same
+window the analysis uses; whether an observable is Z₂ symmetric is decided by
+:func:`landaulab.analyze.distribution.is_symmetric`, the analysis' own rule.
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.distribution import is_symmetric as _is_symmetric
 from landaulab.errors import DataError
-from landaulab.report.aggregate import late_values
-from landaulab.report.formatting import capital, human, plain
+from landaulab.estimate import plain
+from landaulab.late_time import BURN_IN, check_burn_in, late_mask
 
 #: Columns that are never parameters or observables.
 RESERVED = frozenset({"run_id", "step", "status", "task", "reason"})
@@ -50,6 +56,66 @@ SIZE_NAMES = frozenset(
 )
 #: Name fragments marking an energy-like observable (not an order-parameter candidate).
 ENERGY_MARKS = ("loss", "energy")
+
+
+def human(name: str) -> str:
+    """A column name as words: ``"weight_decay"`` → ``"weight decay"``."""
+    text = str(name).replace("_", " ").replace("-", " ").strip()
+    return " ".join(text.split()) or str(name)
+
+
+def capital(text: str) -> str:
+    """Capitalise the first word of a sentence unless it is a short symbol (``m``, ``N``)."""
+    first = text.split(" ", 1)[0] if text else ""
+    if len(first) >= 3 and first.isalpha() and first.islower():
+        return text[:1].upper() + text[1:]
+    return text
+
+
+def late_values(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    run_col: str = "run_id",
+    step_col: str = "step",
+    burn_in: float = BURN_IN,
+    parameters: tuple[str, ...] = (),
+    absolute: bool = False,
+) -> pd.DataFrame:
+    """The late-time value of ``column`` in every run, with the run's parameters.
+
+    The late-time value is the mean over the run's late steps (the first ``burn_in`` of
+    its step range dropped, :func:`landaulab.late_time.late_mask`; non-finite values left
+    out); with ``absolute`` the mean of |value|, for an order parameter taking both signs.
+    Runs without one finite value are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run_col``, the ``parameters`` (first value in the run) and ``value``.
+    """
+    burn_in = check_burn_in(burn_in)
+    keep = [c for c in dict.fromkeys([run_col, step_col, column, *parameters]) if c in frame]
+    data = frame[keep].copy()
+    data["value"] = pd.to_numeric(data[column], errors="coerce").astype(float)
+    if absolute:
+        data["value"] = data["value"].abs()
+    if step_col in data:
+        step = pd.to_numeric(data[step_col], errors="coerce").astype(float)
+    else:
+        step = pd.Series(np.arange(len(data), dtype=float), index=data.index)
+    data["_step"] = step.to_numpy()
+    data = data[np.isfinite(data["value"].to_numpy()) & np.isfinite(data["_step"].to_numpy())]
+    if data.empty:
+        return pd.DataFrame(columns=[run_col, *parameters, "value"])
+    runs = data[run_col].to_numpy() if run_col in data else None
+    late = data[late_mask(data["_step"].to_numpy(dtype=float), runs, burn_in)]
+    summary = late.groupby(run_col, sort=True)["value"].mean().rename("value")
+    params = [p for p in parameters if p in data.columns and p != run_col]
+    if params:
+        info = data.groupby(run_col, sort=True)[params].first()
+        summary = info.join(summary)
+    return summary.reset_index()
 
 
 def is_seed(name: str) -> bool:
@@ -81,7 +147,17 @@ class Roles:
 
 @dataclass(frozen=True)
 class Slice:
-    """The runs an analysis uses: all of them, or those at fixed values of other controls."""
+    """The runs an analysis uses: all of them, or those at fixed values of other controls.
+
+    Attributes
+    ----------
+    frame
+        The rows of those runs.
+    fixed
+        Parameter → the value it is held at (empty: every run).
+    sentence
+        Why these runs, for the report (``None`` for every run).
+    """
 
     frame: pd.DataFrame
     fixed: dict[str, Any]
@@ -135,16 +211,13 @@ def correlation_ratio(values: np.ndarray, groups: pd.DataFrame) -> float:
 
 
 def is_symmetric(values: np.ndarray) -> bool:
-    """Whether a signed observable takes both signs with similar weight (Z₂ symmetric)."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return False
-    magnitude = np.abs(values)
-    big = magnitude > 0.25 * magnitude.max()
-    if big.sum() < 10:
-        return False
-    negative = float(np.mean(values[big] < 0))
-    return 0.3 <= negative <= 0.7
+    """Whether a signed observable takes both signs with similar weight (Z₂ symmetric).
+
+    The analysis' rule (:func:`landaulab.analyze.distribution.is_symmetric`) applied to
+    the finite values.
+    """
+    values = np.asarray(values, dtype=float)
+    return _is_symmetric(values[np.isfinite(values)], use_abs=False)
 
 
 def choose_roles(
