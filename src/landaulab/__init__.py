@@ -23,10 +23,9 @@ import sys
 from typing import Any
 
 from landaulab._callable import FACES, RootModule
+from landaulab.version import __version__ as __version__
 
 sys.modules[__name__].__class__ = RootModule
-
-__version__ = "0.1.0"
 
 _EXPORTS = {
     "Store": "landaulab.store.store",

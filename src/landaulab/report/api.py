@@ -719,7 +719,7 @@ def report(
     sections.append(_evidence_section(inputs, notes))
     op_label = human(roles.order_parameter)
     page_title = findings.title or f"Landau report: {op_label} against {human(roles.control)}"
-    from landaulab import __version__
+    from landaulab.version import __version__
 
     subtitle = (
         f"Source: {findings.source}. Order parameter: {roles.order_parameter}; control: "
