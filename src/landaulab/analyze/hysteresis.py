@@ -15,7 +15,9 @@ significantly, mean a finite-time effect, not hysteresis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ from scipy.stats import norm
 
 from landaulab.analyze.bootstrap import percentile_interval, resample_units, standard_error
 from landaulab.analyze.frame import PreparedData
+from landaulab.serialize import to_json
 
 #: A branch whose relaxation time exceeds this fraction of the retained steps is not
 #: equilibrated within its run.
@@ -67,9 +70,7 @@ class HysteresisResult:
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary."""
-        from landaulab.analyze.result import clean
-
-        return clean(
+        return to_json(
             {
                 "directions": list(self.directions),
                 "size": self.size,
@@ -85,8 +86,45 @@ class HysteresisResult:
                 "controls": self.controls,
                 "gap": self.gap,
                 "gap_stderr": self.gap_stderr,
+                "significant": self.significant,
             }
         )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HysteresisResult:
+        """The inverse of :meth:`to_dict` (arrays from the lists; null entries as NaN)."""
+
+        def array(name: str) -> np.ndarray:
+            values = data.get(name) or []
+            return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+        window = data.get("window")
+        late = data.get("late_to_early")
+        late_ci = (late.get("ci") or [None, None]) if late else [None, None]
+        return cls(
+            directions=(str(data["directions"][0]), str(data["directions"][1])),
+            size=float("nan") if data.get("size") is None else float(data["size"]),
+            controls=array("controls"),
+            gap=array("gap"),
+            gap_stderr=array("gap_stderr"),
+            significant=np.array(data.get("significant") or [], dtype=bool),
+            window=(window[0], window[1]) if window else None,
+            late_to_early=(
+                (
+                    _nan(late.get("value")),
+                    _nan(late_ci[0]),
+                    _nan(late_ci[1]),
+                )
+                if late
+                else None
+            ),
+            verdict=data["verdict"],
+            sentence=data.get("sentence", ""),
+        )
+
+
+def _nan(value: Any) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def detect_hysteresis(

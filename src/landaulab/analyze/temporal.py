@@ -21,12 +21,15 @@ median trajectory of each (control, size) group.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from landaulab.analyze.frame import PreparedData
+from landaulab.serialize import to_json
 
 _MAX_POINTS = 400
 _LN9 = float(np.log(9.0))
@@ -231,14 +234,52 @@ class TemporalResult:
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary (per-group summary and per-run fits)."""
-        from landaulab.analyze.result import clean
-
-        return clean(
+        return to_json(
             {
                 "groups": self.groups.to_dict(orient="records"),
                 "runs": self.runs.to_dict(orient="records"),
             }
         )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TemporalResult:
+        """The inverse of :meth:`to_dict` (null numbers as NaN; the columns of an empty
+        table restored)."""
+        runs = pd.DataFrame(list(data.get("runs") or ()), columns=None)
+        groups = pd.DataFrame(list(data.get("groups") or ()), columns=None)
+        if runs.empty:
+            runs = pd.DataFrame(columns=list(RUN_COLUMNS))
+        if groups.empty:
+            groups = pd.DataFrame(columns=list(GROUP_COLUMNS))
+        if "has_jump" in runs:
+            runs["has_jump"] = runs["has_jump"].astype(bool)
+        return cls(runs=runs, groups=groups)
+
+
+#: Columns of :attr:`TemporalResult.runs`.
+RUN_COLUMNS = (
+    "run",
+    "control",
+    "size",
+    "has_jump",
+    "before",
+    "after",
+    "onset",
+    "midpoint",
+    "end",
+    "width",
+)
+#: Columns of :attr:`TemporalResult.groups`.
+GROUP_COLUMNS = (
+    "control",
+    "size",
+    "n_runs",
+    "jump_fraction",
+    "median_onset",
+    "median_midpoint",
+    "median_width",
+    "stages",
+)
 
 
 def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:

@@ -1,0 +1,41 @@
+"""What every step of an analysis returns besides its values: evidence and gaps.
+
+Each decision (locating T_c, classifying the order, exponents, collapse, universality, δ)
+returns a frozen result deriving from :class:`Findings`: its values, the sentences of
+evidence it produced and the quantities it could not estimate (name → reason). The
+pipeline concatenates them in step order; no step appends to another's lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class Findings:
+    """Evidence sentences and not-estimable reasons of one step.
+
+    Attributes
+    ----------
+    evidence
+        Sentences supporting the step's verdict, in the order found.
+    not_estimable
+        Quantity → reason, for what the step could not estimate.
+    """
+
+    evidence: tuple[str, ...] = ()
+    not_estimable: Mapping[str, str] = field(default_factory=dict)
+
+
+def gather(steps: Iterable[Findings], evidence: list[str], not_estimable: dict[str, str]) -> None:
+    """Concatenate the findings of ``steps`` (in order) onto the pipeline's record.
+
+    A later reason for the same quantity replaces the earlier one and keeps its place.
+    """
+    for step in steps:
+        evidence.extend(step.evidence)
+        not_estimable.update(step.not_estimable)
+
+
+__all__ = ["Findings", "gather"]
