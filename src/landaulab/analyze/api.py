@@ -40,6 +40,7 @@ from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.temporal import transitions_in_time
 from landaulab.analyze.universality import judge_universality
 from landaulab.errors import DataError
+from landaulab.late_time import BURN_IN
 
 
 def analyze(
@@ -51,7 +52,7 @@ def analyze(
     volume: str | None = None,
     run_col: str = "run_id",
     step_col: str = "step",
-    burn_in: float = 0.5,
+    burn_in: float = BURN_IN,
     use_abs: bool = False,
     direction_col: str | None = None,
     n_bootstrap: int = 1000,

@@ -168,7 +168,9 @@ def _finite_size_scaling(
         peak_value, peak_boot = loglog_slope(
             np.log(np.array(peak_keys) / peak_keys[0]),
             np.array([peaks[k].height for k in peak_keys]),
-            np.column_stack([peaks[k].height_replicates for k in peak_keys]),
+            np.column_stack(
+                [np.asarray(peaks[k].height_replicates, dtype=float) for k in peak_keys]
+            ),
         )
         peak_estimate = Estimate.from_replicates(peak_value, peak_boot)
         if peak_estimate is not None and gamma_over_nu is not None:

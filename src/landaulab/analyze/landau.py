@@ -577,8 +577,9 @@ def landau_result(
         columns[f"{name}_ci_high"] = fit.upper[:, j]
     columns["m_star"] = fit.m_star
     coefficients = pd.DataFrame(columns)
+    user_controls = np.asarray(controls, dtype=float)
     curves = tuple(
-        {"control": float(controls[g]), "size": float(ensemble.group_size[g]), **fit.curves[g]}
+        {"control": float(user_controls[g]), "size": float(ensemble.group_size[g]), **fit.curves[g]}
         for g in range(ensemble.n_groups)
     )
     result = LandauResult(

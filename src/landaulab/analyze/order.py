@@ -347,7 +347,7 @@ def transition_signals(
         keys = sorted(peaks)
         log_volume = np.log([curves[k].volume for k in keys])
         heights = np.array([peaks[k].height for k in keys])
-        heights_boot = np.column_stack([peaks[k].height_replicates for k in keys])
+        heights_boot = np.column_stack([_replicates(peaks[k].height_replicates) for k in keys])
         if np.ptp(log_volume) > 0:
             slope, slope_boot = loglog_slope(log_volume, heights, heights_boot)
             est = Estimate.from_replicates(slope, slope_boot)
@@ -408,6 +408,11 @@ def transition_signals(
         sharper_than_grid=search.sharper_than_grid,
     )
     return signals, tuple(evidence)
+
+
+def _replicates(values: np.ndarray | None) -> np.ndarray:
+    """Replicates of a located height (an empty array when it has none)."""
+    return np.asarray(values if values is not None else [], dtype=float)
 
 
 def binder_reversal(curves: Mapping[float, SizeCurves]) -> str | None:

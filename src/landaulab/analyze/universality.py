@@ -447,7 +447,7 @@ def compare_analyses(results: Mapping[str, AnalysisResult]) -> UniversalityCompa
     below two standard deviations and at least one quantity was compared.
     """
     labels = tuple(results)
-    differences = []
+    differences: list[dict[str, Any]] = []
     for i, first in enumerate(labels):
         for second in labels[i + 1 :]:
             a, b = results[first], results[second]
@@ -489,15 +489,15 @@ def compare_analyses(results: Mapping[str, AnalysisResult]) -> UniversalityCompa
         return UniversalityComparison(
             labels, False, "No exponent was measured in two analyses: cannot compare.", ()
         )
-    worst = max(differences, key=lambda d: abs(d["z"]))
-    if abs(worst["z"]) < 2.0:
+    worst = max(differences, key=lambda d: abs(float(d["z"])))
+    if abs(float(worst["z"])) < 2.0:
         verdict = (
             f"{', '.join(labels)} share a universality class: every exponent agrees within "
-            f"2σ (largest difference {worst['quantity']}: {abs(worst['z']):.1f}σ)."
+            f"2σ (largest difference {worst['quantity']}: {abs(float(worst['z'])):.1f}σ)."
         )
         return UniversalityComparison(labels, True, verdict, tuple(differences))
     verdict = (
         f"{worst['first']} and {worst['second']} differ in {worst['quantity']} by "
-        f"{abs(worst['z']):.1f}σ: not the same universality class."
+        f"{abs(float(worst['z'])):.1f}σ: not the same universality class."
     )
     return UniversalityComparison(labels, False, verdict, tuple(differences))
