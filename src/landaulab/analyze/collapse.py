@@ -29,6 +29,7 @@ from landaulab.analyze.bootstrap import standard_error
 from landaulab.analyze.curves import SizeCurves
 from landaulab.analyze.findings import Findings
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import estimate_from_dict, float_or_nan
 from landaulab.errors import FitWarning
 from landaulab.estimate import Estimate
 from landaulab.serialize import to_json
@@ -524,14 +525,14 @@ class CollapseResult:
     def from_dict(cls, data: Mapping[str, Any]) -> CollapseResult:
         """The inverse of :meth:`to_dict` (curves as lists, a missing quality as NaN)."""
         ratio = dict(data.get("ratio") or {})
-        quality = data.get("quality")
+        has_ratio = any(ratio.get(k) is not None for k in ("value", "ci")) or "method" in ratio
         return cls(
             observable=data["observable"],
-            critical_point=Estimate.from_dict(data.get("critical_point")),
-            nu=Estimate.from_dict(data.get("nu")),
-            ratio=Estimate.from_dict(ratio) if ratio.get("value") is not None else None,
+            critical_point=estimate_from_dict(data.get("critical_point")),
+            nu=estimate_from_dict(data.get("nu")),
+            ratio=estimate_from_dict(ratio) if has_ratio else None,
             ratio_name=ratio.get("name", ""),
-            quality=float("nan") if quality is None else float(quality),
+            quality=float_or_nan(data.get("quality")),
             curves=tuple(dict(c) for c in data.get("curves") or ()),
         )
 

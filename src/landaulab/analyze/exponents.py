@@ -35,6 +35,7 @@ from landaulab.analyze.curves import ORDERED_BINDER, SizeCurves, ordered_below
 from landaulab.analyze.findings import Findings
 from landaulab.analyze.frame import PreparedData
 from landaulab.analyze.power_law import direct_power_law, loglog_slope, value_at
+from landaulab.analyze.records import estimate_from_dict
 from landaulab.estimate import Estimate
 
 __all__ = [
@@ -75,7 +76,7 @@ class Exponents:
     def from_dict(cls, data: Mapping[str, Any], method: str = "") -> Exponents:
         """The inverse of :meth:`to_dict` (the method is stored beside it in the JSON of an
         analysis, as ``exponents_method``)."""
-        values = {name: Estimate.from_dict(data.get(name)) for name in EXPONENT_NAMES}
+        values = {name: estimate_from_dict(data.get(name)) for name in EXPONENT_NAMES}
         return cls(method=method, **values)
 
 

@@ -38,6 +38,7 @@ from landaulab.analyze.exponents import Exponents, widom_sentence
 from landaulab.analyze.findings import Findings
 from landaulab.analyze.frame import ColumnSpec, PreparedData, prepare
 from landaulab.analyze.power_law import loglog_slope
+from landaulab.analyze.records import array_from_list, estimate_from_dict
 from landaulab.errors import DataError
 from landaulab.estimate import Estimate
 from landaulab.serialize import to_json
@@ -89,17 +90,13 @@ class CriticalIsotherm:
     def from_dict(cls, data: Mapping[str, Any]) -> CriticalIsotherm:
         """The inverse of :meth:`to_dict` (arrays from the lists; null entries as NaN)."""
 
-        def array(name: str) -> np.ndarray:
-            values = data.get(name) or []
-            return np.array([np.nan if v is None else v for v in values], dtype=float)
-
         return cls(
-            delta=Estimate.from_dict(data.get("delta")),
-            fields=array("fields"),
-            m=array("m"),
-            m_stderr=array("m_stderr"),
+            delta=estimate_from_dict(data.get("delta")),
+            fields=array_from_list(data.get("fields")),
+            m=array_from_list(data.get("m")),
+            m_stderr=array_from_list(data.get("m_stderr")),
             sentence=data.get("sentence", ""),
-            temperature=Estimate.from_dict(data.get("temperature")),
+            temperature=estimate_from_dict(data.get("temperature")),
         )
 
 

@@ -25,6 +25,7 @@ from scipy.stats import norm
 
 from landaulab.analyze.bootstrap import percentile_interval, resample_units, standard_error
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import array_from_list, float_or_nan
 from landaulab.serialize import to_json
 
 #: A branch whose relaxation time exceeds this fraction of the retained steps is not
@@ -94,26 +95,22 @@ class HysteresisResult:
     def from_dict(cls, data: Mapping[str, Any]) -> HysteresisResult:
         """The inverse of :meth:`to_dict` (arrays from the lists; null entries as NaN)."""
 
-        def array(name: str) -> np.ndarray:
-            values = data.get(name) or []
-            return np.array([np.nan if v is None else v for v in values], dtype=float)
-
         window = data.get("window")
         late = data.get("late_to_early")
         late_ci = (late.get("ci") or [None, None]) if late else [None, None]
         return cls(
             directions=(str(data["directions"][0]), str(data["directions"][1])),
-            size=float("nan") if data.get("size") is None else float(data["size"]),
-            controls=array("controls"),
-            gap=array("gap"),
-            gap_stderr=array("gap_stderr"),
+            size=float_or_nan(data.get("size")),
+            controls=array_from_list(data.get("controls")),
+            gap=array_from_list(data.get("gap")),
+            gap_stderr=array_from_list(data.get("gap_stderr")),
             significant=np.array(data.get("significant") or [], dtype=bool),
-            window=(window[0], window[1]) if window else None,
+            window=(float_or_nan(window[0]), float_or_nan(window[1])) if window else None,
             late_to_early=(
                 (
-                    _nan(late.get("value")),
-                    _nan(late_ci[0]),
-                    _nan(late_ci[1]),
+                    float_or_nan(late.get("value")),
+                    float_or_nan(late_ci[0]),
+                    float_or_nan(late_ci[1]),
                 )
                 if late
                 else None
@@ -121,10 +118,6 @@ class HysteresisResult:
             verdict=data["verdict"],
             sentence=data.get("sentence", ""),
         )
-
-
-def _nan(value: Any) -> float:
-    return float("nan") if value is None else float(value)
 
 
 def detect_hysteresis(

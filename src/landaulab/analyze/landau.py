@@ -513,8 +513,10 @@ class LandauResult:
                 "terms": list(self.terms),
                 "powers": list(self.powers),
                 "coefficients": records,
-                "quadratic_zero": self.quadratic_zero.to_dict() if self.quadratic_zero else None,
-                "equal_depth": self.equal_depth.to_dict() if self.equal_depth else None,
+                "quadratic_zero": (
+                    self.quadratic_zero.to_full_dict() if self.quadratic_zero else None
+                ),
+                "equal_depth": self.equal_depth.to_full_dict() if self.equal_depth else None,
                 "curves": list(self.curves),
             }
         )

@@ -30,6 +30,7 @@ from landaulab.analyze.exponents import EXPONENT_NAMES, Exponents
 from landaulab.analyze.field import CriticalIsotherm
 from landaulab.analyze.hysteresis import HysteresisResult
 from landaulab.analyze.landau import LandauResult
+from landaulab.analyze.records import table_from_records
 from landaulab.analyze.temporal import TemporalResult
 from landaulab.analyze.universality import UniversalityResult
 from landaulab.estimate import Estimate
@@ -53,20 +54,6 @@ __all__ = [
 
 #: The JSON cleaner of every result (:func:`landaulab.serialize.to_json`).
 clean = to_json
-
-
-def _table_from_records(records: Any, columns: Any) -> pd.DataFrame:
-    """A table from its records (null numbers as NaN), with ``columns`` in order."""
-    table = pd.DataFrame(list(records or ()))
-    if columns is not None:
-        table = table.reindex(columns=list(columns))
-    for name in table.columns:
-        if (
-            table[name].dtype == object
-            and table[name].map(lambda v: v is None or isinstance(v, int | float)).all()
-        ):
-            table[name] = table[name].astype(float)
-    return table
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,7 +167,7 @@ class AnalysisResult:
             landau=LandauResult.from_dict(data.get("landau") or {}),
             universality=UniversalityResult.from_dict(data["universality"]),
             evidence=tuple(data.get("evidence") or ()),
-            table=_table_from_records(data.get("table"), data.get("table_columns")),
+            table=table_from_records(data.get("table"), data.get("table_columns")),
             collapse=CollapseResult.from_dict(collapse) if collapse is not None else None,
             hysteresis=HysteresisResult.from_dict(hysteresis) if hysteresis is not None else None,
             temporal=TemporalResult.from_dict(temporal) if temporal is not None else None,

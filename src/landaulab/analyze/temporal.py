@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import table_from_records
 from landaulab.serialize import to_json
 
 _MAX_POINTS = 400
@@ -245,14 +246,10 @@ class TemporalResult:
     def from_dict(cls, data: Mapping[str, Any]) -> TemporalResult:
         """The inverse of :meth:`to_dict` (null numbers as NaN; the columns of an empty
         table restored)."""
-        runs = pd.DataFrame(list(data.get("runs") or ()), columns=None)
-        groups = pd.DataFrame(list(data.get("groups") or ()), columns=None)
-        if runs.empty:
-            runs = pd.DataFrame(columns=list(RUN_COLUMNS))
-        if groups.empty:
-            groups = pd.DataFrame(columns=list(GROUP_COLUMNS))
-        if "has_jump" in runs:
-            runs["has_jump"] = runs["has_jump"].astype(bool)
+        run_records = list(data.get("runs") or ())
+        group_records = list(data.get("groups") or ())
+        runs = table_from_records(run_records, None if run_records else RUN_COLUMNS)
+        groups = table_from_records(group_records, None if group_records else GROUP_COLUMNS)
         return cls(runs=runs, groups=groups)
 
 

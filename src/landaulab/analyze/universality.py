@@ -30,6 +30,7 @@ from landaulab.analyze.bootstrap import standard_error
 from landaulab.analyze.critical_point import CriticalPointSearch, Headline
 from landaulab.analyze.curves import SizeCurves, ordered_below
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import estimate_from_dict, float_or_nan
 from landaulab.estimate import Estimate
 from landaulab.serialize import to_json as clean
 
@@ -88,9 +89,9 @@ class Comparison:
         return cls(
             universality_class=data["class"],
             quantity=data["quantity"],
-            measured=_float(data.get("measured")),
-            expected=_float(data.get("expected")),
-            z=_float(data.get("z")),
+            measured=float_or_nan(data.get("measured")),
+            expected=float_or_nan(data.get("expected")),
+            z=float_or_nan(data.get("z")),
         )
 
 
@@ -147,15 +148,11 @@ class UniversalityResult:
             verdict=data["verdict"],
             consistent_with_mean_field=bool(data.get("consistent_with_mean_field")),
             consistent_with=tuple(data.get("consistent_with") or ()),
-            binder_crossing=Estimate.from_dict(data.get("binder_crossing")),
+            binder_crossing=estimate_from_dict(data.get("binder_crossing")),
             comparisons=tuple(Comparison.from_dict(c) for c in data.get("comparisons") or ()),
             ginzburg=GinzburgWindow.from_dict(data.get("ginzburg_window")),
-            hyperscaling_dimension=Estimate.from_dict(data.get("hyperscaling_dimension")),
+            hyperscaling_dimension=estimate_from_dict(data.get("hyperscaling_dimension")),
         )
-
-
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
 
 
 def _sigma(estimate: Estimate) -> float:
