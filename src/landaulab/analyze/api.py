@@ -15,7 +15,6 @@ evidence and what it could not estimate; the pipeline concatenates them into the
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,13 @@ from landaulab.analyze.ensemble import build_ensemble, ensemble_table, resamplin
 from landaulab.analyze.exponents import estimate_exponents
 from landaulab.analyze.field import measure_delta, split_field
 from landaulab.analyze.findings import Findings, gather
-from landaulab.analyze.frame import ColumnSpec, PreparedData, as_table, prepare
+from landaulab.analyze.frame import (
+    ColumnSpec,
+    PreparedData,
+    analysis_inputs,
+    as_table,
+    prepare,
+)
 from landaulab.analyze.hysteresis import detect_hysteresis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy, landau_result
 from landaulab.analyze.order import decide_order
@@ -217,25 +222,14 @@ def _pipeline(
         evidence,
         not_estimable,
     )
-    inputs: dict[str, Any] = {
-        "order_parameter": prepared.columns.order_parameter,
-        "control": prepared.columns.control,
-        "size": prepared.columns.size,
-        "volume": prepared.columns.volume,
-        "run_col": prepared.columns.run,
-        "step_col": prepared.columns.step,
-        "direction_col": prepared.columns.direction,
-        "energy": prepared.columns.energy,
-        "field": scan[1] if scan is not None else None,
-        "burn_in": prepared.burn_in,
-        "use_abs": prepared.use_abs,
-        "n_bootstrap": n_bootstrap,
-        "seed": seed,
-        "n_runs": prepared.n_runs,
-        "n_rows": int(prepared.row_segment.size),
-        "symmetric": bool(symmetric),
-        "landau_polynomial": str(polynomial),
-    }
+    inputs = analysis_inputs(
+        prepared,
+        field=scan[1] if scan is not None else None,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        symmetric=symmetric,
+        landau_polynomial=str(polynomial),
+    )
     return AnalysisResult(
         order=order,
         critical_point=headline.critical_point,

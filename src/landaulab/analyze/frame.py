@@ -356,3 +356,35 @@ def prepare(
         volume_scale=volume_scale,
         notes=tuple(notes),
     )
+
+
+def analysis_inputs(
+    prepared: PreparedData,
+    *,
+    field: str | None,
+    n_bootstrap: int,
+    seed: int,
+    symmetric: bool,
+    landau_polynomial: str,
+) -> dict[str, Any]:
+    """The settings of an analysis of ``prepared`` (``AnalysisResult.inputs``)."""
+    columns = prepared.columns
+    return {
+        "order_parameter": columns.order_parameter,
+        "control": columns.control,
+        "size": columns.size,
+        "volume": columns.volume,
+        "run_col": columns.run,
+        "step_col": columns.step,
+        "direction_col": columns.direction,
+        "energy": columns.energy,
+        "field": field,
+        "burn_in": prepared.burn_in,
+        "use_abs": prepared.use_abs,
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+        "n_runs": prepared.n_runs,
+        "n_rows": int(prepared.row_segment.size),
+        "symmetric": bool(symmetric),
+        "landau_polynomial": landau_polynomial,
+    }
