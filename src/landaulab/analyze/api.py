@@ -204,10 +204,9 @@ def _pipeline(
         refined.estimate("equal_depth", prepared),
     )
 
-    evidence: list[str] = list(prepared.notes)
-    not_estimable: dict[str, str] = {}
-    gather(
+    findings = gather(
         (
+            Findings(evidence=prepared.notes),
             resampling_findings(ensemble),
             symmetry_findings(symmetric, prepared.use_abs),
             search,
@@ -218,9 +217,7 @@ def _pipeline(
             field_scan,
             in_time,
             landau,
-        ),
-        evidence,
-        not_estimable,
+        )
     )
     inputs = analysis_inputs(
         prepared,
@@ -237,12 +234,12 @@ def _pipeline(
         exponents=final_exponents,
         landau=landau.result,
         universality=universality,
-        evidence=tuple(dict.fromkeys(evidence)),
+        evidence=findings.evidence,
         table=table,
         collapse=exponents.collapse,
         hysteresis=hysteresis,
         temporal=temporal,
         critical_isotherm=field_scan.isotherm,
-        not_estimable=not_estimable,
+        not_estimable=findings.not_estimable,
         inputs=inputs,
     )

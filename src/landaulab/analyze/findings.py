@@ -28,14 +28,18 @@ class Findings:
     not_estimable: Mapping[str, str] = field(default_factory=dict)
 
 
-def gather(steps: Iterable[Findings], evidence: list[str], not_estimable: dict[str, str]) -> None:
-    """Concatenate the findings of ``steps`` (in order) onto the pipeline's record.
+def gather(steps: Iterable[Findings]) -> Findings:
+    """The findings of ``steps`` concatenated in order.
 
-    A later reason for the same quantity replaces the earlier one and keeps its place.
+    A later reason for the same quantity replaces the earlier one and keeps its place;
+    repeated sentences are kept once, where they first appear.
     """
+    evidence: list[str] = []
+    not_estimable: dict[str, str] = {}
     for step in steps:
         evidence.extend(step.evidence)
         not_estimable.update(step.not_estimable)
+    return Findings(evidence=tuple(dict.fromkeys(evidence)), not_estimable=not_estimable)
 
 
 __all__ = ["Findings", "gather"]
