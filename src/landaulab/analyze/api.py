@@ -42,7 +42,7 @@ from landaulab.analyze.hysteresis import detect_hysteresis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy, landau_result
 from landaulab.analyze.order import decide_order
 from landaulab.analyze.result import AnalysisResult
-from landaulab.analyze.temporal import transitions_in_time
+from landaulab.analyze.temporal import temporal_step
 from landaulab.analyze.universality import judge_universality
 from landaulab.errors import DataError
 from landaulab.late_time import BURN_IN
@@ -193,9 +193,7 @@ def _pipeline(
         final_exponents.gamma,
         exponents.hyperscaling,
     )
-    temporal = transitions_in_time(prepared)
-    sentence = temporal.sentence() if temporal is not None else None
-    in_time = Findings(evidence=(sentence,) if sentence else ())
+    in_time = temporal_step(prepared)
     landau = landau_result(
         prepared,
         ensemble,
@@ -238,7 +236,7 @@ def _pipeline(
         table=table,
         collapse=exponents.collapse,
         hysteresis=hysteresis,
-        temporal=temporal,
+        temporal=in_time.result,
         critical_isotherm=field_scan.isotherm,
         not_estimable=findings.not_estimable,
         inputs=inputs,

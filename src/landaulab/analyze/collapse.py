@@ -18,7 +18,6 @@ vectorised call. The spread of the replicate optima gives the confidence interva
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ import numpy as np
 
 from landaulab.analyze.bootstrap import standard_error
 from landaulab.analyze.curves import SizeCurves
-from landaulab.analyze.findings import Findings
+from landaulab.analyze.findings import Findings, warn
 from landaulab.analyze.frame import PreparedData
 from landaulab.analyze.records import estimate_from_dict, float_or_nan
 from landaulab.errors import FitWarning
@@ -576,11 +575,7 @@ def collapse_order_parameter(
     )
     if fit is None:
         reason = "the sizes' control ranges do not overlap after scaling"
-        warnings.warn(
-            f"The data collapse of m_rms failed and was dropped: {reason}.",
-            FitWarning,
-            stacklevel=2,
-        )
+        warn(f"The data collapse of m_rms failed and was dropped: {reason}.", FitWarning)
         return CollapseStep(not_estimable={"collapse": reason})
     reps = fit.replicates
     critical = Estimate.from_replicates(

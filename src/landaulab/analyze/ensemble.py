@@ -26,7 +26,7 @@ from landaulab.analyze.bootstrap import (
     resample_units,
     standard_error,
 )
-from landaulab.analyze.findings import Findings
+from landaulab.analyze.findings import Findings, warn
 from landaulab.analyze.frame import PreparedData
 from landaulab.errors import FewSamplesWarning
 
@@ -249,5 +249,5 @@ def resampling_findings(ensemble: Ensemble) -> Findings:
         "steps were resampled instead of runs there (assumes blocks longer than the "
         "autocorrelation time)."
     )
-    warnings.warn(sentence, FewSamplesWarning, stacklevel=2)
+    warn(sentence, FewSamplesWarning)
     return Findings(evidence=(sentence,))

@@ -8,6 +8,8 @@ pipeline concatenates them in step order; no step appends to another's lists.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -42,4 +44,15 @@ def gather(steps: Iterable[Findings]) -> Findings:
     return Findings(evidence=tuple(dict.fromkeys(evidence)), not_estimable=not_estimable)
 
 
-__all__ = ["Findings", "gather"]
+def warn(message: str, category: type[Warning]) -> None:
+    """:func:`warnings.warn` attributed to the first caller outside the analysis package
+    (the line that called :func:`~landaulab.analyze.analyze`), wherever the step is."""
+    level, frame = 2, sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        ("landaulab.analyze", "landaulab._callable")
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+__all__ = ["Findings", "gather", "warn"]

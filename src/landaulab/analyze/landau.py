@@ -30,7 +30,7 @@ from landaulab.analyze.bootstrap import percentile_interval
 from landaulab.analyze.critical_point import CriticalPoint
 from landaulab.analyze.distribution import Histograms, Modes, find_modes
 from landaulab.analyze.ensemble import Ensemble
-from landaulab.analyze.findings import Findings
+from landaulab.analyze.findings import Findings, warn
 from landaulab.analyze.frame import PreparedData
 from landaulab.errors import FitWarning
 from landaulab.serialize import to_json
@@ -600,5 +600,5 @@ def landau_result(
             "histogram bins for a Landau fit"
         )
         not_estimable["landau"] = reason
-        warnings.warn(f"Landau fits dropped: {reason}.", FitWarning, stacklevel=2)
+        warn(f"Landau fits dropped: {reason}.", FitWarning)
     return LandauStep(result=result, not_estimable=not_estimable)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.findings import Findings
 from landaulab.analyze.frame import PreparedData
 from landaulab.analyze.records import table_from_records
 from landaulab.serialize import to_json
@@ -342,3 +343,17 @@ def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
             stages[i] = detect_stages(series.index.to_numpy(dtype=float), series.to_numpy())
     groups["stages"] = stages
     return TemporalResult(runs=runs, groups=groups)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TemporalStep(Findings):
+    """Transitions in time (None without usable runs) and the sentence they give."""
+
+    result: TemporalResult | None = None
+
+
+def temporal_step(prepared: PreparedData) -> TemporalStep:
+    """:func:`transitions_in_time`, with its sentence as evidence when runs jump."""
+    result = transitions_in_time(prepared)
+    sentence = result.sentence() if result is not None else None
+    return TemporalStep(result=result, evidence=(sentence,) if sentence else ())
