@@ -6,6 +6,8 @@
 """
 
 from landaulab.analyze.api import analyze
+from landaulab.analyze.critical_point import LOCATORS, Location, Locator, LocatorContext
+from landaulab.analyze.curves import SizeCurves
 from landaulab.analyze.landau import (
     CUBIC,
     FIELD,
@@ -20,10 +22,13 @@ from landaulab.analyze.landau import (
 from landaulab.analyze.result import (
     AnalysisResult,
     CollapseResult,
+    CriticalIsotherm,
     CriticalPoint,
     Estimate,
     Exponents,
+    HysteresisResult,
     LandauResult,
+    TemporalResult,
 )
 from landaulab.analyze.universality import (
     ISING_2D,
@@ -39,6 +44,7 @@ __all__ = [
     "FIELD",
     "GENERAL",
     "ISING_2D",
+    "LOCATORS",
     "MEAN_FIELD",
     "QUADRATIC",
     "QUARTIC",
@@ -46,12 +52,19 @@ __all__ = [
     "SYMMETRIC",
     "AnalysisResult",
     "CollapseResult",
+    "CriticalIsotherm",
     "CriticalPoint",
     "Estimate",
     "Exponents",
+    "HysteresisResult",
     "LandauPolynomial",
     "LandauResult",
     "LandauTerm",
+    "Location",
+    "Locator",
+    "LocatorContext",
+    "SizeCurves",
+    "TemporalResult",
     "UniversalityClass",
     "UniversalityComparison",
     "UniversalityResult",

@@ -18,10 +18,25 @@ vectorised call. The spread of the replicate optima gives the confidence interva
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from landaulab.analyze.bootstrap import standard_error
+from landaulab.analyze.curves import SizeCurves
+from landaulab.analyze.findings import Findings, warn
+from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import estimate_from_dict, float_or_nan
+from landaulab.errors import FitWarning
+from landaulab.estimate import Estimate
+from landaulab.serialize import to_json
+
+#: Most bootstrap replicates refitted by the (costlier) data collapse.
+MAX_COLLAPSE_REPLICATES = 200
+#: Finite-size scaling uses at most this many of the largest sizes.
+FSS_SIZES = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -360,3 +375,233 @@ def fit_collapse(
         quality=quality,
         replicates=reps,
     )
+
+
+def critical_window(curves: Mapping[float, SizeCurves], keys: list[float]) -> tuple[float, float]:
+    """Controls in the critical region: where χ of the largest size exceeds a quarter of
+    its peak (at least five controls around the peak).
+
+    The peak of the largest size is the narrowest (width ∝ L^(−1/ν)), so inside this window
+    every size is within its scaling region; far from T_c corrections to scaling would bias
+    a collapse. Without an interior peak the whole range is used.
+    """
+    c = curves[keys[-1]]
+    ok = np.isfinite(c.chi)
+    t, chi = c.t[ok], c.chi[ok]
+    everything = (-np.inf, np.inf)
+    if t.size < 5:
+        return everything
+    k = int(np.argmax(chi))
+    if k == 0 or k == t.size - 1:
+        return everything
+    inside = chi >= 0.25 * chi[k]
+    lo, hi = k, k
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < t.size - 1 and inside[hi + 1]:
+        hi += 1
+    while hi - lo + 1 < 5:
+        if lo > 0 and (hi == t.size - 1 or chi[lo - 1] >= chi[hi + 1]):
+            lo -= 1
+        elif hi < t.size - 1:
+            hi += 1
+        else:
+            break
+    return float(t[lo]), float(t[hi])
+
+
+def collapse_data(
+    curves: Mapping[float, SizeCurves], keys: list[float], observable: str
+) -> tuple[CollapseData, np.ndarray] | None:
+    """Points of ``observable`` (an attribute of :class:`SizeCurves`) for the given sizes,
+    inside the critical window, with their bootstrap replicates (None with fewer than two
+    sizes of resolved errors)."""
+    low, high = critical_window(curves, keys)
+    t, y, dy, size_index, boot = [], [], [], [], []
+    for i, k in enumerate(keys):
+        c = curves[k]
+        values = getattr(c, observable)
+        replicates = getattr(c, f"{observable}_boot")
+        se = standard_error(replicates)
+        ok = np.isfinite(values) & np.isfinite(se) & (se > 0) & (c.t >= low) & (c.t <= high)
+        if ok.sum() < 2:
+            continue
+        t.append(c.t[ok])
+        y.append(values[ok])
+        dy.append(se[ok])
+        size_index.append(np.full(int(ok.sum()), i))
+        boot.append(replicates[:, ok])
+    if len(t) < 2:
+        return None
+    index = np.concatenate(size_index)
+    used = np.unique(index)
+    data = CollapseData(
+        t=np.concatenate(t),
+        y=np.concatenate(y),
+        dy=np.concatenate(dy),
+        size_index=np.searchsorted(used, index),
+        sizes=np.array(keys)[used],
+    )
+    return data, np.concatenate(boot, axis=1)
+
+
+def fit_binder_collapse(
+    curves: Mapping[float, SizeCurves], keys: list[float], start: float, n_bootstrap: int
+) -> CollapseFit | None:
+    """T_c and ν from the collapse of the Binder cumulant, U = f((T − T_c)·L^(1/ν)).
+
+    U is dimensionless, so only T_c and ν are fitted: a crossing of all sizes at once,
+    weighted by the errors of every point. None when the collapse fails or its T_c lies
+    more than a tenth of the collapsed range outside it.
+    """
+    prepared_data = collapse_data(curves, keys, "binder")
+    if prepared_data is None:
+        return None
+    data, boot = prepared_data
+    fit = fit_collapse(
+        data,
+        start_critical_point=start,
+        start_ratio=0.0,
+        fit_ratio=False,
+        replicate_y=boot[: min(n_bootstrap, MAX_COLLAPSE_REPLICATES)],
+    )
+    if fit is None or not np.isfinite(fit.critical_point):
+        return None
+    span = float(np.ptp(data.t))
+    if not (data.t.min() - 0.1 * span <= fit.critical_point <= data.t.max() + 0.1 * span):
+        return None
+    return fit
+
+
+def _estimate_dict(estimate: Estimate | None) -> dict[str, Any] | None:
+    return estimate.to_dict() if estimate is not None else None
+
+
+@dataclass(frozen=True, eq=False)
+class CollapseResult:
+    """A finite-size-scaling data collapse of the order parameter.
+
+    Attributes
+    ----------
+    observable
+        What was collapsed (``"rms"``: √⟨m²⟩).
+    critical_point, nu, ratio
+        T_c (held at the analysis' critical point, replicate by replicate), and the fitted ν
+        and exponent ratio ρ (here β/ν), with bootstrap intervals.
+    ratio_name
+        The name of ρ.
+    quality
+        Houdayer–Hartmann S at the optimum (≈ 1 for a collapse within errors).
+    curves
+        Per size: ``size``, ``x`` = (T − T_c)·L^(1/ν), ``y`` = m·L^ρ, ``dy``.
+    """
+
+    observable: str
+    critical_point: Estimate | None
+    nu: Estimate | None
+    ratio: Estimate | None
+    ratio_name: str
+    quality: float
+    curves: tuple[dict[str, Any], ...] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary."""
+        return to_json(
+            {
+                "observable": self.observable,
+                "critical_point": _estimate_dict(self.critical_point),
+                "nu": _estimate_dict(self.nu),
+                "ratio": {
+                    "name": self.ratio_name,
+                    **(self.ratio.to_dict() if self.ratio else {"value": None, "ci": None}),
+                },
+                "quality": self.quality,
+                "curves": list(self.curves),
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CollapseResult:
+        """The inverse of :meth:`to_dict` (curves as lists, a missing quality as NaN)."""
+        ratio = dict(data.get("ratio") or {})
+        has_ratio = any(ratio.get(k) is not None for k in ("value", "ci")) or "method" in ratio
+        return cls(
+            observable=data["observable"],
+            critical_point=estimate_from_dict(data.get("critical_point")),
+            nu=estimate_from_dict(data.get("nu")),
+            ratio=estimate_from_dict(ratio) if has_ratio else None,
+            ratio_name=ratio.get("name", ""),
+            quality=float_or_nan(data.get("quality")),
+            curves=tuple(dict(c) for c in data.get("curves") or ()),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollapseStep(Findings):
+    """The collapse of m_rms at a fixed T_c: the result and the raw fit (or None)."""
+
+    result: CollapseResult | None = None
+    fit: CollapseFit | None = None
+
+
+def collapse_order_parameter(
+    prepared: PreparedData,
+    curves: Mapping[float, SizeCurves],
+    keys: list[float],
+    critical_point: float,
+    critical_point_replicates: np.ndarray,
+    start_ratio: float,
+    n_bootstrap: int,
+) -> CollapseStep:
+    """Collapse m_rms of the sizes ``keys`` with T_c held at ``critical_point`` (internal
+    units; replicate r at ``critical_point_replicates[r]``), fitting ν and β/ν.
+
+    A collapse that cannot be made (fewer than two sizes with resolved errors, or ranges
+    that never overlap) is reported under ``not_estimable["collapse"]``; the second case
+    also raises a :class:`~landaulab.errors.FitWarning`.
+    """
+    collapse_input = collapse_data(curves, keys, "rms")
+    if collapse_input is None:
+        return CollapseStep(not_estimable={"collapse": "fewer than two sizes with resolved errors"})
+    data, boot = collapse_input
+    replicates = boot[: min(n_bootstrap, MAX_COLLAPSE_REPLICATES)]
+    fit = fit_collapse(
+        data,
+        start_critical_point=critical_point,
+        start_ratio=start_ratio,
+        fixed_critical_point=True,
+        critical_point_replicates=critical_point_replicates,
+        replicate_y=replicates,
+    )
+    if fit is None:
+        reason = "the sizes' control ranges do not overlap after scaling"
+        warn(f"The data collapse of m_rms failed and was dropped: {reason}.", FitWarning)
+        return CollapseStep(not_estimable={"collapse": reason})
+    reps = fit.replicates
+    critical = Estimate.from_replicates(
+        float(prepared.to_control(fit.critical_point)), prepared.to_control(reps[:, 0])
+    )
+    curves_out = []
+    with np.errstate(all="ignore"):
+        for i, s in enumerate(data.sizes):
+            sel = data.size_index == i
+            x = prepared.control_distance(data.t[sel] - fit.critical_point) * s ** (1 / fit.nu)
+            factor = s**fit.ratio
+            curves_out.append(
+                {
+                    "size": float(s),
+                    "x": np.asarray(x),
+                    "y": data.y[sel] * prepared.scale * factor,
+                    "dy": data.dy[sel] * prepared.scale * factor,
+                }
+            )
+    result = CollapseResult(
+        observable="rms",
+        critical_point=critical,
+        nu=Estimate.from_replicates(fit.nu, reps[:, 1]),
+        ratio=Estimate.from_replicates(fit.ratio, reps[:, 2]),
+        ratio_name="beta_over_nu",
+        quality=fit.quality,
+        curves=tuple(curves_out),
+    )
+    return CollapseStep(result=result, fit=fit)

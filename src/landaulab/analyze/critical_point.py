@@ -1,6 +1,6 @@
 """Locating the transition in the control parameter, with bootstrap replicates.
 
-Six estimators, each applied to the data and to every bootstrap replicate:
+Seven estimators, each applied to the data and to every bootstrap replicate:
 
 * the susceptibility peak of one size (parabolic refinement around the largest χ);
   at finite size it is shifted from T_c by O(L^(−1/ν)) (Fisher & Barber 1972, PRL 28, 1516);
@@ -12,7 +12,16 @@ Six estimators, each applied to the data and to every bootstrap replicate:
   controls (Stanley 1971, "Introduction to Phase Transitions and Critical Phenomena",
   ch. 1), which needs no fluctuations: the estimator for nearly deterministic ensembles
   such as gradient-descent training (Ziyin & Ueda 2022, arXiv:2205.12510);
-* the largest jump of m between neighbouring controls.
+* the largest jump of m between neighbouring controls;
+* the collapse of the Binder cumulants of all sizes (second-order transitions).
+
+Each estimator is a *locator* in :data:`LOCATORS`: a function of a :class:`LocatorContext`
+(the prepared data, the curves of every size, the Landau fit, the histograms, which side
+is ordered, the seed) that returns a :class:`Location`, its candidate points with the
+evidence it found. Adding a way to locate T_c is one function and one entry in
+:data:`LOCATORS`. :func:`find_critical_points` runs them and applies the vetoes that need
+several of them; :func:`choose_critical_point` picks the headline point by the order of
+the transition.
 
 A grid-located estimate (the χ peak, the largest jump) cannot be more precise than the
 control grid: its ``resolution`` is the cell it lies in, which its interval always includes.
@@ -23,11 +32,35 @@ All controls are in the standardised internal units of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from landaulab.analyze.bootstrap import standard_error
+from landaulab.analyze.collapse import FSS_SIZES, fit_binder_collapse
+from landaulab.analyze.curves import (
+    DEEPLY_ORDERED_BINDER,
+    SizeCurves,
+    order_parameter_curve,
+    ordered_below,
+    ordered_run,
+    settled,
+)
+from landaulab.analyze.distribution import Histograms
+from landaulab.analyze.ensemble import Ensemble
+from landaulab.analyze.findings import Findings
+from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.power_law import direct_power_law
+from landaulab.estimate import Estimate
+
+if TYPE_CHECKING:
+    from landaulab.analyze.landau import FreeEnergyFit
+
+#: β below every common universality class (2D four-state Potts: 1/12): a jump.
+SMALLEST_BETA = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,3 +415,626 @@ def sign_change(
     value = float(_root(t, f[None, :], index)[0])
     replicates = _root(t, f_boot, index)
     return Located(value=value, replicates=replicates, method=method, detail="")
+
+
+@dataclass(frozen=True)
+class CriticalPoint(Estimate):
+    """A located transition point with the method that found it.
+
+    ``method`` is the name of the locator (``binder_crossing``, ``susceptibility_peak``,
+    ``quadratic_coefficient_zero``, ``equal_depth``, ``largest_jump``, ``vanishing_point``,
+    ``binder_collapse``); ``detail`` says which sizes.
+    """
+
+    method: str | None = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"value", "ci", "method"}`` (the contract of ``transition.critical_point``)."""
+        return {**super().to_dict(), "method": self.method}
+
+    def to_full_dict(self) -> dict[str, Any]:
+        """As :meth:`to_dict` plus ``detail``."""
+        return {**self.to_dict(), "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CriticalPoint | None:
+        """The inverse of :meth:`to_dict` and :meth:`to_full_dict` (None for None).
+
+        An estimate without a value is kept (with ``value`` None), as the list of
+        estimates of an analysis may hold one.
+        """
+        if data is None:
+            return None
+        ci = data.get("ci")
+        return cls(
+            value=data.get("value"),
+            ci=tuple(ci) if ci is not None else None,
+            method=data.get("method"),
+            detail=data.get("detail", ""),
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"{Estimate.__str__(self)} ({self.method}{', ' + self.detail if self.detail else ''})"
+        )
+
+
+def to_critical_point(prepared: PreparedData, located: Located, detail: str) -> CriticalPoint:
+    """``located`` in the user's units, its interval from the replicates.
+
+    A grid-located estimate is no sharper than the grid cell it lies in: its interval
+    always covers its ``resolution``.
+    """
+    estimate = Estimate.from_replicates(
+        float(prepared.to_control(located.value)), prepared.to_control(located.replicates)
+    )
+    value = estimate.value if estimate else None
+    ci = estimate.ci if estimate else None
+    if value is not None and located.resolution is not None:
+        cell = sorted(float(prepared.to_control(x)) for x in located.resolution)
+        ci = (min(ci[0], cell[0]), max(ci[1], cell[1])) if ci is not None else (cell[0], cell[1])
+    return CriticalPoint(value=value, ci=ci, method=located.method, detail=detail)
+
+
+@dataclass(frozen=True, eq=False)
+class LocatorContext:
+    """Everything a locator may read.
+
+    Attributes
+    ----------
+    prepared, ensemble, histograms, fit
+        The prepared rows, the ensemble moments with replicates, P(m) and the Landau fits.
+    curves
+        :class:`~landaulab.analyze.curves.SizeCurves` per size, in increasing size.
+    symmetric
+        Whether m takes both signs with similar weight.
+    ordered_below
+        Whether the ordered phase lies at low controls (largest size).
+    ordered_run
+        Per control of the largest size: the contiguous run from the ordered end where m
+        is clearly ordered and settled.
+    seed, n_bootstrap
+        The analysis' seed and number of bootstrap replicates.
+    order
+        The order of the transition, for locators that run after the classification
+        (None before it).
+    found
+        The candidate of each locator run so far that stands for its method.
+    """
+
+    prepared: PreparedData
+    ensemble: Ensemble
+    histograms: Histograms
+    fit: FreeEnergyFit
+    curves: Mapping[float, SizeCurves]
+    symmetric: bool
+    ordered_below: bool
+    ordered_run: np.ndarray
+    seed: int
+    n_bootstrap: int
+    order: str | None = None
+    found: Mapping[str, Located] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        prepared: PreparedData,
+        ensemble: Ensemble,
+        histograms: Histograms,
+        fit: FreeEnergyFit,
+        curves: Mapping[float, SizeCurves],
+        symmetric: bool,
+        *,
+        seed: int,
+        n_bootstrap: int,
+    ) -> LocatorContext:
+        """The context of an analysis (which side is ordered, and how far, from the data)."""
+        largest = curves[max(curves)]
+        below = ordered_below(largest)
+        m, m_boot = order_parameter_curve(largest, prepared.use_abs, symmetric)
+        run = ordered_run(largest, m, m_boot, below, settled(prepared, ensemble)[largest.index])
+        return cls(
+            prepared=prepared,
+            ensemble=ensemble,
+            histograms=histograms,
+            fit=fit,
+            curves=curves,
+            symmetric=symmetric,
+            ordered_below=below,
+            ordered_run=run,
+            seed=seed,
+            n_bootstrap=n_bootstrap,
+        )
+
+    @property
+    def sizes(self) -> list[float]:
+        """The sizes, increasing."""
+        return list(self.curves)
+
+    @property
+    def largest(self) -> SizeCurves:
+        """The curves of the largest size."""
+        return self.curves[max(self.curves)]
+
+    def order_parameter(self) -> tuple[np.ndarray, np.ndarray]:
+        """⟨m⟩ (m_rms for a signed symmetric m) of the largest size, with replicates."""
+        return order_parameter_curve(self.largest, self.prepared.use_abs, self.symmetric)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One located point: the location, which sizes gave it, and how to say so."""
+
+    located: Located
+    sizes: tuple[float, ...]
+    detail: str
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Location(Findings):
+    """What one locator found.
+
+    Attributes
+    ----------
+    candidates
+        Every point it located (one per size or pair of sizes), each an estimate of the
+        analysis.
+    chosen
+        The candidate that stands for the method in the headline choice (None when it
+        located nothing usable).
+    """
+
+    candidates: tuple[Candidate, ...] = ()
+    chosen: Candidate | None = None
+
+
+def _size_detail(size: float) -> str:
+    return f"size {size:.6g}"
+
+
+def _single(c: SizeCurves, located: Located | None) -> Location:
+    """A location of the largest size (one candidate, chosen), or an empty one."""
+    if located is None:
+        return Location()
+    candidate = Candidate(located, (c.size,), _size_detail(c.size))
+    return Location(candidates=(candidate,), chosen=candidate)
+
+
+def locate_susceptibility_peak(context: LocatorContext) -> Location:
+    """The χ peak of every size; the largest size's stands for the method."""
+    candidates = []
+    for s, c in context.curves.items():
+        peak, _ = susceptibility_peak(c.t, c.chi, c.chi_boot)
+        if peak is not None:
+            candidates.append(Candidate(peak, (s,), _size_detail(s)))
+    largest = max(context.curves)
+    chosen = next((c for c in candidates if c.sizes == (largest,)), None)
+    return Location(candidates=tuple(candidates), chosen=chosen)
+
+
+def locate_binder_crossing(context: LocatorContext) -> Location:
+    """The Binder crossing of every pair of neighbouring sizes; the largest pair's stands
+    for the method (said to be fragile when many replicates do not cross near it)."""
+    candidates = []
+    for small, large in itertools.pairwise(context.sizes):
+        a, b = context.curves[small], context.curves[large]
+        common, ia, ib = np.intersect1d(a.t, b.t, return_indices=True)
+        if common.size < 2:
+            continue
+        crossing = binder_crossing(
+            common,
+            a.binder[ia],
+            b.binder[ib],
+            a.binder_boot[:, ia],
+            b.binder_boot[:, ib],
+            context.ordered_below,
+        )
+        if crossing is not None:
+            detail = f"sizes {small:.6g} and {large:.6g}"
+            candidates.append(Candidate(crossing, (small, large), detail))
+    if not candidates:
+        return Location()
+    chosen = candidates[-1]
+    evidence = []
+    missing = float(np.mean(~np.isfinite(chosen.located.replicates)))
+    if missing > 0.2:
+        evidence.append(
+            f"The Binder crossing is fragile: {missing:.0%} of bootstrap replicates show no "
+            "crossing near it (its interval uses the others)."
+        )
+    return Location(candidates=tuple(candidates), chosen=chosen, evidence=tuple(evidence))
+
+
+def samples_zero(histograms: Histograms, c: SizeCurves, value: float) -> bool:
+    """Whether an ensemble next to ``value`` (one control on either side) visits m ≈ 0.
+
+    The quadratic Landau coefficient is the curvature of −log P(m) at m = 0; it is
+    measured, not extrapolated, only where P(m) has been sampled there: a populated bin
+    within one bin of zero.
+    """
+    below = np.flatnonzero(c.t <= value)
+    above = np.flatnonzero(c.t >= value)
+    neighbours = [c.index[i[k]] for i, k in ((below, -1), (above, 0)) if i.size]
+    for group in neighbours:
+        centres = histograms.centres(int(group))
+        near = np.abs(centres) <= 1.5 * histograms.width[group]
+        if np.any(near & (histograms.full[group] > 0)):
+            return True
+    return False
+
+
+def locate_quadratic_coefficient_zero(context: LocatorContext) -> Location:
+    """The sign change of the fitted a₂(T) of the largest size, where P(m) was sampled
+    at m ≈ 0 (elsewhere a₂ is extrapolated and its zero is not used)."""
+    fit, largest = context.fit, context.largest
+    a2 = fit.term_index("a2")
+    if a2 is None:
+        return Location()
+    zero = sign_change(
+        largest.t,
+        fit.internal[largest.index, a2],
+        fit.replicates[:, largest.index, a2],
+        context.ordered_below,
+        method="quadratic_coefficient_zero",
+    )
+    if zero is not None and not samples_zero(context.histograms, largest, zero.value):
+        return Location(
+            evidence=(
+                f"The fitted a₂ changes sign near {context.prepared.to_control(zero.value):.4g}, "
+                "but the ensembles on either side never visit m ≈ 0: a₂ (the curvature of F at "
+                "m = 0) is extrapolated there, so its zero is not used to locate T_c.",
+            )
+        )
+    return _single(largest, zero)
+
+
+def locate_equal_depth(context: LocatorContext) -> Location:
+    """Where coexisting minima of the fitted F of the largest size have equal depth."""
+    largest, fit = context.largest, context.fit
+    depth = sign_change(
+        largest.t,
+        fit.depth_difference[largest.index],
+        fit.depth_difference_replicates[:, largest.index],
+        context.ordered_below,
+        method="equal_depth",
+        window=1,
+    )
+    return _single(largest, depth)
+
+
+def locate_largest_jump(context: LocatorContext) -> Location:
+    """The largest change of m between neighbouring controls of the largest size."""
+    m, m_boot = context.order_parameter()
+    return _single(context.largest, largest_jump(context.largest.t, m, m_boot))
+
+
+def locate_vanishing_point(context: LocatorContext) -> Location:
+    """Where m of the largest size vanishes as a power law of its ordered controls."""
+    m, m_boot = context.order_parameter()
+    located = vanishing_point(
+        context.largest.t,
+        m,
+        m_boot,
+        context.ordered_run,
+        context.ordered_below,
+        seed=context.seed,
+    )
+    return _single(context.largest, located)
+
+
+def locate_binder_collapse(context: LocatorContext) -> Location:
+    """T_c from the collapse of the Binder cumulants of the largest sizes (a second-order
+    transition with at least two sizes), started from the best earlier location."""
+    if context.order != "second" or len(context.curves) < 2:
+        return Location()
+    start = next(
+        (
+            context.found[k].value
+            for k in ("binder_crossing", "quadratic_coefficient_zero", "susceptibility_peak")
+            if k in context.found
+        ),
+        float(np.median(context.largest.t)),
+    )
+    keys = context.sizes[-FSS_SIZES:]
+    fit = fit_binder_collapse(context.curves, keys, start, context.n_bootstrap)
+    if fit is None:
+        return Location()
+    located = Located(
+        value=fit.critical_point,
+        replicates=fit.replicates[:, 0],
+        method="binder_collapse",
+        detail="",
+    )
+    candidate = Candidate(located, tuple(keys), "sizes " + ", ".join(f"{k:.6g}" for k in keys))
+    return Location(candidates=(candidate,), chosen=candidate)
+
+
+@dataclass(frozen=True)
+class Locator:
+    """A way to locate T_c.
+
+    Attributes
+    ----------
+    name
+        The method's name (``CriticalPoint.method`` of its estimates).
+    locate
+        The locator: a :class:`LocatorContext` in, a :class:`Location` out.
+    after_classification
+        Whether it needs the order of the transition (``context.order``) and the earlier
+        locations (``context.found``).
+    """
+
+    name: str
+    locate: Callable[[LocatorContext], Location]
+    after_classification: bool = False
+
+
+#: Every locator, in the order their estimates are listed.
+LOCATORS: tuple[Locator, ...] = (
+    Locator("susceptibility_peak", locate_susceptibility_peak),
+    Locator("binder_crossing", locate_binder_crossing),
+    Locator("quadratic_coefficient_zero", locate_quadratic_coefficient_zero),
+    Locator("equal_depth", locate_equal_depth),
+    Locator("largest_jump", locate_largest_jump),
+    Locator("vanishing_point", locate_vanishing_point),
+    Locator("binder_collapse", locate_binder_collapse, after_classification=True),
+)
+
+#: Which located method gives the headline critical point, by order, best first.
+HEADLINE_PREFERENCE: Mapping[str, tuple[str, ...]] = {
+    "first": (
+        "equal_depth",
+        "susceptibility_peak",
+        "quadratic_coefficient_zero",
+        "largest_jump",
+    ),
+    "second": (
+        "binder_collapse",
+        "binder_crossing",
+        "quadratic_coefficient_zero",
+        "vanishing_point",
+        "susceptibility_peak",
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CriticalPointSearch(Findings):
+    """What every locator found, after the vetoes.
+
+    Attributes
+    ----------
+    locations
+        Method name → its :class:`Location`, in :data:`LOCATORS` order.
+    located
+        Method name → the location standing for it, where it was not vetoed.
+    estimates
+        Every candidate in the user's units (each method, each size or pair of sizes).
+    sharper_than_grid
+        A sentence when m jumps between neighbouring controls with a flat ordered side,
+        else None (then the vanishing point is vetoed).
+    """
+
+    locations: Mapping[str, Location] = field(default_factory=dict)
+    located: Mapping[str, Candidate] = field(default_factory=dict)
+    estimates: tuple[CriticalPoint, ...] = ()
+    sharper_than_grid: str | None = None
+
+    def candidates(self, name: str) -> tuple[Candidate, ...]:
+        """Every candidate of method ``name`` (none when it did not run)."""
+        location = self.locations.get(name)
+        return location.candidates if location is not None else ()
+
+    def peaks(self) -> dict[float, Located]:
+        """The susceptibility peak of each size that has one."""
+        return {c.sizes[0]: c.located for c in self.candidates("susceptibility_peak")}
+
+    def crossings(self) -> list[tuple[float, float, Located]]:
+        """The Binder crossing of each pair of neighbouring sizes: (small, large, crossing)."""
+        return [(c.sizes[0], c.sizes[1], c.located) for c in self.candidates("binder_crossing")]
+
+    def estimate(self, name: str, prepared: PreparedData) -> CriticalPoint | None:
+        """The estimate standing for method ``name`` (vetoed or not), or None."""
+        location = self.locations.get(name)
+        if location is None or location.chosen is None:
+            return None
+        return to_critical_point(prepared, location.chosen.located, location.chosen.detail)
+
+
+def _run(
+    context: LocatorContext, after_classification: bool
+) -> tuple[dict[str, Location], list[str]]:
+    locations: dict[str, Location] = {}
+    evidence: list[str] = []
+    for locator in LOCATORS:
+        if locator.after_classification != after_classification:
+            continue
+        location = locator.locate(context)
+        locations[locator.name] = location
+        evidence.extend(location.evidence)
+    return locations, evidence
+
+
+def find_critical_points(context: LocatorContext) -> CriticalPointSearch:
+    """Run the locators that precede the classification, then the vetoes.
+
+    * A susceptibility peak where m is unambiguously ordered (Binder above
+      :data:`~landaulab.analyze.curves.DEEPLY_ORDERED_BINDER` on the ordered run) is where
+      runs converge slowest, not a critical fluctuation peak: it does not locate T_c.
+    * When m is flat on the ordered side of its largest jump (see
+      :func:`sharper_than_grid`), the vanishing point is not a location.
+    """
+    prepared, largest = context.prepared, context.largest
+    locations, evidence = _run(context, after_classification=False)
+    located = {n: loc.chosen for n, loc in locations.items() if loc.chosen is not None}
+    peak = located.get("susceptibility_peak")
+    run = context.ordered_run
+    if peak is not None and run.any():
+        at = int(np.argmin(np.abs(largest.t - peak.located.value)))
+        if run[at] and largest.binder[at] > DEEPLY_ORDERED_BINDER:
+            # runs spread most where they converge slowest, at the edge of the ordered
+            # region: not a critical fluctuation peak
+            del located["susceptibility_peak"]
+            evidence.append(
+                f"The susceptibility peaks at {prepared.to_control(peak.located.value):.4g}, "
+                f"where m is unambiguously ordered (Binder > {DEEPLY_ORDERED_BINDER:.2f}): not "
+                "a critical fluctuation peak, so it does not locate the transition."
+            )
+    jump, vanishing = located.get("largest_jump"), located.get("vanishing_point")
+    m, m_boot = context.order_parameter()
+    sharper = sharper_than_grid(
+        prepared,
+        largest,
+        run,
+        jump.located if jump is not None else None,
+        vanishing.located if vanishing is not None else None,
+        m,
+        m_boot,
+    )
+    estimates = [
+        to_critical_point(prepared, c.located, c.detail)
+        for location in locations.values()
+        for c in location.candidates
+    ]
+    if sharper is not None:
+        # A power law fitted to a flat ordered side (β ≈ 0) does not locate a vanishing
+        # point: the change lies somewhere between two grid points, as the jump says.
+        estimates = [e for e in estimates if e.method != "vanishing_point"]
+        located.pop("vanishing_point", None)
+        if "vanishing_point" in locations:
+            locations["vanishing_point"] = Location()
+    return CriticalPointSearch(
+        locations=locations,
+        located=located,
+        estimates=tuple(estimates),
+        sharper_than_grid=sharper,
+        evidence=tuple(evidence),
+    )
+
+
+def refine_critical_points(
+    search: CriticalPointSearch, context: LocatorContext, order: str
+) -> CriticalPointSearch:
+    """Run the locators that need the order of the transition and add what they find.
+
+    The returned search holds every location and estimate so far, but only the evidence
+    of this step (that of ``search`` was already reported).
+    """
+    context = replace(context, order=order, found={n: c.located for n, c in search.located.items()})
+    locations, evidence = _run(context, after_classification=True)
+    added = [
+        to_critical_point(context.prepared, c.located, c.detail)
+        for location in locations.values()
+        for c in location.candidates
+    ]
+    located = dict(search.located)
+    located.update({n: loc.chosen for n, loc in locations.items() if loc.chosen is not None})
+    return replace(
+        search,
+        locations={**search.locations, **locations},
+        located=located,
+        estimates=search.estimates + tuple(added),
+        evidence=tuple(evidence),
+        not_estimable={},
+    )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Headline(Findings):
+    """The headline critical point of an analysis.
+
+    Attributes
+    ----------
+    critical_point
+        In the user's units, or None.
+    name
+        The method that gave it (None without one).
+    located
+        Its location in internal units, with replicates (None without one).
+    """
+
+    critical_point: CriticalPoint | None = None
+    name: str | None = None
+    located: Located | None = None
+
+
+def choose_critical_point(
+    order: str, search: CriticalPointSearch, prepared: PreparedData
+) -> Headline:
+    """The first finite location of :data:`HEADLINE_PREFERENCE` for ``order``."""
+    evidence: list[str] = []
+    not_estimable: dict[str, str] = {}
+    name = candidate = None
+    for method in HEADLINE_PREFERENCE.get(order, ()):
+        found = search.located.get(method)
+        if found is not None and np.isfinite(found.located.value):
+            name, candidate = method, found
+            break
+    critical_point = None
+    if candidate is not None:
+        critical_point = to_critical_point(prepared, candidate.located, candidate.detail)
+        if critical_point.value is None:
+            critical_point = None
+    if critical_point is None and order in ("first", "second"):
+        not_estimable["critical_point"] = (
+            "no estimator located the transition inside the control range"
+        )
+    if order == "crossover":
+        where = ""
+        peak = search.located.get("susceptibility_peak")
+        if peak is not None:
+            peak_at = float(prepared.to_control(peak.located.value))
+            where = f"; the susceptibility peaks at {peak_at:.4g}"
+        evidence.append(f"No critical point for a crossover{where}.")
+    return Headline(
+        critical_point=critical_point,
+        name=name,
+        located=candidate.located if candidate is not None else None,
+        evidence=tuple(evidence),
+        not_estimable=not_estimable,
+    )
+
+
+def sharper_than_grid(
+    prepared: PreparedData,
+    c: SizeCurves,
+    run: np.ndarray,
+    jump: Located | None,
+    vanishing: Located | None,
+    m: np.ndarray,
+    m_boot: np.ndarray,
+) -> str | None:
+    """A sentence when m jumps between neighbouring controls with a flat ordered side.
+
+    The exponent β of m ∝ |T − T_c|^β on the ordered controls (``run``) comes from the
+    vanishing-point fit, or (fewer than four ordered controls) from a power law with T_c
+    at the largest jump. When its 95 % interval reaches zero, m does not decrease toward
+    the transition at the resolved distances: a discontinuous jump and a continuous
+    transition sharper than the grid cannot be told apart. So it is when the whole
+    interval lies below :data:`SMALLEST_BETA` = 0.05, under the smallest exponent of the
+    common universality classes (2D four-state Potts, β = 1/12; Baxter 1982, "Exactly
+    Solved Models").
+    """
+    if vanishing is not None:
+        beta, beta_boot = vanishing.exponent, vanishing.exponent_replicates
+    elif jump is not None and run.sum() >= 2:
+        beta, beta_boot = direct_power_law(c.t, m, m_boot, run, jump.value, jump.replicates)
+    else:
+        return None
+    estimate = Estimate.from_replicates(beta, beta_boot)
+    if estimate is None or jump is None or jump.resolution is None:
+        return None
+    # Without a usable bootstrap interval (e.g. seeds that agree exactly) the point
+    # value decides.
+    low_beta, high_beta = estimate.ci if estimate.ci is not None else (beta, beta)
+    if low_beta > 0 and high_beta >= SMALLEST_BETA:
+        return None
+    low, high = (float(prepared.to_control(x)) for x in jump.resolution)
+    return (
+        f"m jumps by {jump.height * prepared.scale:.3g} between {low:.4g} and {high:.4g} and "
+        f"is flat on the ordered side (β = {estimate}, consistent with 0 or below "
+        f"{SMALLEST_BETA}): the data cannot "
+        "distinguish a discontinuous jump from a continuous transition sharper than the "
+        "control grid."
+    )

@@ -22,6 +22,7 @@ import pandas as pd
 
 from landaulab.analyze.bootstrap import Resampling
 from landaulab.analyze.ensemble import Ensemble
+from landaulab.analyze.findings import Findings
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,3 +239,15 @@ def find_modes(
         if low > 0:
             best_ratio = min(best_ratio, float(smooth[a : b + 1].min() / low))
     return Modes(locations=tuple(float(centres[p]) for p in peaks), dip_ratio=best_ratio)
+
+
+def symmetry_findings(symmetric: bool, use_abs: bool) -> Findings:
+    """A hint when a signed m is Z₂-symmetric: its χ peak is that of |m| (``use_abs``)."""
+    if not symmetric or use_abs:
+        return Findings()
+    return Findings(
+        evidence=(
+            "m takes both signs with similar weight (Z₂-symmetric); pass use_abs=True "
+            "(--abs) for the susceptibility peak of |m|.",
+        )
+    )

@@ -26,7 +26,9 @@ from landaulab.analyze.bootstrap import (
     resample_units,
     standard_error,
 )
+from landaulab.analyze.findings import Findings, warn
 from landaulab.analyze.frame import PreparedData
+from landaulab.errors import FewSamplesWarning
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,3 +236,18 @@ def ensemble_table(ensemble: Ensemble) -> pd.DataFrame:
                 "binder_stderr": standard_error(boot.binder()),
             }
         )
+
+
+def resampling_findings(ensemble: Ensemble) -> Findings:
+    """Evidence (and a :class:`~landaulab.errors.FewSamplesWarning`) when some group has
+    fewer than :data:`MIN_UNITS` runs and the bootstrap resampled blocks of steps
+    there instead of runs."""
+    if not ensemble.blocked:
+        return Findings()
+    sentence = (
+        f"Fewer than {MIN_UNITS} runs at some (control, size): contiguous blocks of "
+        "steps were resampled instead of runs there (assumes blocks longer than the "
+        "autocorrelation time)."
+    )
+    warn(sentence, FewSamplesWarning)
+    return Findings(evidence=(sentence,))

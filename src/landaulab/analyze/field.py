@@ -25,16 +25,23 @@ the scaling window. Mean field (Curie–Weiss): at T_c, h = artanh(m) − m = m�
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from landaulab.analyze.bootstrap import resample_units
-from landaulab.analyze.exponents import loglog_slope
-from landaulab.analyze.frame import ColumnSpec, prepare
-from landaulab.analyze.result import Estimate
+from landaulab.analyze.critical_point import Headline
+from landaulab.analyze.exponents import Exponents, widom_sentence
+from landaulab.analyze.findings import Findings
+from landaulab.analyze.frame import ColumnSpec, PreparedData, prepare
+from landaulab.analyze.power_law import loglog_slope
+from landaulab.analyze.records import array_from_list, estimate_from_dict
 from landaulab.errors import DataError
+from landaulab.estimate import Estimate
+from landaulab.serialize import to_json
 
 #: Runs needed per (control, field) for a bootstrap over runs.
 MIN_RUNS = 2
@@ -68,14 +75,29 @@ class CriticalIsotherm:
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary."""
-        return {
-            "delta": self.delta.to_dict() if self.delta is not None else None,
-            "fields": [float(x) for x in self.fields],
-            "m": [float(x) for x in self.m],
-            "m_stderr": [float(x) for x in self.m_stderr],
-            "sentence": self.sentence,
-            "temperature": self.temperature.to_dict() if self.temperature else None,
-        }
+        return to_json(
+            {
+                "delta": self.delta.to_dict() if self.delta is not None else None,
+                "fields": [float(x) for x in self.fields],
+                "m": [float(x) for x in self.m],
+                "m_stderr": [float(x) for x in self.m_stderr],
+                "sentence": self.sentence,
+                "temperature": self.temperature.to_dict() if self.temperature else None,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CriticalIsotherm:
+        """The inverse of :meth:`to_dict` (arrays from the lists; null entries as NaN)."""
+
+        return cls(
+            delta=estimate_from_dict(data.get("delta")),
+            fields=array_from_list(data.get("fields")),
+            m=array_from_list(data.get("m")),
+            m_stderr=array_from_list(data.get("m_stderr")),
+            sentence=data.get("sentence", ""),
+            temperature=estimate_from_dict(data.get("temperature")),
+        )
 
 
 def split_field(frame: pd.DataFrame, field: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -339,3 +361,60 @@ def straightest_isotherm(per_control: Means) -> tuple[float, np.ndarray] | None:
         replicates = ta + k0 / (k0 - k1) * (tb - ta)
     replicates = np.where(np.isfinite(distance[rows, nearest]), replicates, np.nan)
     return value, replicates
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FieldScanStep(Findings):
+    """The critical isotherm of a field scan (or None, with the reason) and the exponents
+    with δ from it."""
+
+    isotherm: CriticalIsotherm | None = None
+    exponents: Exponents | None = None
+
+
+def measure_delta(
+    scan: tuple[pd.DataFrame, str] | None,
+    prepared: PreparedData,
+    order: str,
+    headline: Headline,
+    exponents: Exponents,
+    *,
+    n_bootstrap: int,
+    seed: int,
+) -> FieldScanStep:
+    """δ from the field rows ``scan`` = (rows, field column) at the headline T_c of a
+    second-order transition; the Widom relation checks it against β and γ.
+
+    The returned ``exponents`` are ``exponents`` with δ set (unchanged without one).
+    """
+    critical_point, located = headline.critical_point, headline.located
+    if scan is None:
+        return FieldScanStep(
+            exponents=exponents, not_estimable={"delta": "no field column (field=..., --field COL)"}
+        )
+    if critical_point is None or located is None or order != "second":
+        return FieldScanStep(
+            exponents=exponents,
+            not_estimable={"delta": "δ is measured on the critical isotherm of a second-order T_c"},
+        )
+    isotherm, reason = critical_isotherm(
+        scan[0],
+        prepared.columns,
+        scan[1],
+        float(critical_point.value or 0.0),
+        np.asarray(prepared.to_control(located.replicates), dtype=float),
+        burn_in=prepared.burn_in,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )
+    if isotherm is None:
+        return FieldScanStep(
+            exponents=exponents,
+            not_estimable={"delta": reason or "the field scan gave no critical isotherm"},
+        )
+    with_delta = replace(exponents, delta=isotherm.delta)
+    evidence = [isotherm.sentence]
+    widom = widom_sentence(with_delta)
+    if widom:
+        evidence.append(widom)
+    return FieldScanStep(isotherm=isotherm, exponents=with_delta, evidence=tuple(evidence))

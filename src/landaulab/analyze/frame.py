@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError
+from landaulab.late_time import BURN_IN, check_burn_in, late_start
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def prepare(
     frame: pd.DataFrame,
     columns: ColumnSpec,
     *,
-    burn_in: float = 0.5,
+    burn_in: float = BURN_IN,
     use_abs: bool = False,
 ) -> PreparedData:
     """Validate ``frame`` and lay it out by segment, applying the burn-in.
@@ -187,8 +188,7 @@ def prepare(
         Missing or non-numeric columns, bad settings, or no usable rows.
     """
     frame = as_table(frame)
-    if not isinstance(burn_in, int | float) or not 0.0 <= float(burn_in) < 1.0:
-        raise DataError(f"burn_in must be a fraction in [0, 1); got {burn_in!r}")
+    burn_in = check_burn_in(burn_in)
     notes: list[str] = []
     _require(frame, columns.order_parameter, "--order-parameter")
     _require(frame, columns.control, "--control")
@@ -229,7 +229,8 @@ def prepare(
         notes.append("No 'step' column: rows are taken in table order within each run.")
     if columns.direction is not None:
         raw = frame[columns.direction]
-        as_text = np.where(raw.notna().to_numpy(), raw.astype(str).to_numpy(), None)
+        present = raw.notna().to_numpy()
+        as_text = np.asarray(np.where(present, raw.astype(str).to_numpy(), None), dtype=object)
         direction_code, labels = _labelled_codes(as_text)
         n_directions = len(labels)
         if n_directions != 2:
@@ -305,7 +306,7 @@ def prepare(
     counts = np.diff(np.r_[starts, segment.size])
     first = step[starts]
     last = step[starts + counts - 1]
-    threshold = first + float(burn_in) * (last - first)
+    threshold = late_start(first, last, burn_in)
     kept = step >= np.repeat(threshold, counts) - 1e-9 * np.abs(np.repeat(threshold, counts))
     kept[starts + counts - 1] = True
 
@@ -355,3 +356,35 @@ def prepare(
         volume_scale=volume_scale,
         notes=tuple(notes),
     )
+
+
+def analysis_inputs(
+    prepared: PreparedData,
+    *,
+    field: str | None,
+    n_bootstrap: int,
+    seed: int,
+    symmetric: bool,
+    landau_polynomial: str,
+) -> dict[str, Any]:
+    """The settings of an analysis of ``prepared`` (``AnalysisResult.inputs``)."""
+    columns = prepared.columns
+    return {
+        "order_parameter": columns.order_parameter,
+        "control": columns.control,
+        "size": columns.size,
+        "volume": columns.volume,
+        "run_col": columns.run,
+        "step_col": columns.step,
+        "direction_col": columns.direction,
+        "energy": columns.energy,
+        "field": field,
+        "burn_in": prepared.burn_in,
+        "use_abs": prepared.use_abs,
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+        "n_runs": prepared.n_runs,
+        "n_rows": int(prepared.row_segment.size),
+        "symmetric": bool(symmetric),
+        "landau_polynomial": landau_polynomial,
+    }

@@ -15,7 +15,9 @@ significantly, mean a finite-time effect, not hysteresis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,8 @@ from scipy.stats import norm
 
 from landaulab.analyze.bootstrap import percentile_interval, resample_units, standard_error
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import array_from_list, float_or_nan
+from landaulab.serialize import to_json
 
 #: A branch whose relaxation time exceeds this fraction of the retained steps is not
 #: equilibrated within its run.
@@ -67,9 +71,7 @@ class HysteresisResult:
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary."""
-        from landaulab.analyze.result import clean
-
-        return clean(
+        return to_json(
             {
                 "directions": list(self.directions),
                 "size": self.size,
@@ -85,7 +87,36 @@ class HysteresisResult:
                 "controls": self.controls,
                 "gap": self.gap,
                 "gap_stderr": self.gap_stderr,
+                "significant": self.significant,
             }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HysteresisResult:
+        """The inverse of :meth:`to_dict` (arrays from the lists; null entries as NaN)."""
+
+        window = data.get("window")
+        late = data.get("late_to_early")
+        late_ci = (late.get("ci") or [None, None]) if late else [None, None]
+        return cls(
+            directions=(str(data["directions"][0]), str(data["directions"][1])),
+            size=float_or_nan(data.get("size")),
+            controls=array_from_list(data.get("controls")),
+            gap=array_from_list(data.get("gap")),
+            gap_stderr=array_from_list(data.get("gap_stderr")),
+            significant=np.array(data.get("significant") or [], dtype=bool),
+            window=(float_or_nan(window[0]), float_or_nan(window[1])) if window else None,
+            late_to_early=(
+                (
+                    float_or_nan(late.get("value")),
+                    float_or_nan(late_ci[0]),
+                    float_or_nan(late_ci[1]),
+                )
+                if late
+                else None
+            ),
+            verdict=data["verdict"],
+            sentence=data.get("sentence", ""),
         )
 
 

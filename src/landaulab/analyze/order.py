@@ -17,12 +17,24 @@ data to tell).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 
+from landaulab.analyze.bootstrap import standard_error
+from landaulab.analyze.critical_point import CriticalPointSearch
+from landaulab.analyze.curves import SizeCurves, ordered_below
 from landaulab.analyze.distribution import Modes
+from landaulab.analyze.ensemble import Ensemble
+from landaulab.analyze.findings import Findings
+from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.hysteresis import HysteresisResult
+from landaulab.analyze.landau import FreeEnergyFit
+from landaulab.analyze.power_law import loglog_slope
+from landaulab.estimate import Estimate
 
 ORDERS = ("first", "second", "crossover", "none")
 
@@ -232,3 +244,229 @@ def classify(signals: TransitionSignals) -> OrderVerdict:
         f"{signals.disordered_binder:.2f} / {signals.ordered_binder:.2f}): a smooth crossover."
     )
     return OrderVerdict("crossover", tuple(evidence))
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class OrderStep(Findings):
+    """The order of the transition, the signals it was decided on, and the evidence."""
+
+    order: str = "none"
+    signals: TransitionSignals | None = None
+
+
+def decide_order(
+    prepared: PreparedData,
+    ensemble: Ensemble,
+    table: pd.DataFrame,
+    fit: FreeEnergyFit,
+    curves: Mapping[float, SizeCurves],
+    symmetric: bool,
+    search: CriticalPointSearch,
+    hysteresis: HysteresisResult | None,
+) -> OrderStep:
+    """Gather the signals of the transition (:func:`transition_signals`) and classify it."""
+    signals, evidence = transition_signals(
+        prepared, ensemble, table, fit, curves, symmetric, search, hysteresis
+    )
+    verdict = classify(signals)
+    return OrderStep(order=verdict.order, signals=signals, evidence=(*evidence, *verdict.evidence))
+
+
+def transition_signals(
+    prepared: PreparedData,
+    ensemble: Ensemble,
+    table: pd.DataFrame,
+    fit: FreeEnergyFit,
+    curves: Mapping[float, SizeCurves],
+    symmetric: bool,
+    search: CriticalPointSearch,
+    hysteresis: HysteresisResult | None,
+) -> tuple[TransitionSignals, tuple[str, ...]]:
+    """The :class:`TransitionSignals` of an analysis, and the evidence gathered on the way
+    (the sentence of a hysteresis test that found neither hysteresis nor slowing down)."""
+    evidence: list[str] = []
+    largest = curves[max(curves)]
+    scale = prepared.scale
+    rms = largest.rms
+    se = standard_error(largest.rms_boot)
+    ok = np.isfinite(rms)
+    change_z, change_fraction = 0.0, 0.0
+    if ok.sum() >= 2:
+        hi, lo = int(np.nanargmax(rms)), int(np.nanargmin(rms))
+        diff = rms[hi] - rms[lo]
+        noise = float(np.hypot(se[hi], se[lo]))
+        change_z = float(diff / noise) if noise > 0 else (np.inf if diff > 0 else 0.0)
+        change_fraction = float(diff / rms[hi]) if rms[hi] > 0 else 0.0
+    coexistence = []
+    controls = table["control"].to_numpy()
+    group_sizes = table["size"].to_numpy()
+    # where up and down sweeps have not relaxed yet, pooling them mixes two branches: that
+    # bimodality (or Binder dip) is a finite-time effect, not coexistence
+    unrelaxed = np.zeros(len(controls), dtype=bool)
+    if hysteresis is not None and hysteresis.verdict == "finite-time":
+        unrelaxed = np.isin(controls, hysteresis.controls[hysteresis.significant])
+    for g, modes in enumerate(fit.modes):
+        if unrelaxed[g]:
+            continue
+        sentence = coexistence_sentence(
+            modes,
+            symmetric and not prepared.use_abs,
+            float(controls[g]),
+            float(group_sizes[g]),
+            scale,
+        )
+        if sentence:
+            coexistence.append(sentence)
+    # a dip means an ordered peak at m_* = √(⟨m⁴⟩/⟨m²⟩) of weight ⟨m²⟩²/⟨m⁴⟩; it is
+    # coexistence only when that peak is an ordered phase, not a vanishing tail
+    full = ensemble.full
+    with np.errstate(all="ignore"):
+        implied_peak = np.sqrt(full.m4 / full.m2)
+        rms_all = full.rms()
+        largest_rms = np.array(
+            [np.nanmax(np.where(ensemble.group_size == s, rms_all, np.nan)) for s in group_sizes]
+        )
+    dip = binder_dip_sentence(
+        np.where(unrelaxed, np.nan, table["binder"].to_numpy()),
+        table["binder_stderr"].to_numpy(),
+        controls,
+        group_sizes,
+        ordered_peak=implied_peak / largest_rms,
+    )
+    hysteresis_sentence = slowing = None
+    if hysteresis is not None:
+        if hysteresis.verdict == "hysteresis":
+            hysteresis_sentence = hysteresis.sentence
+        elif hysteresis.verdict == "finite-time":
+            slowing = hysteresis.sentence
+        else:
+            evidence.append(hysteresis.sentence)
+    peaks = search.peaks()
+    chi_slope = None
+    if len(peaks) >= 2:
+        keys = sorted(peaks)
+        log_volume = np.log([curves[k].volume for k in keys])
+        heights = np.array([peaks[k].height for k in keys])
+        heights_boot = np.column_stack([_replicates(peaks[k].height_replicates) for k in keys])
+        if np.ptp(log_volume) > 0:
+            slope, slope_boot = loglog_slope(log_volume, heights, heights_boot)
+            est = Estimate.from_replicates(slope, slope_boot)
+            if est is not None and est.ci is not None:
+                chi_slope = (float(est.value or 0.0), est.ci[0], est.ci[1])
+    crossing_sentence = None
+    crossings = search.crossings()
+    if crossings:
+        small, large, loc = crossings[-1]
+        crossing_sentence = (
+            f"Binder cumulants of sizes {small:.4g} and {large:.4g} cross at control "
+            f"{prepared.to_control(loc.value):.4g} with U* = {loc.height:.3f}."
+        )
+    elif len(curves) >= 2:
+        crossing_sentence = binder_reversal(curves)
+    finite_binder = largest.binder[np.isfinite(largest.binder)]
+    below = ordered_below(largest)
+    if finite_binder.size:
+        ordered_u = float(finite_binder[0] if below else finite_binder[-1])
+        disordered_u = float(finite_binder[-1] if below else finite_binder[0])
+    else:
+        ordered_u = disordered_u = float("nan")
+    jump = None
+    mean = largest.mean if (prepared.use_abs or not symmetric) else largest.rms
+    finite = np.isfinite(mean)
+    if finite.sum() >= 3:
+        m, t = mean[finite], largest.t[finite]
+        steps = np.abs(np.diff(m))
+        k = int(np.argmax(steps))
+        total = float(np.ptp(m))
+        if total > 0:
+            jump = (
+                f"The largest change of m between neighbouring controls is {steps[k] * scale:.3g} "
+                f"({steps[k] / total:.0%} of the total change) between "
+                f"{prepared.to_control(t[k]):.4g} and {prepared.to_control(t[k + 1]):.4g} "
+                f"(size {largest.size:.4g})."
+            )
+    extra = []
+    energy_sentence = energy_jump(prepared, ensemble, largest)
+    if energy_sentence:
+        extra.append(energy_sentence)
+    signals = TransitionSignals(
+        n_controls=int(largest.t.size),
+        n_sizes=len(curves),
+        change_z=float(change_z) if np.isfinite(change_z) else 1e9,
+        change_fraction=change_fraction,
+        coexistence=tuple(coexistence),
+        binder_dip=dip,
+        hysteresis=hysteresis_sentence,
+        slowing=slowing,
+        chi_volume_slope=chi_slope,
+        binder_crossing=crossing_sentence,
+        disordered_binder=disordered_u,
+        ordered_binder=ordered_u,
+        quadratic_zero="quadratic_coefficient_zero" in search.located,
+        jump=jump,
+        extra=tuple(extra),
+        sharper_than_grid=search.sharper_than_grid,
+    )
+    return signals, tuple(evidence)
+
+
+def _replicates(values: np.ndarray | None) -> np.ndarray:
+    """Replicates of a located height (an empty array when it has none)."""
+    return np.asarray(values if values is not None else [], dtype=float)
+
+
+def binder_reversal(curves: Mapping[float, SizeCurves]) -> str | None:
+    """A sentence when the Binder cumulants of the two largest sizes swap order.
+
+    If the larger size has the larger cumulant at the ordered end and the smaller one at the
+    disordered end (each significant over the two outermost controls), the curves cross
+    somewhere in between even when no single crossing stands out from the noise.
+    """
+    keys = sorted(curves)[-2:]
+    a, b = curves[keys[0]], curves[keys[1]]
+    common, ia, ib = np.intersect1d(a.t, b.t, return_indices=True)
+    if common.size < 4:
+        return None
+    diff = b.binder[ib] - a.binder[ia]
+    se = standard_error(b.binder_boot[:, ib] - a.binder_boot[:, ia])
+    ok = np.isfinite(diff) & np.isfinite(se) & (se > 0)
+    if ok.sum() < 4:
+        return None
+    diff, se = diff[ok], se[ok]
+    oriented = diff if ordered_below(b) else -diff[::-1]
+    se = se if ordered_below(b) else se[::-1]
+    z_ordered = oriented[:2].sum() / np.sqrt(np.sum(se[:2] ** 2))
+    z_disordered = -oriented[-2:].sum() / np.sqrt(np.sum(se[-2:] ** 2))
+    if not (z_ordered > 2.0 and z_disordered > 2.0):
+        return None
+    return (
+        f"Binder cumulants of sizes {keys[0]:.4g} and {keys[1]:.4g} swap order across the "
+        f"control range (larger size above by {z_ordered:.1f}σ on the ordered side, below by "
+        f"{z_disordered:.1f}σ on the disordered side): they cross in between."
+    )
+
+
+def energy_jump(prepared: PreparedData, ensemble: Ensemble, largest: SizeCurves) -> str | None:
+    """A sentence when the mean energy jumps between neighbouring controls (a latent-heat
+    analogue), else None."""
+    if prepared.row_energy is None:
+        return None
+    energy = prepared.row_energy[prepared.row_kept]
+    ok = np.isfinite(energy)
+    sums = np.bincount(ensemble.row_group[ok], weights=energy[ok], minlength=ensemble.n_groups)
+    counts = np.bincount(ensemble.row_group[ok], minlength=ensemble.n_groups)
+    mean = (sums / np.where(counts > 0, counts, np.nan))[largest.index]
+    finite = np.isfinite(mean)
+    if finite.sum() < 4:
+        return None
+    m, t = mean[finite], largest.t[finite]
+    steps = np.abs(np.diff(m))
+    k = int(np.argmax(steps))
+    typical = float(np.median(steps))
+    if typical <= 0 or steps[k] < 5 * typical:
+        return None
+    return (
+        f"The mean {prepared.columns.energy} jumps by {steps[k] * prepared.energy_scale:.3g} "
+        f"between {prepared.to_control(t[k]):.4g} and {prepared.to_control(t[k + 1]):.4g} "
+        f"({steps[k] / typical:.0f}× the typical step): a latent-heat analogue."
+    )

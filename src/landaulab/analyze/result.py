@@ -1,4 +1,4 @@
-"""Typed, frozen result objects of an analysis and their JSON form.
+"""The typed, frozen result of an analysis and its JSON form.
 
 :meth:`AnalysisResult.to_dict` gives the public JSON contract of ``landaulab analyze
 --json``: ``transition.order``, ``transition.critical_point`` ({value, ci, method} or
@@ -7,187 +7,53 @@ null),
 ``landau.coefficients`` (with uncertainties), ``universality.verdict``,
 ``universality.consistent_with_mean_field`` and ``evidence`` (a list of sentences), plus
 the per-control table, the fitted free-energy curves, the collapse and more.
+:meth:`AnalysisResult.from_dict` reads it back: ``AnalysisResult.from_dict(r.to_dict())``
+has the same typed attributes and the same ``to_dict()``.
+
+Each part's type lives with its concept: :class:`CriticalPoint` in
+:mod:`.critical_point`, :class:`Exponents` in :mod:`.exponents`, :class:`LandauResult` in
+:mod:`.landau`, :class:`CollapseResult` in :mod:`.collapse`, and the hysteresis, temporal,
+critical-isotherm and universality results in their modules; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from landaulab.analyze.collapse import CollapseResult
+from landaulab.analyze.critical_point import CriticalPoint
+from landaulab.analyze.exponents import EXPONENT_NAMES, Exponents
+from landaulab.analyze.field import CriticalIsotherm
+from landaulab.analyze.hysteresis import HysteresisResult
+from landaulab.analyze.landau import LandauResult
+from landaulab.analyze.records import table_from_records
+from landaulab.analyze.temporal import TemporalResult
+from landaulab.analyze.universality import UniversalityResult
 from landaulab.estimate import Estimate
 from landaulab.serialize import to_json
 
-if TYPE_CHECKING:
-    from landaulab.analyze.field import CriticalIsotherm
-    from landaulab.analyze.hysteresis import HysteresisResult
-    from landaulab.analyze.temporal import TemporalResult
-    from landaulab.analyze.universality import UniversalityResult
+__all__ = [
+    "EXPONENT_NAMES",
+    "AnalysisResult",
+    "CollapseResult",
+    "CriticalIsotherm",
+    "CriticalPoint",
+    "Estimate",
+    "Exponents",
+    "HysteresisResult",
+    "LandauResult",
+    "TemporalResult",
+    "UniversalityResult",
+    "clean",
+]
 
 
-def clean(value: Any) -> Any:
-    """Make ``value`` JSON-safe (:func:`landaulab.serialize.to_json`)."""
-    return to_json(value)
-
-
-def _number(value: float | None) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "n/a" if value is None else f"{value:.{digits}g}"
-
-
-@dataclass(frozen=True)
-class CriticalPoint(Estimate):
-    """A located transition point with the method that found it.
-
-    ``method`` is one of ``binder_crossing``, ``susceptibility_peak``,
-    ``quadratic_coefficient_zero``, ``equal_depth``; ``detail`` says which sizes.
-    """
-
-    method: str | None = ""
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"value", "ci", "method"}`` (the contract of ``transition.critical_point``)."""
-        return {**super().to_dict(), "method": self.method}
-
-    def to_full_dict(self) -> dict[str, Any]:
-        """As :meth:`to_dict` plus ``detail``."""
-        return {**self.to_dict(), "detail": self.detail}
-
-    def __str__(self) -> str:
-        return (
-            f"{Estimate.__str__(self)} ({self.method}{', ' + self.detail if self.detail else ''})"
-        )
-
-
-EXPONENT_NAMES = ("beta", "gamma", "nu", "beta_over_nu", "gamma_over_nu", "delta")
-
-
-@dataclass(frozen=True)
-class Exponents:
-    """Critical exponents (None where not estimable) and how they were obtained."""
-
-    beta: Estimate | None = None
-    gamma: Estimate | None = None
-    nu: Estimate | None = None
-    beta_over_nu: Estimate | None = None
-    gamma_over_nu: Estimate | None = None
-    method: str = ""
-    delta: Estimate | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The six exponents, each ``{"value", "ci"}`` or None."""
-        return {
-            name: (getattr(self, name).to_dict() if getattr(self, name) is not None else None)
-            for name in EXPONENT_NAMES
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class LandauResult:
-    """Landau free-energy fits of every (control, size) group.
-
-    Attributes
-    ----------
-    terms
-        Coefficient names (``a2`` is the quadratic coefficient, ``a1`` a field term...).
-    powers
-        Their powers of m.
-    coefficients
-        Table: ``control``, ``size``, then ``<name>``, ``<name>_stderr``, ``<name>_ci_low``
-        and ``<name>_ci_high`` per term (F per unit volume, m in the user's units).
-    quadratic_zero
-        Where the fitted a₂(T) changes sign (largest size), or None.
-    equal_depth
-        Where coexisting minima of the fitted F have equal depth, or None.
-    curves
-        Per group: ``control``, ``size``, ``m``, ``measured`` and ``fit`` F (shifted so the
-        fitted minimum is zero).
-    """
-
-    terms: tuple[str, ...]
-    powers: tuple[int, ...]
-    coefficients: pd.DataFrame
-    quadratic_zero: CriticalPoint | None
-    equal_depth: CriticalPoint | None
-    curves: tuple[dict[str, Any], ...] = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary; ``coefficients`` is a list of per-group records."""
-        records = []
-        for row in self.coefficients.to_dict(orient="records"):
-            entry = {"control": row["control"], "size": row["size"]}
-            for name in self.terms:
-                entry[name] = {
-                    "value": row.get(name),
-                    "stderr": row.get(f"{name}_stderr"),
-                    "ci": [row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high")],
-                }
-            entry["m_star"] = row.get("m_star")
-            records.append(entry)
-        return clean(
-            {
-                "terms": list(self.terms),
-                "powers": list(self.powers),
-                "coefficients": records,
-                "quadratic_zero": self.quadratic_zero.to_dict() if self.quadratic_zero else None,
-                "equal_depth": self.equal_depth.to_dict() if self.equal_depth else None,
-                "curves": list(self.curves),
-            }
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class CollapseResult:
-    """A finite-size-scaling data collapse of the order parameter.
-
-    Attributes
-    ----------
-    observable
-        What was collapsed (``"rms"``: √⟨m²⟩).
-    critical_point, nu, ratio
-        T_c (held at the analysis' critical point, replicate by replicate), and the fitted ν
-        and exponent ratio ρ (here β/ν), with bootstrap intervals.
-    ratio_name
-        The name of ρ.
-    quality
-        Houdayer–Hartmann S at the optimum (≈ 1 for a collapse within errors).
-    curves
-        Per size: ``size``, ``x`` = (T − T_c)·L^(1/ν), ``y`` = m·L^ρ, ``dy``.
-    """
-
-    observable: str
-    critical_point: Estimate | None
-    nu: Estimate | None
-    ratio: Estimate | None
-    ratio_name: str
-    quality: float
-    curves: tuple[dict[str, Any], ...] = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return clean(
-            {
-                "observable": self.observable,
-                "critical_point": self.critical_point.to_dict() if self.critical_point else None,
-                "nu": self.nu.to_dict() if self.nu else None,
-                "ratio": {
-                    "name": self.ratio_name,
-                    **(self.ratio.to_dict() if self.ratio else {"value": None, "ci": None}),
-                },
-                "quality": self.quality,
-                "curves": list(self.curves),
-            }
-        )
+#: The JSON cleaner of every result (:func:`landaulab.serialize.to_json`).
+clean = to_json
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,12 +105,15 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (see the module docstring for the contract keys)."""
-        return clean(
+        return to_json(
             {
                 "transition": {
                     "order": self.order,
                     "critical_point": (
                         self.critical_point.to_dict() if self.critical_point else None
+                    ),
+                    "critical_point_detail": (
+                        self.critical_point.detail if self.critical_point else None
                     ),
                     "estimates": [e.to_full_dict() for e in self.critical_point_estimates],
                 },
@@ -255,6 +124,7 @@ class AnalysisResult:
                 "evidence": list(self.evidence),
                 "not_estimable": dict(self.not_estimable),
                 "table": self.table.to_dict(orient="records"),
+                "table_columns": [str(c) for c in self.table.columns],
                 "collapse": self.collapse.to_dict() if self.collapse else None,
                 "hysteresis": self.hysteresis.to_dict() if self.hysteresis else None,
                 "temporal": self.temporal.to_dict() if self.temporal else None,
@@ -263,6 +133,49 @@ class AnalysisResult:
                 ),
                 "inputs": dict(self.inputs),
             }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnalysisResult:
+        """The inverse of :meth:`to_dict`: ``from_dict(r.to_dict()).to_dict() == r.to_dict()``.
+
+        Every part comes back as its type (estimates, exponents, the Landau fits and their
+        coefficient table, the per-control table as a DataFrame, ...); arrays and curves
+        come back as lists, and NaN written as null comes back as NaN in tables and arrays.
+        """
+        transition = data.get("transition") or {}
+        critical_point = CriticalPoint.from_dict(transition.get("critical_point"))
+        if critical_point is not None:
+            detail = transition.get("critical_point_detail") or ""
+            critical_point = CriticalPoint(
+                critical_point.value, critical_point.ci, critical_point.method, detail
+            )
+        estimates = tuple(
+            e
+            for e in (CriticalPoint.from_dict(d) for d in transition.get("estimates") or ())
+            if e is not None
+        )
+        collapse, hysteresis = data.get("collapse"), data.get("hysteresis")
+        temporal, isotherm = data.get("temporal"), data.get("critical_isotherm")
+        return cls(
+            order=transition.get("order", "none"),
+            critical_point=critical_point,
+            critical_point_estimates=estimates,
+            exponents=Exponents.from_dict(
+                data.get("exponents") or {}, method=data.get("exponents_method", "")
+            ),
+            landau=LandauResult.from_dict(data.get("landau") or {}),
+            universality=UniversalityResult.from_dict(data["universality"]),
+            evidence=tuple(data.get("evidence") or ()),
+            table=table_from_records(data.get("table"), data.get("table_columns")),
+            collapse=CollapseResult.from_dict(collapse) if collapse is not None else None,
+            hysteresis=HysteresisResult.from_dict(hysteresis) if hysteresis is not None else None,
+            temporal=TemporalResult.from_dict(temporal) if temporal is not None else None,
+            critical_isotherm=(
+                CriticalIsotherm.from_dict(isotherm) if isotherm is not None else None
+            ),
+            not_estimable=dict(data.get("not_estimable") or {}),
+            inputs=dict(data.get("inputs") or {}),
         )
 
     def __str__(self) -> str:

@@ -21,12 +21,17 @@ median trajectory of each (control, size) group.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.findings import Findings
 from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import table_from_records
+from landaulab.serialize import to_json
 
 _MAX_POINTS = 400
 _LN9 = float(np.log(9.0))
@@ -231,14 +236,48 @@ class TemporalResult:
 
     def to_dict(self) -> dict:
         """JSON-safe dictionary (per-group summary and per-run fits)."""
-        from landaulab.analyze.result import clean
-
-        return clean(
+        return to_json(
             {
                 "groups": self.groups.to_dict(orient="records"),
                 "runs": self.runs.to_dict(orient="records"),
             }
         )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TemporalResult:
+        """The inverse of :meth:`to_dict` (null numbers as NaN; the columns of an empty
+        table restored)."""
+        run_records = list(data.get("runs") or ())
+        group_records = list(data.get("groups") or ())
+        runs = table_from_records(run_records, None if run_records else RUN_COLUMNS)
+        groups = table_from_records(group_records, None if group_records else GROUP_COLUMNS)
+        return cls(runs=runs, groups=groups)
+
+
+#: Columns of :attr:`TemporalResult.runs`.
+RUN_COLUMNS = (
+    "run",
+    "control",
+    "size",
+    "has_jump",
+    "before",
+    "after",
+    "onset",
+    "midpoint",
+    "end",
+    "width",
+)
+#: Columns of :attr:`TemporalResult.groups`.
+GROUP_COLUMNS = (
+    "control",
+    "size",
+    "n_runs",
+    "jump_fraction",
+    "median_onset",
+    "median_midpoint",
+    "median_width",
+    "stages",
+)
 
 
 def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
@@ -304,3 +343,17 @@ def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
             stages[i] = detect_stages(series.index.to_numpy(dtype=float), series.to_numpy())
     groups["stages"] = stages
     return TemporalResult(runs=runs, groups=groups)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TemporalStep(Findings):
+    """Transitions in time (None without usable runs) and the sentence they give."""
+
+    result: TemporalResult | None = None
+
+
+def temporal_step(prepared: PreparedData) -> TemporalStep:
+    """:func:`transitions_in_time`, with its sentence as evidence when runs jump."""
+    result = transitions_in_time(prepared)
+    sentence = result.sentence() if result is not None else None
+    return TemporalStep(result=result, evidence=(sentence,) if sentence else ())

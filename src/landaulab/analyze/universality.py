@@ -22,11 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from landaulab.analyze.result import Estimate, clean
+from landaulab.analyze.bootstrap import standard_error
+from landaulab.analyze.critical_point import CriticalPointSearch, Headline
+from landaulab.analyze.curves import SizeCurves, ordered_below
+from landaulab.analyze.frame import PreparedData
+from landaulab.analyze.records import estimate_from_dict, float_or_nan
+from landaulab.estimate import Estimate
+from landaulab.serialize import to_json as clean
 
 if TYPE_CHECKING:
     from landaulab.analyze.result import AnalysisResult
@@ -77,6 +83,17 @@ class Comparison:
             }
         )
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        """The inverse of :meth:`to_dict` (``consistent`` follows from ``z``)."""
+        return cls(
+            universality_class=data["class"],
+            quantity=data["quantity"],
+            measured=float_or_nan(data.get("measured")),
+            expected=float_or_nan(data.get("expected")),
+            z=float_or_nan(data.get("z")),
+        )
+
 
 @dataclass(frozen=True)
 class GinzburgWindow:
@@ -89,6 +106,13 @@ class GinzburgWindow:
     def to_dict(self) -> dict:
         """JSON-safe dictionary."""
         return clean({"low": self.low, "high": self.high, "sentence": self.sentence})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> GinzburgWindow | None:
+        """The inverse of :meth:`to_dict` (None for None)."""
+        if data is None:
+            return None
+        return cls(low=data.get("low"), high=data.get("high"), sentence=data.get("sentence", ""))
 
 
 @dataclass(frozen=True)
@@ -116,6 +140,19 @@ class UniversalityResult:
                 self.hyperscaling_dimension.to_dict() if self.hyperscaling_dimension else None
             ),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UniversalityResult:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            verdict=data["verdict"],
+            consistent_with_mean_field=bool(data.get("consistent_with_mean_field")),
+            consistent_with=tuple(data.get("consistent_with") or ()),
+            binder_crossing=estimate_from_dict(data.get("binder_crossing")),
+            comparisons=tuple(Comparison.from_dict(c) for c in data.get("comparisons") or ()),
+            ginzburg=GinzburgWindow.from_dict(data.get("ginzburg_window")),
+            hyperscaling_dimension=estimate_from_dict(data.get("hyperscaling_dimension")),
+        )
 
 
 def _sigma(estimate: Estimate) -> float:
@@ -321,6 +358,60 @@ def ginzburg_window(
     )
 
 
+def ginzburg(
+    prepared: PreparedData, c: SizeCurves, tc: float, symmetric: bool
+) -> GinzburgWindow | None:
+    """The Ginzburg window of the ordered side of size ``c`` around T_c (internal units):
+    :func:`ginzburg_window` on ⟨|m|⟩ (or m_rms of a signed m), in the user's units."""
+    side = (c.t < tc) if ordered_below(c) else (c.t > tc)
+    m = c.mean if prepared.use_abs else c.rms
+    boot = c.mean_boot if prepared.use_abs else c.rms_boot
+    se = standard_error(boot)
+    distance = np.abs(c.t - tc)
+    tc_user = float(prepared.to_control(tc))
+
+    def to_user(d: float) -> tuple[float, float]:
+        width = float(prepared.control_distance(d))
+        return tc_user - width, tc_user + width
+
+    spread = None
+    if prepared.use_abs or not symmetric:  # the spread of |m| is unknown for signed m
+        spread = np.sqrt(c.variance)[side]
+    return ginzburg_window(distance[side], m[side], se[side], to_user, spread=spread)
+
+
+def judge_universality(
+    prepared: PreparedData,
+    order: str,
+    curves: Mapping[float, SizeCurves],
+    symmetric: bool,
+    search: CriticalPointSearch,
+    headline: Headline,
+    beta: Estimate | None,
+    gamma: Estimate | None,
+    hyperscaling_dimension: Estimate | None,
+) -> UniversalityResult:
+    """The universality verdict of an analysis: β, γ and U* (the Binder crossing of the
+    two largest sizes) against the classes, with the Ginzburg window of a second-order
+    transition (largest size)."""
+    binder_star = None
+    crossings = search.crossings()
+    if crossings:
+        _, _, loc = crossings[-1]
+        binder_star = Estimate.from_replicates(loc.height, loc.height_replicates)
+    window = None
+    if order == "second" and headline.located is not None:
+        window = ginzburg(prepared, curves[max(curves)], headline.located.value, symmetric)
+    return judge(
+        order,
+        beta,
+        gamma,
+        binder_star,
+        ginzburg=window,
+        hyperscaling_dimension=hyperscaling_dimension,
+    )
+
+
 @dataclass(frozen=True)
 class UniversalityComparison:
     """Whether several analyses share a universality class."""
@@ -353,7 +444,7 @@ def compare_analyses(results: Mapping[str, AnalysisResult]) -> UniversalityCompa
     below two standard deviations and at least one quantity was compared.
     """
     labels = tuple(results)
-    differences = []
+    differences: list[dict[str, Any]] = []
     for i, first in enumerate(labels):
         for second in labels[i + 1 :]:
             a, b = results[first], results[second]
@@ -395,15 +486,15 @@ def compare_analyses(results: Mapping[str, AnalysisResult]) -> UniversalityCompa
         return UniversalityComparison(
             labels, False, "No exponent was measured in two analyses: cannot compare.", ()
         )
-    worst = max(differences, key=lambda d: abs(d["z"]))
-    if abs(worst["z"]) < 2.0:
+    worst = max(differences, key=lambda d: abs(float(d["z"])))
+    if abs(float(worst["z"])) < 2.0:
         verdict = (
             f"{', '.join(labels)} share a universality class: every exponent agrees within "
-            f"2σ (largest difference {worst['quantity']}: {abs(worst['z']):.1f}σ)."
+            f"2σ (largest difference {worst['quantity']}: {abs(float(worst['z'])):.1f}σ)."
         )
         return UniversalityComparison(labels, True, verdict, tuple(differences))
     verdict = (
         f"{worst['first']} and {worst['second']} differ in {worst['quantity']} by "
-        f"{abs(worst['z']):.1f}σ: not the same universality class."
+        f"{abs(float(worst['z'])):.1f}σ: not the same universality class."
     )
     return UniversalityComparison(labels, False, verdict, tuple(differences))
