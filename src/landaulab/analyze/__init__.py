@@ -6,6 +6,7 @@
 """
 
 from landaulab.analyze.api import analyze
+from landaulab.analyze.comparison import UniversalityComparison, compare_analyses
 from landaulab.analyze.critical_point import LOCATORS, Location, Locator, LocatorContext
 from landaulab.analyze.curves import SizeCurves
 from landaulab.analyze.landau import (
@@ -34,9 +35,7 @@ from landaulab.analyze.universality import (
     ISING_2D,
     MEAN_FIELD,
     UniversalityClass,
-    UniversalityComparison,
     UniversalityResult,
-    compare_analyses,
 )
 
 __all__ = [

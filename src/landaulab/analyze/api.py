@@ -39,7 +39,8 @@ from landaulab.analyze.frame import (
     prepare,
 )
 from landaulab.analyze.hysteresis import detect_hysteresis
-from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy, landau_result
+from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy
+from landaulab.analyze.landau_result import landau_result
 from landaulab.analyze.order import decide_order
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.temporal import temporal_step

@@ -29,7 +29,7 @@ from landaulab.analyze.critical_point import CriticalPoint
 from landaulab.analyze.exponents import EXPONENT_NAMES, Exponents
 from landaulab.analyze.field import CriticalIsotherm
 from landaulab.analyze.hysteresis import HysteresisResult
-from landaulab.analyze.landau import LandauResult
+from landaulab.analyze.landau_result import LandauResult
 from landaulab.analyze.records import table_from_records
 from landaulab.analyze.temporal import TemporalResult
 from landaulab.analyze.universality import UniversalityResult
