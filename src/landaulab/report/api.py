@@ -242,8 +242,10 @@ def _order_section(inputs: _Inputs, figures: _Figures) -> Section:
     slice_runs = inputs.findings.slice_runs
     runs = pd.DataFrame(
         {
-            "control": pd.to_numeric(slice_runs.get(roles.control), errors="coerce"),
-            "value": pd.to_numeric(slice_runs.get("value"), errors="coerce"),
+            name: pd.to_numeric(slice_runs[column], errors="coerce")
+            if column in slice_runs.columns
+            else pd.Series(np.nan, index=slice_runs.index, dtype=float)
+            for name, column in (("control", roles.control), ("value", "value"))
         }
     ).dropna(subset=["value"])
     table, column = _order_table(inputs)

@@ -392,7 +392,7 @@ def _time_map_to_dict(grid: pd.DataFrame | None) -> dict[str, Any] | None:
 def _time_map_from_dict(data: Mapping[str, Any] | None) -> pd.DataFrame | None:
     if data is None:
         return None
-    controls = [float(c) for c in data.get("controls") or []]
+    controls = [float("nan") if c is None else float(c) for c in data.get("controls") or []]
     values = [[float("nan") if v is None else float(v) for v in row] for row in data["values"]]
     return pd.DataFrame(values, columns=controls, dtype=float)
 
