@@ -16,8 +16,12 @@ def test_mean_field_values_are_recognised():
         Estimate(0.28, (0.26, 0.30)),
     )
     assert result.consistent_with == ("mean field",)
+    assert result.consistent_classes == ("mean field",)
+    assert result.best == "mean field"
     assert result.consistent_with_mean_field
     assert result.verdict.startswith("Consistent with mean field")
+    # tricritical mean field shares γ = 1 but not β = 1/4 (z = 5) nor U* = 1/3 (z = 5.3)
+    assert "excluded" in result.verdict
 
 
 def test_ising_values_are_recognised():
@@ -28,24 +32,31 @@ def test_ising_values_are_recognised():
         Estimate(0.6, (0.58, 0.63)),
     )
     assert result.consistent_with == ("2D Ising",)
+    assert result.best == "2D Ising"
     assert not result.consistent_with_mean_field
 
 
 def test_imprecise_and_inconsistent_values():
     vague = judge("second", Estimate(0.3, (0.0, 0.7)), None, None)
-    assert set(vague.consistent_with) == {"mean field", "2D Ising"}
-    assert "too imprecise" in vague.verdict
-    neither = judge("second", Estimate(1.0, (0.95, 1.05)), None, None)
-    assert neither.consistent_with == ()
-    assert "neither" in neither.verdict
+    assert {"mean field", "2D Ising"} <= set(vague.consistent_with)
+    assert vague.best is None
+    assert "too imprecise" in vague.verdict and "cannot distinguish" in vague.verdict
+    # β = 0.75 ± 0.05 (1.96σ): 0.584 (DP 2+1) is 6.5σ away, 1 (deep linear) 9.8σ
+    neither = judge("second", Estimate(0.75, (0.7, 0.8)), None, None)
+    assert neither.consistent_with == () and neither.best is None
+    assert "none of the known classes" in neither.verdict
     nothing = judge("second", None, None, None)
     assert nothing.verdict.startswith("Not estimable")
     assert judge("first", None, None, None).consistent_with_mean_field is False
 
 
-def test_deep_linear_beta_of_one_is_neither_class():
-    # one hidden layer with weight decay: b* = a − γ vanishes linearly, β = 1
-    assert judge("second", Estimate(1.0, (0.9, 1.1)), None, None).consistent_with == ()
+def test_deep_linear_beta_of_one_is_its_own_class():
+    # one hidden layer with weight decay: b* = a − γ vanishes linearly, β = 1; the nearest
+    # other β is directed percolation (2+1), 0.584, 8σ away
+    result = judge("second", Estimate(1.0, (0.9, 1.1)), None, None)
+    assert result.consistent_with == ("deep linear network",)
+    assert result.best == "deep linear network"
+    assert not result.consistent_with_mean_field
 
 
 def test_ginzburg_window_mean_field_and_fluctuation_dominated():
