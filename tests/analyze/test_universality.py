@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from landaulab.analyze import MEAN_FIELD, Estimate, compare_analyses
@@ -101,3 +103,27 @@ def test_compare_analyses(curie_weiss_result, ising_result, first_order_result):
     assert not mixed.shared and "second-order" in mixed.verdict
     assert compare_analyses({"only": curie_weiss_result}).shared is False
     assert different.to_dict()["differences"]
+    assert different.to_dict()["pairs"][0]["first"] == "cw"
+
+
+def test_compare_analyses_uses_the_joint_rule(curie_weiss_result):
+    """A copy of an analysis with γ shifted by t combined standard deviations: shared for
+    t = 1.5, told apart for t = 2.1 (γ outside 1.96σ although χ² over β, γ, U* is only
+    4.4 < χ²₃,0.95 = 7.8)."""
+    base = curie_weiss_result
+    gamma = base.exponents.gamma
+    sigma = (gamma.ci[1] - gamma.ci[0]) / (2 * 1.959964) * np.sqrt(2.0)
+
+    def shifted(t):
+        moved = Estimate(
+            gamma.value + t * sigma, (gamma.ci[0] + t * sigma, gamma.ci[1] + t * sigma)
+        )
+        return replace(base, exponents=replace(base.exponents, gamma=moved))
+
+    near = compare_analyses({"a": base, "b": shifted(1.5)})
+    assert near.shared
+    assert near.common_classes == base.universality.consistent_classes
+    far = compare_analyses({"a": base, "b": shifted(2.1)})
+    assert not far.shared and "differ in gamma by 2.1σ" in far.verdict
+    (pair,) = far.pairs
+    assert pair["p_value"] > 0.05 and not pair["within"]
