@@ -36,7 +36,9 @@ s = 1/ln²L_min and the U* term is 1/ln L_min. ν and ω are those of the size c
 linear size L as tabulated, for a volume N = L^d (no separate volume column) d·ν and ω/d
 (for mean field d = 4: ν_N = 2 and corrections N^(−1/2), as for the Curie–Weiss model).
 The term is only applied when finite-size scaling produced the exponents (at least two
-sizes) and only for classes with a known ω; direct one-size fits get none.
+sizes) and only for classes with a known ω; direct one-size fits get none. Sizes are taken
+in units of the microscopic scale (sites, spins, units of a layer): a size column in other
+units (thousands of sites, say) misstates the term.
 
 The Ginzburg-style check (Ginzburg 1960, Sov. Phys. Solid State 2, 1824; Als-Nielsen &
 Birgeneau 1977, Am. J. Phys. 45, 554) fits the mean-field form m² = A·|T − T_c| + C·|T − T_c|²
