@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -229,6 +230,22 @@ def test_one_exponent_outside_its_interval_rejects_even_when_chi2_does_not():
     ising = result.tests[0]
     assert ising.p_value > LEVEL and not ising.within_intervals
     assert "2D Ising" not in result.consistent_classes
+
+
+def test_an_asymmetric_interval_is_used_as_it_is():
+    # 1.15 is within 0.3 (the plain half-width) of 1.0 but above the upper end 1.1 of
+    # [0.5, 1.1]: σ comes from the upper half, z = 0.15/(0.1/1.96) = 2.94
+    cls = UniversalityClass("test class", 1.15, None, None)
+    result = judge("second", Estimate(1.0, (0.5, 1.1)), None, None, classes=(cls,))
+    (comparison,) = result.comparisons
+    assert comparison.z == pytest.approx(-0.15 / (0.1 / Z95))
+    assert not comparison.consistent
+    assert result.consistent_classes == ()
+    # 0.55 lies inside the long lower half: z = 0.45/(0.5/1.96) = 1.76
+    below = judge(
+        "second", Estimate(1.0, (0.5, 1.1)), None, None, classes=(replace(cls, beta=0.55),)
+    )
+    assert below.consistent_classes == ("test class",)
 
 
 def test_wide_intervals_cannot_distinguish():

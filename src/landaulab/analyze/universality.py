@@ -7,9 +7,10 @@ percolation, directed percolation, the deep linear network), jointly and one by 
 
 * each available quantity gives z = (estimate − class value)/σ, with
   σ² = σ_stat² + σ_class² + σ_sys², σ_stat the half-width of the estimate's own 95 %
-  interval divided by 1.96, σ_class the one-σ uncertainty of a numerically known table
-  value, and σ_sys the finite-size systematic term below (zero unless the exponents come
-  from finite-size scaling);
+  interval divided by 1.96 (for an asymmetric interval, such as a percentile bootstrap
+  one, the half on the side of the class value: the interval is used as it is), σ_class
+  the one-σ uncertainty of a numerically known table value, and σ_sys the finite-size
+  systematic term below (zero unless the exponents come from finite-size scaling);
 * the joint statistic χ² = Σ z² over the k quantities is referred to the χ² distribution
   with k degrees of freedom (the quantities are treated as independent: an
   :class:`~landaulab.estimate.Estimate` carries no covariance; exponents sharing ν are in
@@ -258,6 +259,17 @@ def _sigma(estimate: Estimate) -> float:
     return (estimate.ci[1] - estimate.ci[0]) / (2 * Z95)
 
 
+def _side_sigma(estimate: Estimate, expected: float) -> float:
+    """σ from the half of the 95 % interval facing ``expected``, divided by 1.96 (the
+    plain half-width / 1.96 for a symmetric interval; NaN without an interval)."""
+    if estimate.ci is None or estimate.value is None:
+        return float("nan")
+    low, high = estimate.ci
+    value = float(estimate.value)
+    side = (high - value) if expected >= value else (value - low)
+    return max(side, 0.0) / Z95
+
+
 def _size_term(
     cls: UniversalityClass, smallest: float, size_is_volume: bool
 ) -> tuple[float, float]:
@@ -378,9 +390,11 @@ def compare_with_classes(
             estimate = quantities.get(name)
             if estimate is None or estimate.value is None:
                 continue
-            sigma = _sigma(estimate)
             expected = class_value(cls, name, size_is_volume)
-            if expected is None or not np.isfinite(sigma):
+            if expected is None:
+                continue
+            sigma = _side_sigma(estimate, expected)
+            if not np.isfinite(sigma):
                 continue
             systematic = finite_size_systematic(cls, name, smallest_size, size_is_volume)
             widening = math.hypot(cls.uncertainty(name), systematic)
