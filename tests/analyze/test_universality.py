@@ -127,3 +127,15 @@ def test_compare_analyses_uses_the_joint_rule(curie_weiss_result):
     assert not far.shared and "differ in gamma by 2.1σ" in far.verdict
     (pair,) = far.pairs
     assert pair["p_value"] > 0.05 and not pair["within"]
+
+
+def test_pipeline_verdicts_name_the_true_class(curie_weiss_result, ising_result):
+    """The analyses of Curie–Weiss (N = 400, 1600) and 2D Ising (L = 8, 16) keep their own
+    class once the finite-size systematic term of the smallest size is included."""
+    cw = curie_weiss_result.universality
+    assert "mean field" in cw.consistent_classes and cw.consistent_with_mean_field
+    ising = ising_result.universality
+    assert "2D Ising" in ising.consistent_classes
+    assert not ising.consistent_with_mean_field
+    assert all(c.systematic > 0 for c in ising.comparisons if c.universality_class == "2D Ising")
+    assert {t.universality_class for t in ising.tests} >= {"mean field", "2D Ising"}
