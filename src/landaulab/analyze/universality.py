@@ -530,8 +530,7 @@ def judge(
         )
     elif len(consistent) > 1:
         first, second = consistent[0], consistent[1]
-        more = len(consistent) - 2
-        also = f"; {more} more class{'es' if more > 1 else ''} also consistent" if more else ""
+        also = f"; also consistent: {', '.join(consistent[2:])}" if len(consistent) > 2 else ""
         verdict = (
             f"Consistent with several classes: cannot distinguish {first} from {second} "
             f"(p = {_fmt_p(by_name[first].p_value)} and {_fmt_p(by_name[second].p_value)}"
