@@ -296,6 +296,11 @@ def test_finite_size_systematic_formula():
     )
     for hostile in (None, 0.0, -3.0, float("nan"), float("inf")):
         assert finite_size_systematic(ISING_2D, "beta", hostile, False) == 0.0
+    # sizes far below the microscopic scale carry no information: an infinite term, and the
+    # quantity is then not compared
+    assert finite_size_systematic(MEAN_FIELD, "beta", 1e-200, False) == math.inf
+    tiny = judge("second", _around(0.5, 0.05), None, None, smallest_size=1e-200)
+    assert "mean field" not in {c.universality_class for c in tiny.comparisons}
     assert finite_size_systematic(find_class("deep linear network"), "beta", 10, False) == 0.0
     # the term shrinks with the size
     assert finite_size_systematic(ISING_3D, "gamma", 64, False) < finite_size_systematic(
@@ -321,7 +326,7 @@ numbers = st.one_of(
     st.none(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-3.0, 20.0),
-    st.sampled_from([0.0, 1 / 9, 0.125, 0.5, 1.75, 1e308, -1e308, 5e-324]),
+    st.sampled_from([0.0, 1 / 9, 0.125, 0.5, 1.75, 1e308, -1e308, 5e-324, 1e-200]),
 )
 
 

@@ -281,7 +281,8 @@ def _size_term(
     omega = cls.size_omega(size_is_volume)
     if omega is None or omega <= 0:
         return 0.0, 0.0
-    level = smallest ** (-omega)
+    exponent = -omega * math.log(smallest)
+    level = math.exp(exponent) if exponent < 700.0 else math.inf  # sizes ≪ 1: no information
     return omega * level, level
 
 
