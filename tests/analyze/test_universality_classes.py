@@ -271,6 +271,14 @@ def test_far_from_every_class_is_none_of_the_known_classes():
     assert not result.consistent_with_mean_field
 
 
+def test_nearest_class_when_every_p_value_underflows():
+    # β = 0.05 ± 0.001: every class is thousands of σ away (p = 0); the nearest by χ² is
+    # 2D 4-state Potts (β = 1/12)
+    result = judge("second", _around(0.05, 0.001), None, None)
+    assert result.consistent_classes == ()
+    assert "the nearest, 2D 4-state Potts" in result.verdict
+
+
 def test_first_order_and_other_orders_have_no_class():
     for order in ("first", "crossover", "none"):
         result = judge(order, _around(0.5, 0.05), None, None)

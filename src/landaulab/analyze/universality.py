@@ -424,8 +424,16 @@ def class_tests(
 
 def rank_consistent(tests: Sequence[ClassTest]) -> tuple[str, ...]:
     """The consistent classes, best first by p-value (ties in table order)."""
-    order = sorted(range(len(tests)), key=lambda i: (-tests[i].p_value, i))
+    order = sorted(range(len(tests)), key=lambda i: (_closeness(tests[i]), i))
     return tuple(tests[i].universality_class for i in order if tests[i].consistent)
+
+
+def _closeness(test: ClassTest) -> tuple[float, float]:
+    """Sort key, closest first: higher p-value, then (where p underflows to 0) smaller
+    χ² per quantity; untested classes last."""
+    p = test.p_value if np.isfinite(test.p_value) else -1.0
+    per_dof = test.chi2 / test.dof if test.dof > 0 and np.isfinite(test.chi2) else math.inf
+    return (-p, per_dof)
 
 
 def _fmt_p(p: float) -> str:
@@ -515,10 +523,7 @@ def judge(
     if len(consistent) == 1:
         single = consistent[0]
         best = single
-        others = sorted(
-            (t for t in tests if t.universality_class != single),
-            key=lambda t: -t.p_value if np.isfinite(t.p_value) else np.inf,
-        )
+        others = sorted((t for t in tests if t.universality_class != single), key=_closeness)
         nearest = (
             f"; every other class in the table is excluded (nearest: "
             f"{others[0].universality_class}, p = {_fmt_p(others[0].p_value)})"
@@ -538,7 +543,7 @@ def judge(
             f"{also}; {measured}): too imprecise to decide."
         )
     else:
-        nearest_test = max(tests, key=lambda t: t.p_value if np.isfinite(t.p_value) else -1.0)
+        nearest_test = min(tests, key=_closeness)
         own = [c for c in comparisons if c.universality_class == nearest_test.universality_class]
         worst = max(own, key=lambda c: abs(c.z) if np.isfinite(c.z) or np.isinf(c.z) else 0.0)
         verdict = (
