@@ -279,6 +279,19 @@ def test_nearest_class_when_every_p_value_underflows():
     assert "the nearest, 2D 4-state Potts" in result.verdict
 
 
+def test_excluded_by_the_joint_test_alone():
+    # β, γ, ν of 2D Ising each 1.9σ off: every one within its interval, χ²₃ = 10.8 > 7.81
+    sigma = {"beta": 0.01, "gamma": 0.1, "nu": 0.05}
+    moved = {q: ISING_2D.value(q) + 1.9 * s for q, s in sigma.items()}
+    est = {q: _around(moved[q], Z95 * sigma[q]) for q in sigma}
+    result = judge("second", est["beta"], est["gamma"], None, nu=est["nu"], classes=(ISING_2D,))
+    (test,) = result.tests
+    assert test.within_intervals and test.p_value < LEVEL
+    assert test.chi2 == pytest.approx(3 * 1.9**2)
+    assert "none of the known classes" in result.verdict
+    assert "jointly they do not fit" in result.verdict
+
+
 def test_first_order_and_other_orders_have_no_class():
     for order in ("first", "crossover", "none"):
         result = judge(order, _around(0.5, 0.05), None, None)

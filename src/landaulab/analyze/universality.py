@@ -546,10 +546,20 @@ def judge(
         nearest_test = min(tests, key=_closeness)
         own = [c for c in comparisons if c.universality_class == nearest_test.universality_class]
         worst = max(own, key=lambda c: abs(c.z) if np.isfinite(c.z) or np.isinf(c.z) else 0.0)
+        if nearest_test.within_intervals:
+            reason = (
+                f"every quantity lies within its interval but jointly they do not fit "
+                f"(χ² = {nearest_test.chi2:.1f} for {nearest_test.dof} quantities)"
+            )
+        else:
+            reason = (
+                f"{SYMBOLS[worst.quantity]} lies {abs(worst.z):.1f} σ from its value "
+                f"{worst.expected:.4g}"
+            )
         verdict = (
             f"Consistent with none of the known classes ({measured}); the nearest, "
             f"{nearest_test.universality_class} (joint p = {_fmt_p(nearest_test.p_value)}), "
-            f"is excluded: {SYMBOLS[worst.quantity]} differs by {abs(worst.z):.1f} σ."
+            f"is excluded: {reason}."
         )
     return UniversalityResult(
         verdict,
