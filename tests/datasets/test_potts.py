@@ -64,7 +64,7 @@ def test_critical_temperatures():
 def test_swendsen_wang_samples_the_exact_energy_distribution(q, temperature):
     # independent replicas: a χ² test at the 0.1 % level (fixed seed, so no flakes); the
     # same samples are rejected against the distribution 15 % warmer, so the test has power
-    levels, exact = _exact_energy_distribution(q, temperature)
+    _, exact = _exact_energy_distribution(q, temperature)
     samples = _sampled_bonds(q, temperature, replicas=4000, seed=q)
     assert _chi_square_p(samples, exact) > 1e-3
     _, warmer = _exact_energy_distribution(q, 1.15 * temperature)
