@@ -99,13 +99,11 @@ def draw_potts(rng: np.random.Generator, quick: bool = False) -> Planted:
     """2D q-state Potts (q = 2, 3, 4) by Swendsen–Wang on 2–3 sizes around T_c."""
     q = int(rng.choice([2, 3, 4]))
     tc = critical_temperature(q)
-    sizes = [8, 12, 16] if not quick else [6, 10]
-    if not quick and rng.random() < 0.5:
-        sizes = [8, 16]
+    sizes = [8, 16] if quick or rng.random() < 0.5 else [8, 12, 16]
     n_t = int(rng.integers(9, 14))
     temps = _grid(rng, tc, rng.uniform(0.06, 0.12) * tc, rng.uniform(0.06, 0.12) * tc, n_t)
     runs = int(rng.integers(6, 11))
-    sweeps = int(rng.integers(120, 201)) if not quick else 80
+    sweeps = int(rng.integers(120, 201)) if not quick else 100
     frame = potts2d(temps.tolist(), sizes, q=q, n_runs=runs, n_sweeps=sweeps, seed=_seed(rng))
     exponents = EXPONENTS[q]
     names = {
@@ -414,7 +412,8 @@ class Score:
 
 
 def _matches(name: Any, names: tuple[tuple[str, ...], ...]) -> bool:
-    text = str(name).lower()
+    """Whether a class (a name, or an object with a ``name``) is one of ``names``."""
+    text = str(getattr(name, "name", name)).lower()
     return any(all(word in text for word in words) for words in names)
 
 
