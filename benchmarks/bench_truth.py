@@ -78,6 +78,14 @@ def _fmt(k: int, n: int) -> str:
     return "n/a" if n == 0 else f"{p:6.1%} ± {se:4.1%} ({k}/{n})"
 
 
+def _shown(estimate: tuple[Any, Any, Any], truth: float) -> str:
+    value, low, high = estimate
+    if value is None:
+        return f"(none; truth {truth:.4g})"
+    interval = f" [{low:.4g}, {high:.4g}]" if low is not None else " [no interval]"
+    return f"({value:.4g}{interval}; truth {truth:.4g})"
+
+
 def report(scores: dict[str, list[Score]], goals: Goals) -> None:
     """Print the figures per group and quantity and record the goals."""
     print("\n== intervals (95 % nominal): coverage among given | given | median |error|")
@@ -168,7 +176,11 @@ def main() -> None:
             scored = score(planted, result)
             scores[planted.group].append(scored)
             if args.verbose:
-                covered = " ".join(f"{q}={'in' if c else 'OUT'}" for q, c in scored.covered.items())
+                covered = " ".join(
+                    f"{q}={'in' if covered else 'OUT'} "
+                    f"{_shown(scored.estimates[q], planted.intervals[q])}"
+                    for q, covered in scored.covered.items()
+                )
                 print(
                     f"  [{planted.group}] {planted.description} | order "
                     f"{getattr(result, 'order', '-')} | {covered}",

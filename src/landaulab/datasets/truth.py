@@ -384,6 +384,8 @@ class Score:
         its interval is missing; such cases are also listed in ``missing``).
     errors
         Quantity → |estimate − truth| where an estimate exists.
+    estimates
+        Quantity → (value, lower, upper) as given (None for what is absent).
     missing
         Quantities the analysis did not give (value or interval).
     order_right
@@ -401,6 +403,9 @@ class Score:
 
     covered: dict[str, bool] = field(default_factory=dict)
     errors: dict[str, float] = field(default_factory=dict)
+    estimates: dict[str, tuple[float | None, float | None, float | None]] = field(
+        default_factory=dict
+    )
     missing: tuple[str, ...] = ()
     order_right: bool | None = None
     class_consistent: bool | None = None
@@ -421,11 +426,13 @@ def score(planted: Planted, result: Any) -> Score:
     """Compare an analysis (an ``AnalysisResult`` or ``DynamicsResult``) with the truth."""
     covered: dict[str, bool] = {}
     errors: dict[str, float] = {}
+    estimates: dict[str, tuple[float | None, float | None, float | None]] = {}
     missing: list[str] = []
     for path, truth in planted.intervals.items():
         estimate = resolve(result, path)
         value = getattr(estimate, "value", None)
         ci = getattr(estimate, "ci", None)
+        estimates[path] = (value, *(ci if ci is not None else (None, None)))
         if value is not None:
             errors[path] = abs(float(value) - truth)
         if value is None or ci is None:
@@ -474,6 +481,7 @@ def score(planted: Planted, result: Any) -> Score:
     return Score(
         covered=covered,
         errors=errors,
+        estimates=estimates,
         missing=tuple(missing),
         order_right=order_right,
         class_consistent=class_consistent,
