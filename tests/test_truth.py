@@ -80,6 +80,16 @@ COVERAGE_CASES = [
     ("field_scan", "exponents.delta"),
     ("landau", "critical_point"),
     ("landau", "exponents.beta"),
+    ("landau", "landau.quadratic_zero"),
+    pytest.param(
+        "landau",
+        "landau.equal_depth",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="measured: 2 of the 3 first-order draws miss (one without an equal-depth "
+            "point); bench_truth seed 0 gives it on 8/15 cubic and 13/15 sextic draws",
+        ),
+    ),
     ("deep_linear", "critical_point"),
     ("deep_linear", "exponents.beta"),
     ("training_curves", "transitions.by_control.0.median"),

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landaulab.datasets.truth import FAMILIES, Planted, resolve, score
+from landaulab.datasets.planted_landau import _numerical_transition
+from landaulab.datasets.truth import FAMILIES, Planted, random_landau, resolve, score
 from landaulab.estimate import Estimate
 
 
@@ -91,3 +92,18 @@ def test_score_counts_recalled_misplaced_and_false_main_transitions():
     assert s.recalled == (1, 3) and s.misplaced == 1 and s.false_main == (1, 2)
     assert s.time_errors == pytest.approx((1.0,))
     assert resolve(result, "transitions.by_control.0.median") is None
+
+
+def test_random_landau_transition_points_are_the_equal_depth_points():
+    # the closed forms T* = T₀ + b²/(4ac) against bisection on the polynomial itself
+    rng = np.random.default_rng(11)
+    kinds = set()
+    for _ in range(9):
+        model, kind = random_landau(rng)
+        kinds.add(kind)
+        if kind == "second":
+            assert model.order == "second" and model.transition_temperature == model.t0
+            continue
+        assert model.order == "first"
+        assert model.transition_temperature == pytest.approx(_numerical_transition(model), abs=1e-3)
+    assert kinds == {"second", "cubic", "sextic"}

@@ -175,7 +175,8 @@ def draw_field_scan(rng: np.random.Generator, quick: bool = False) -> Planted:
     )
 
 
-def _landau_model(rng: np.random.Generator) -> tuple[PlantedLandau, str]:
+def random_landau(rng: np.random.Generator) -> tuple[PlantedLandau, str]:
+    """A Landau polynomial with random coefficients and its kind (second, cubic, sextic)."""
     a = rng.uniform(0.5, 2.0)
     t0 = rng.uniform(0.5, 2.0)
     kind = str(rng.choice(["second", "cubic", "sextic"]))
@@ -193,7 +194,7 @@ def _landau_model(rng: np.random.Generator) -> tuple[PlantedLandau, str]:
 
 def draw_landau(rng: np.random.Generator, quick: bool = False) -> Planted:
     """A planted Landau polynomial with random coefficients, sampled exactly."""
-    model, kind = _landau_model(rng)
+    model, kind = random_landau(rng)
     t_star = model.transition_temperature
     assert t_star is not None
     n_t = int(rng.integers(11, 22))
@@ -205,7 +206,11 @@ def draw_landau(rng: np.random.Generator, quick: bool = False) -> Planted:
         half = float(np.sqrt(4 * model.quartic * depth / (n * model.a**2)))
         temps = _grid(rng, t_star, half * rng.uniform(0.8, 1.2), half * rng.uniform(0.8, 1.2), n_t)
         sizes = [n]
-        intervals = {"critical_point": t_star, "exponents.beta": 0.5}
+        intervals = {
+            "critical_point": t_star,
+            "landau.quadratic_zero": t_star,
+            "exponents.beta": 0.5,
+        }
     else:
         # the coexistence window runs from T₀ (the disordered minimum appears) to
         # T₀ + 9/8 (T* − T₀) (cubic) or T₀ + 4/3 (T* − T₀) (sextic), the ordered spinodal
@@ -221,7 +226,7 @@ def draw_landau(rng: np.random.Generator, quick: bool = False) -> Planted:
         barrier = float(np.max(model.free_energy(m, t_star)) - model.free_energy(0.0, t_star))
         n = float(np.exp(rng.uniform(np.log(4), np.log(30)))) / barrier
         sizes = [n] if rng.random() < 0.5 else [n, 2 * n]
-        intervals = {"critical_point": t_star}
+        intervals = {"critical_point": t_star, "landau.equal_depth": t_star}
     frame = planted_landau(
         temps.tolist(), sizes, model=model, n_runs=runs, n_steps=60, seed=_seed(rng)
     )
