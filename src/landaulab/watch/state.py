@@ -193,14 +193,14 @@ class StoreView:
             for key, value in run_params.items():
                 params.setdefault(key, []).append(value)
         parameters = sorted(params)
-        observables = [
+        observables = sorted(
             str(c)
             for c in frame.columns
             if c not in RESERVED
             and c not in params
             and pd.api.types.is_numeric_dtype(frame[c])
             and not is_seed(str(c))
-        ]
+        )
         roles, note = None, None
         if len(finished) >= 2:
             try:

@@ -1,7 +1,7 @@
 """The current analysis verdict, computed off the request path.
 
 :class:`Verdicts` runs the Landau analysis of the store in a separate Python process
-(``python -m landaulab.watch.verdict``, request on stdin, summary on stdout) with a time
+(``python -m landaulab.watch``, request on stdin, summary on stdout) with a time
 budget, one at a time, and keeps the latest result. A process rather than a thread: the
 analysis is CPU-bound Python, which a thread would run under the same interpreter lock as
 the server, and a process past its budget can be stopped. Results are cached by the
@@ -101,7 +101,7 @@ def run_in_process(request: Mapping[str, Any], budget: float) -> dict[str, Any]:
     env.setdefault("OMP_NUM_THREADS", "1")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "landaulab.watch.verdict"],
+            [sys.executable, "-m", "landaulab.watch"],
             input=json.dumps(dict(request)),
             capture_output=True,
             text=True,
@@ -252,8 +252,8 @@ class Verdicts:
             self.on_change()
 
 
-def _main() -> int:
-    """``python -m landaulab.watch.verdict``: one request (JSON) on stdin, one line out."""
+def analysis_main() -> int:
+    """``python -m landaulab.watch``: one request (JSON) on stdin, one line out."""
     from landaulab.errors import LandaulabError
 
     request = json.loads(sys.stdin.read())
@@ -267,7 +267,3 @@ def _main() -> int:
 
     print(json.dumps({"summary": to_json(summary)}, allow_nan=False))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
