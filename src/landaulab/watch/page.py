@@ -18,6 +18,7 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>landaulab watch</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/watch.css">
 <script src="/watch.js" defer></script>
 </head>
@@ -32,10 +33,6 @@ PAGE = """<!DOCTYPE html>
     <p id="progress" data-finished="" data-total="">reading the store…</p>
     <div id="progress-bar" role="img" aria-label="progress"></div>
   </section>
-  <section id="verdict-section">
-    <h2>Analysis</h2>
-    <div id="verdict" data-state="">…</div>
-  </section>
   <section id="phase-section">
     <h2>Phase diagram</h2>
     <svg id="phase" viewBox="0 0 600 380" data-filled="0" data-points="0"
@@ -49,6 +46,10 @@ PAGE = """<!DOCTYPE html>
     <svg id="trajectories" viewBox="0 0 600 380" data-runs="0"
          role="img" aria-label="trajectories"></svg>
     <p id="trajectories-legend" class="legend"></p>
+  </section>
+  <section id="verdict-section">
+    <h2>Analysis</h2>
+    <div id="verdict" data-state="">…</div>
   </section>
   <section id="failures-section">
     <h2>Failed and diverged runs</h2>
@@ -71,7 +72,8 @@ header p { margin: 2px 0 0; color: var(--muted); }
         background: #fde2e1; color: #8a1c16; }
 #live[data-live="yes"] { background: #dcfae6; color: #085d3a; }
 main { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr));
-       gap: 16px; padding: 16px 24px; }
+       gap: 16px; padding: 16px 24px; align-items: start; }
+#progress-section { grid-column: 1 / -1; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px;
           padding: 12px 16px; min-width: 0; }
 section h2 { margin: 0 0 8px; font-size: 16px; }
@@ -183,8 +185,9 @@ SCRIPT = r"""
     var c = STOPS[i].map(function (a, k) { return Math.round(a + f * (STOPS[i + 1][k] - a)); });
     return "rgb(" + c.join(",") + ")";
   }
-  function colourScale(values) {
-    var log = useLog(values), v = finite(values).filter(function (x) { return !log || x > 0; });
+  function colourScale(values, allowLog) {
+    var log = allowLog && useLog(values);
+    var v = finite(values).filter(function (x) { return !log || x > 0; });
     if (!v.length) return function () { return "#98a2b3"; };
     var f = function (x) { return log ? Math.log10(x) : x; };
     var lo = f(Math.min.apply(null, v)), hi = f(Math.max.apply(null, v));
@@ -276,7 +279,7 @@ SCRIPT = r"""
     var ys = pts.map(function (p) { return twoD ? p.y : p.value; });
     var s = axes(svg, pts.map(function (p) { return p.x; }), ys, words(phase.x),
                  twoD ? words(phase.y) : "late-time " + words(obs));
-    var colour = colourScale(pts.map(function (p) { return p.value; }));
+    var colour = colourScale(pts.map(function (p) { return p.value; }), false);
     var seen = {};
     pts.forEach(function (p) {
       var x = s.x(p.x), y = twoD ? s.y(p.y) : s.y(p.value);
@@ -293,8 +296,11 @@ SCRIPT = r"""
         words(phase.x) + " = " + fmt(p.x) + (twoD ? ", " + words(phase.y) + " = " + fmt(p.y) : "") +
         ", late-time " + words(obs) + " = " + fmt(p.value);
     });
-    legend.textContent = filled + " of " + pts.length + " runs in. Filled: finished (colour: " +
-      "late-time " + words(obs) + "); dashed: pending; red: failed; brown ring: diverged.";
+    var values = finite(pts.map(function (p) { return p.value; }));
+    legend.textContent = filled + " of " + pts.length + " runs in. Filled: finished" +
+      (values.length ? " (colour: late-time " + words(obs) + " from " +
+       fmt(Math.min.apply(null, values)) + ", dark, to " + fmt(Math.max.apply(null, values)) +
+       ", light)" : "") + "; dashed: pending; red: failed; brown ring: diverged.";
   }
 
   function renderTrajectories(tr) {
@@ -306,7 +312,7 @@ SCRIPT = r"""
     var xs = [], ys = [];
     runs.forEach(function (r) { xs = xs.concat(r.steps); ys = ys.concat(r.values); });
     var s = axes(svg, xs, ys, "step", words(tr.observable));
-    var colour = colourScale(runs.map(function (r) { return r.control; }));
+    var colour = colourScale(runs.map(function (r) { return r.control; }), true);
     runs.forEach(function (r) {
       var d = "", pen = "M";
       for (var i = 0; i < r.steps.length; i++) {
