@@ -29,7 +29,7 @@ from landaulab.watch.server import (
     is_loopback,
     url_of,
 )
-from landaulab.watch.verdict import Verdicts, analysis_main, run_in_process
+from landaulab.watch.verdict import ProcessRunner, Verdicts, analysis_main, run_in_process
 from tests.watch.helpers import planned_store, publish
 
 
@@ -159,6 +159,23 @@ def test_the_analysis_runs_in_a_process_within_its_budget(tmp_path: Path) -> Non
     assert summary["n_runs"] == 7
     slow = run_in_process({"path": str(store.path)}, 0.01)
     assert "budget" in slow["failed"]
+
+
+def test_stopping_ends_the_running_analysis(tmp_path: Path) -> None:
+    store, _ = planned_store(tmp_path / "s")
+    runner = ProcessRunner()
+    answers: list[dict[str, Any]] = []
+    worker = threading.Thread(target=lambda: answers.append(runner({"path": str(store.path)}, 60)))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while runner._process is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    runner.stop()
+    worker.join(10)
+    assert answers and "failed" in answers[0]
+    assert time.monotonic() - started < 5
+    assert runner({"path": str(store.path)}, 60) == {"failed": "stopped"}
 
 
 def test_the_analysis_process_answers_in_one_line(

@@ -40,7 +40,7 @@ from landaulab.errors import LandaulabError
 from landaulab.late_time import BURN_IN
 from landaulab.watch.page import PAGE, SCRIPT, STYLE
 from landaulab.watch.state import StoreView
-from landaulab.watch.verdict import BUDGET_S, Runner, Verdicts, run_in_process
+from landaulab.watch.verdict import BUDGET_S, Runner, Verdicts
 
 #: Default port of ``landaulab watch``.
 DEFAULT_PORT = 8765
@@ -69,7 +69,7 @@ class Watch:
         control: str | None = None,
         burn_in: float = BURN_IN,
         analysis_budget: float = BUDGET_S,
-        runner: Runner = run_in_process,
+        runner: Runner | None = None,
     ) -> None:
         self.view = StoreView(
             store, order_parameter=order_parameter, control=control, burn_in=burn_in
@@ -116,7 +116,7 @@ class Watch:
                 continue  # e.g. a run being replaced right now; the next reading sees it
 
     def close(self) -> None:
-        """Start no further analyses."""
+        """Stop the running analysis and start no further ones."""
         self.verdicts.close()
 
 

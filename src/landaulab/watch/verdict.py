@@ -89,34 +89,60 @@ def summarize(
     }
 
 
-def run_in_process(request: Mapping[str, Any], budget: float) -> dict[str, Any]:
-    """Run :func:`summarize` in a fresh Python process, stopped after ``budget`` seconds.
+class ProcessRunner:
+    """Runs :func:`summarize` in a fresh Python process, stopped after its budget.
 
-    Returns ``{"summary": ...}``, ``{"error": one line}`` for data the analysis cannot use,
-    or ``{"failed": one line}`` when the process crashed or ran out of time.
+    Calling it returns ``{"summary": ...}``, ``{"error": one line}`` for data the analysis
+    cannot use, or ``{"failed": one line}`` when the process crashed, ran out of time or
+    was stopped; :meth:`stop` ends the process running now (when the server stops).
     """
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    env.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        done = subprocess.run(
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._stopped = False
+
+    def __call__(self, request: Mapping[str, Any], budget: float) -> dict[str, Any]:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        env.setdefault("OMP_NUM_THREADS", "1")
+        if self._stopped:
+            return {"failed": "stopped"}
+        process = subprocess.Popen(
             [sys.executable, "-m", "landaulab.watch"],
-            input=json.dumps(dict(request)),
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=budget,
             env=env,
-            check=False,
         )
-    except subprocess.TimeoutExpired:
-        return {"failed": f"the analysis took longer than its budget of {budget:g} s"}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"failed": f"the analysis stopped ({last})"}
-    answer: dict[str, Any] = json.loads(lines[-1])
-    return answer
+        self._process = process
+        try:
+            out, err = process.communicate(json.dumps(dict(request)), timeout=budget)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return {"failed": f"the analysis took longer than its budget of {budget:g} s"}
+        finally:
+            self._process = None
+        lines = out.strip().splitlines()
+        if process.returncode != 0 or not lines:
+            last = (err.strip().splitlines() or ["no output"])[-1]
+            return {"failed": f"the analysis stopped ({last})"}
+        answer: dict[str, Any] = json.loads(lines[-1])
+        return answer
+
+    def stop(self) -> None:
+        """End the running analysis, and start no other."""
+        self._stopped = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+
+def run_in_process(request: Mapping[str, Any], budget: float) -> dict[str, Any]:
+    """One analysis in a fresh process (see :class:`ProcessRunner`)."""
+    return ProcessRunner()(request, budget)
 
 
 class Verdicts:
@@ -132,7 +158,8 @@ class Verdicts:
     on_change
         Called (from the worker thread) whenever the state changes.
     runner
-        Runs one analysis (default: :func:`run_in_process`).
+        Runs one analysis (default: a :class:`ProcessRunner`); one with a ``stop()``
+        method is stopped by :meth:`close`.
     min_runs
         Finished runs needed before an analysis is tried.
     """
@@ -143,13 +170,13 @@ class Verdicts:
         *,
         budget: float = BUDGET_S,
         on_change: Callable[[], None] = lambda: None,
-        runner: Runner = run_in_process,
+        runner: Runner | None = None,
         min_runs: int = MIN_RUNS,
     ) -> None:
         self.request = dict(request)
         self.budget = budget
         self.on_change = on_change
-        self.runner = runner
+        self.runner: Runner = runner if runner is not None else ProcessRunner()
         self.min_runs = min_runs
         self._lock = threading.Lock()
         self._wanted: tuple[Key, int] | None = None
@@ -200,9 +227,12 @@ class Verdicts:
             self.on_change()
 
     def close(self) -> None:
-        """Start no further analyses."""
+        """Stop the running analysis (where the runner can) and start no further ones."""
         with self._lock:
             self._closed = True
+        stop = getattr(self.runner, "stop", None)
+        if callable(stop):
+            stop()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the running analysis, if any (for tests)."""
