@@ -24,6 +24,7 @@ import ipaddress
 import json
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -107,13 +108,24 @@ class Watch:
         return snapshot
 
     async def run(self) -> None:
-        """Re-read the store every ``interval`` seconds, forever."""
+        """Re-read the store every ``interval`` seconds, forever.
+
+        A reading that fails (a run being replaced right now, a file that cannot be read)
+        is reported once on stderr and tried again at the next interval, so the page keeps
+        its last state instead of freezing.
+        """
+        last_problem = None
         while True:
             await asyncio.sleep(self.interval)
             try:
                 await run_in_threadpool(self.refresh)
-            except LandaulabError:
-                continue  # e.g. a run being replaced right now; the next reading sees it
+            except Exception as exc:
+                problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                if problem != last_problem:
+                    print(f"warning: reading the store failed ({problem})", file=sys.stderr)
+                last_problem = problem
+            else:
+                last_problem = None
 
     def close(self) -> None:
         """Stop the running analysis and start no further ones."""
