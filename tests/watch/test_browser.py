@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LANDAULAB = (sys.executable, "-m", "landaulab")
 SERIAL = ("--executor", "serial", "--batching", "sequential", "--quiet")
 
-# Five runs of about half a second each converge (lr below the catapult's divergence edge 2 in
+# Five runs of under a second each converge (lr below the catapult's divergence edge 2 in
 # units of 2/λ0), one diverges at once.
 SPEC = """
 name = "watch-uv"
@@ -53,7 +53,7 @@ task = "uv_model"
 seeds = [0]
 [settings]
 width = 200
-steps = 10000
+steps = 6000
 [controls]
 lr = [0.4, 0.8, 1.2, 1.6, 1.9, 2.4]
 [record]
