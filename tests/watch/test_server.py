@@ -114,6 +114,9 @@ def test_a_foreign_host_header_is_refused(tmp_path: Path) -> None:
     assert client.get("/", headers={"host": "127.0.0.1:8765"}).status_code == 200
     assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
     assert client.get("/", headers={"host": "attacker.example"}).status_code == 400
+    ipv6 = TestClient(create_app(watch, allowed_hosts=allowed_hosts_for("::1")))
+    assert ipv6.get("/", headers={"host": "[::1]:8765"}).status_code == 200
+    assert ipv6.get("/", headers={"host": "attacker.example"}).status_code == 400
 
 
 def test_addresses() -> None:
