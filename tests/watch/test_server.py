@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
@@ -210,3 +211,28 @@ def test_the_command_refuses_a_taken_port(
     assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot listen" in err
+
+
+def test_a_failed_reading_is_reported_once_and_retried(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, _ = planned_store(tmp_path / "s")
+    watch = Watch(store.path, analysis_budget=0, interval=0.01)
+    calls: list[int] = []
+
+    def refresh() -> bool:
+        calls.append(1)
+        if len(calls) <= 3:
+            raise OSError("the disk hiccuped")
+        return False
+
+    watch.refresh = refresh  # type: ignore[method-assign]
+
+    async def poll() -> None:
+        task = asyncio.create_task(watch.run())
+        while len(calls) < 5:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(asyncio.wait_for(poll(), timeout=20))
+    assert capsys.readouterr().err.count("the disk hiccuped") == 1

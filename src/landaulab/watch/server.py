@@ -25,6 +25,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -108,15 +109,19 @@ class Watch:
         return snapshot
 
     async def run(self) -> None:
-        """Re-read the store every ``interval`` seconds, forever.
+        """Re-read the store every ``interval`` seconds (or twice the time the last reading
+        took, when that is longer), forever.
 
         A reading that fails (a run being replaced right now, a file that cannot be read)
         is reported once on stderr and tried again at the next interval, so the page keeps
         its last state instead of freezing.
         """
         last_problem = None
+        took = 0.0
         while True:
-            await asyncio.sleep(self.interval)
+            # a large store that takes long to read is read less often (at most half the time)
+            await asyncio.sleep(max(self.interval, 2 * took))
+            start = time.monotonic()
             try:
                 await run_in_threadpool(self.refresh)
             except Exception as exc:
@@ -126,6 +131,7 @@ class Watch:
                 last_problem = problem
             else:
                 last_problem = None
+            took = time.monotonic() - start
 
     def close(self) -> None:
         """Stop the running analysis and start no further ones."""
