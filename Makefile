@@ -49,6 +49,7 @@ lint: $(STAMP)
 browser-test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m browser tests/report
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q tests/watch
 
 # Only the tests that start real local Ray clusters (loopback only, usage statistics off);
 # `make test` runs them too.

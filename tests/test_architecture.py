@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "dynamics": set(),
     "report": {"analyze", "dynamics"},
     "study": {"analyze", "dynamics", "execute", "report", "spec", "specs", "store", "tasks", "api"},
+    "watch": {"analyze", "dynamics", "report", "store"},
 }
 
 
