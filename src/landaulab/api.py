@@ -34,6 +34,7 @@ from landaulab.analyze.roles import (
     choose_roles,
     choose_slice,
     fixed_slice,
+    missing_column,
     select_runs,
 )
 from landaulab.analyze.roles import late_values as run_late_values
@@ -187,11 +188,15 @@ def _selected(
     absolute: bool | None,
     run_col: str,
     step_col: str,
+    named: Mapping[str, str | None] | None = None,
 ) -> Slice:
     """The runs of ``source`` an analysis along ``control`` uses (one rule for the three
     faces: :func:`landaulab.analyze.roles.analysis_slice`); the sentence saying which runs
     is issued as a :class:`SliceWarning`."""
     frame, parameters, _ = load(source)
+    for option, name in (named or {}).items():
+        if name is not None and name not in frame.columns:
+            raise DataError(missing_column(name, frame.columns, option))
     if run_col not in frame.columns or step_col not in frame.columns:
         frame, _ = complete_columns(frame, run_col, step_col)
     part = analysis_slice(
@@ -256,6 +261,12 @@ def analyze(
         absolute=use_abs,
         run_col=run_col,
         step_col=step_col,
+        named={
+            "--volume": volume,
+            "--direction-col": direction_col,
+            "--energy": energy,
+            "--field": field,
+        },
     )
     result = _run_analysis(
         part.frame,

@@ -145,3 +145,12 @@ def test_report_and_analyze_use_the_same_runs() -> None:
     assert found.analysis is not None
     assert found.analysis.to_dict()["table"] == alone.to_dict()["table"]
     assert found.analysis.to_dict()["transition"] == alone.to_dict()["transition"]
+
+
+def test_every_named_column_gets_the_full_message(run_main: Main, runs_csv: Path) -> None:
+    status, _, stderr = run_main(
+        "analyze", str(runs_csv), *ANALYZE, "--energy", "los"
+    )  # fmt: skip
+    assert status == 2
+    line = _one_error_line(stderr)
+    assert "closest first: loss" in line and "--energy" in line
