@@ -194,6 +194,7 @@ class LocalExecutor(Executor):
                 future.cancel()
             _stop_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
+            _clean_staging(store_path, units)
             raise
         except BrokenProcessPool:
             _stop_workers(pool)
@@ -207,6 +208,22 @@ class LocalExecutor(Executor):
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+
+def _clean_staging(store_path: str, units: Sequence[WorkUnit]) -> None:
+    """Remove what stopped workers were writing (never read, but not left behind).
+
+    Only runs no other process has claimed: a concurrent sweep's writes stand.
+    """
+    from landaulab.store.store import Store
+
+    store = Store(store_path)
+    for unit in units:
+        for run in unit:
+            claim = store.claim(run.run_id)
+            if claim is not None:
+                with claim:
+                    store.clean_staging(run.run_id)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
