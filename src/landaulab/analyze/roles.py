@@ -443,8 +443,14 @@ def fixed_slice(frame: pd.DataFrame, roles: Roles, where: Mapping[str, Any]) -> 
 def choose_slice(
     frame: pd.DataFrame, roles: Roles, *, run_col: str = "run_id", step_col: str = "step"
 ) -> Slice:
-    """The runs to analyse: the slice of other swept parameters crossing the transition."""
-    others = [o for o in roles.others if o in frame.columns]
+    """The runs to analyse: the slice of other swept parameters crossing the transition.
+
+    Only parameters that vary within a (control, size) group count: one that follows the
+    size or the control (a volume L², an inverse temperature) separates no runs.
+    """
+    others = varying_within(
+        frame, [o for o in roles.others if o in frame.columns], (roles.control, roles.size), run_col
+    )
     if not others:
         return Slice(frame=frame, fixed={})
     runs = late_values(
@@ -480,6 +486,28 @@ def choose_slice(
         "phase diagram and the trajectories show every run."
     )
     return Slice(frame=frame[mask].reset_index(drop=True), fixed=fixed, sentence=sentence)
+
+
+def varying_within(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    by: Sequence[str | None],
+    run_col: str = "run_id",
+) -> list[str]:
+    """The ``columns`` taking two or more values among the runs of some ``by`` group."""
+    keys = [c for c in dict.fromkeys(by) if c and c in frame.columns]
+    columns = [c for c in columns if c in frame.columns and c not in keys]
+    if not columns:
+        return []
+    wanted = list(dict.fromkeys([*keys, *columns]))
+    if run_col in frame.columns:
+        table = frame.groupby(run_col, sort=False)[wanted].first()
+    else:
+        table = frame[wanted]
+    if not keys:
+        return [c for c in columns if table[c].nunique(dropna=True) > 1]
+    counts = table.groupby(keys, dropna=False)[columns].nunique(dropna=True).max()
+    return [c for c in columns if int(counts.get(c, 0)) > 1]
 
 
 def _scalar(value: Any) -> Any:
@@ -642,7 +670,7 @@ def analysis_slice(
         swept=tuple(p for p in roles.swept if p not in skip),
         symmetric=roles.symmetric if absolute is None else bool(absolute),
     )
-    others = [o for o in roles.others if o in selected.columns]
+    others = varying_within(selected, roles.others, (control, size), run_col)
     if others:
         values = {o: _values(selected, o) for o in others}
         part = choose_slice(selected, roles, run_col=run_col, step_col=step_col)
