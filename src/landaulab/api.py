@@ -36,6 +36,7 @@ from landaulab.analyze.roles import (
     fixed_slice,
     missing_column,
     select_runs,
+    slicing_roles,
 )
 from landaulab.analyze.roles import late_values as run_late_values
 from landaulab.dynamics.api import dynamics as _run_dynamics
@@ -484,7 +485,9 @@ def findings(
     elif isinstance(where, Mapping) and where:
         part = fixed_slice(frame, roles, where)
     elif analysis_result is None or dynamics_result is None:
-        part = choose_slice(frame, roles, run_col=run_col, step_col=step_col)
+        part = choose_slice(
+            frame, slicing_roles(frame, roles, (), run_col), run_col=run_col, step_col=step_col
+        )
     else:
         part = Slice(frame=frame, fixed={})
     used_slice = bool(where)
@@ -576,7 +579,8 @@ def _where_slice(
     """The runs a ``where`` predicate selects, sliced further as :func:`choose_slice` does
     when other swept parameters still vary within a control group."""
     rows, text = selected
-    part = choose_slice(rows, roles, run_col=run_col, step_col=step_col)
+    sliced = slicing_roles(rows, roles, (), run_col)
+    part = choose_slice(rows, sliced, run_col=run_col, step_col=step_col)
     n_all, n_rows = frame[run_col].nunique(), rows[run_col].nunique()
     varying = {k: v for k, v in part.fixed.items() if rows[k].nunique(dropna=True) > 1}
     sentence = f"The analysis along {roles.control} uses the {n_rows} of {n_all} runs where {text}"

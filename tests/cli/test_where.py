@@ -154,3 +154,23 @@ def test_every_named_column_gets_the_full_message(run_main: Main, runs_csv: Path
     assert status == 2
     line = _one_error_line(stderr)
     assert "closest first: loss" in line and "--energy" in line
+
+
+def test_a_named_setting_is_sliced_and_a_size_follower_is_not() -> None:
+    import landaulab as ll
+    from landaulab.api import SliceWarning
+
+    frame = two_decays(n_seeds=2)
+    frame["optimizer"] = frame["weight_decay"].map({0.3: "sgd", 1.0: "adam"})
+    frame = frame.drop(columns="weight_decay")
+    options = {"order_parameter": "m", "control": "train_fraction", "n_bootstrap": 10}
+    with pytest.warns(SliceWarning, match=r"optimizer \(adam, sgd\).*optimizer = adam"):
+        result = ll.analyze(frame, **options)
+    assert result.inputs["slice"] == {"optimizer": "adam"}
+
+    sizes = two_decays(n_seeds=2).rename(columns={"weight_decay": "width"})
+    sizes["volume"] = sizes["width"] * 100  # follows the size: separates no runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SliceWarning)
+        result = ll.analyze(sizes, size="width", **options)
+    assert "slice" not in result.inputs

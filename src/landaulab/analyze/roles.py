@@ -432,7 +432,7 @@ def fixed_slice(frame: pd.DataFrame, roles: Roles, where: Mapping[str, Any]) -> 
     if not mask.any():
         wanted = ", ".join(f"{k} = {v!r}" for k, v in where.items())
         raise DataError(f"no run has {wanted}; choose values present in the runs")
-    text = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in where.items())
+    text = ", ".join(f"{human(k)} = {_shown(v)}" for k, v in where.items())
     sentence = (
         f"The analysis along {human(roles.control)} uses the runs at {text}; the phase "
         "diagram shows every run."
@@ -479,7 +479,7 @@ def choose_slice(
     mask = np.ones(len(frame), dtype=bool)
     for name, value in fixed.items():
         mask &= (frame[name] == value).to_numpy()
-    where = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in fixed.items())
+    where = ", ".join(f"{human(k)} = {_shown(v)}" for k, v in fixed.items())
     sentence = (
         f"The analysis along {human(roles.control)} uses the runs at {where}, where "
         f"{human(roles.order_parameter)} changes most across {human(roles.control)}; the "
@@ -592,9 +592,33 @@ def select_runs(
 
 
 def _values(frame: pd.DataFrame, column: str) -> str:
-    values = pd.to_numeric(frame[column], errors="coerce").dropna().unique()
-    shown = [plain(_scalar(v), 4) for v in sorted(values)]
+    raw = frame[column].dropna().unique()
+    numbers = pd.to_numeric(pd.Series(raw), errors="coerce")
+    if len(raw) and numbers.notna().all():
+        shown = [plain(_scalar(v), 4) for v in sorted(numbers)]
+    else:
+        shown = sorted(str(v) for v in raw)
     return ", ".join(shown[:8]) + (", …" if len(shown) > 8 else "")
+
+
+def slicing_roles(
+    frame: pd.DataFrame,
+    roles: Roles,
+    exclude: Sequence[str | None] = (),
+    run_col: str = "run_id",
+) -> Roles:
+    """``roles`` with ``swept`` = the control, the size and the parameters that vary within
+    a (control, size) group, numeric or not (an optimizer name, a sweep direction), except
+    seeds and ``exclude``: the parameters :func:`choose_slice` holds fixed."""
+    from dataclasses import replace
+
+    skip = {c for c in exclude if c} | {roles.control, roles.size}
+    candidates = [
+        p for p in roles.parameters if p not in skip and not is_seed(p) and p in frame.columns
+    ]
+    others = varying_within(frame, candidates, (roles.control, roles.size), run_col)
+    kept = [p for p in (roles.control, roles.size) if p]
+    return replace(roles, swept=tuple(dict.fromkeys([*kept, *others])))
 
 
 def analysis_slice(
@@ -665,18 +689,16 @@ def analysis_slice(
     from dataclasses import replace
 
     roles = replace(
-        roles,
-        size=size,
-        swept=tuple(p for p in roles.swept if p not in skip),
-        symmetric=roles.symmetric if absolute is None else bool(absolute),
+        roles, size=size, symmetric=roles.symmetric if absolute is None else bool(absolute)
     )
-    others = varying_within(selected, roles.others, (control, size), run_col)
+    roles = slicing_roles(selected, roles, tuple(skip), run_col)
+    others = list(roles.others)
     if others:
         values = {o: _values(selected, o) for o in others}
         part = choose_slice(selected, roles, run_col=run_col, step_col=step_col)
         varying = "; ".join(f"{o} ({values[o]})" for o in others)
         if part.fixed:
-            at = ", ".join(f"{k} = {plain(v, 4)}" for k, v in part.fixed.items())
+            at = ", ".join(f"{k} = {_shown(v)}" for k, v in part.fixed.items())
             notes.append(
                 f"{varying} also vary within each {control} group: the analysis uses the "
                 f"runs at {at}, where {order_parameter} changes most along {control} "
@@ -689,3 +711,11 @@ def analysis_slice(
             )
         return Slice(frame=part.frame, fixed=part.fixed, sentence=" ".join(notes))
     return Slice(frame=selected, fixed={}, sentence=" ".join(notes) or None)
+
+
+def _shown(value: Any) -> str:
+    """A parameter value for a sentence: a number as :func:`plain` writes it, else as is."""
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return plain(value, 4)
