@@ -332,6 +332,7 @@ def dynamics(
         absolute=None,
         run_col=run_col,
         step_col=time_col,
+        named={"--time-col": time_col},
     )
     return _run_dynamics(
         part.frame,
