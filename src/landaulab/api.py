@@ -25,12 +25,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landaulab.analyze.api import analyze
+from landaulab.analyze.api import analyze as _run_analysis
 from landaulab.analyze.result import AnalysisResult
-from landaulab.analyze.roles import Roles, Slice, choose_roles, choose_slice, fixed_slice
+from landaulab.analyze.roles import (
+    Roles,
+    Slice,
+    analysis_slice,
+    choose_roles,
+    choose_slice,
+    fixed_slice,
+    missing_column,
+    select_runs,
+    slicing_roles,
+)
 from landaulab.analyze.roles import late_values as run_late_values
 from landaulab.dynamics.api import dynamics as _run_dynamics
-from landaulab.dynamics.api import dynamics as dynamics
 from landaulab.dynamics.result import DynamicsResult
 from landaulab.errors import DataError, LandaulabError
 from landaulab.late_time import BURN_IN
@@ -50,6 +59,14 @@ from landaulab.report.findings import (
 
 #: Most samples per run kept in the trajectory sample of a report.
 TRAJECTORY_POINTS = 400
+
+#: A run selection: a DuckDB predicate on run parameters, or parameter → value.
+Where = str | Mapping[str, Any]
+
+
+class SliceWarning(UserWarning):
+    """Which runs an analysis used, when not every run: the ``--where`` selection, or the
+    slice taken because other swept parameters vary within a control group."""
 
 
 # ---------------------------------------------------------------------- loading
@@ -160,6 +177,180 @@ def _call(
     return result, None, notes
 
 
+# ------------------------------------------------------------------ analyze, dynamics
+def _selected(
+    source: str | Path | pd.DataFrame,
+    *,
+    order_parameter: str,
+    control: str | None,
+    size: str | None,
+    where: Where | None,
+    exclude: Sequence[str | None],
+    absolute: bool | None,
+    run_col: str,
+    step_col: str,
+    named: Mapping[str, str | None] | None = None,
+) -> Slice:
+    """The runs of ``source`` an analysis along ``control`` uses (one rule for the three
+    faces: :func:`landaulab.analyze.roles.analysis_slice`); the sentence saying which runs
+    is issued as a :class:`SliceWarning`."""
+    frame, parameters, _ = load(source)
+    for option, name in (named or {}).items():
+        if name is not None and name not in frame.columns:
+            raise DataError(missing_column(name, frame.columns, option))
+    if run_col not in frame.columns or step_col not in frame.columns:
+        frame, _ = complete_columns(frame, run_col, step_col)
+    part = analysis_slice(
+        frame,
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        parameters=parameters,
+        where=where,
+        exclude=exclude,
+        absolute=absolute,
+        run_col=run_col,
+        step_col=step_col,
+    )
+    if part.sentence:
+        warnings.warn(part.sentence, SliceWarning, stacklevel=3)
+    return part
+
+
+def analyze(
+    frame: pd.DataFrame | str | Path,
+    *,
+    order_parameter: str,
+    control: str,
+    size: str | None = None,
+    where: Where | None = None,
+    volume: str | None = None,
+    run_col: str = "run_id",
+    step_col: str = "step",
+    burn_in: float = BURN_IN,
+    use_abs: bool = False,
+    direction_col: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    energy: str | None = None,
+    field: str | None = None,
+) -> AnalysisResult:
+    """The Landau analysis (:func:`landaulab.analyze.api.analyze`) of the runs of a frame,
+    table file or store, never pooled across other swept parameters.
+
+    ``where`` selects runs: a DuckDB predicate on run parameters (``"weight_decay = 1"``)
+    or a mapping of parameter → value. When other swept parameters (not the control, the
+    size, seeds, ``volume``, ``direction_col``, ``energy`` or ``field``) still vary within
+    a control group, the analysis uses the slice crossing the transition, as the report
+    does (:func:`landaulab.analyze.roles.analysis_slice`), and says so in a
+    :class:`SliceWarning`; ``result.inputs`` then holds ``where`` and ``slice`` (the values
+    the other parameters are held at). Other parameters: see the analysis.
+
+    Raises
+    ------
+    DataError
+        A named column is missing, the control takes one value, or ``where`` is invalid
+        or matches no run (and every error of the analysis).
+    """
+    part = _selected(
+        frame,
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        where=where,
+        exclude=(volume, direction_col, energy, field),
+        absolute=use_abs,
+        run_col=run_col,
+        step_col=step_col,
+        named={
+            "--volume": volume,
+            "--direction-col": direction_col,
+            "--energy": energy,
+            "--field": field,
+        },
+    )
+    result = _run_analysis(
+        part.frame,
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        volume=volume,
+        run_col=run_col,
+        step_col=step_col,
+        burn_in=burn_in,
+        use_abs=use_abs,
+        direction_col=direction_col,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        energy=energy,
+        field=field,
+    )
+    if where is None and not part.fixed:
+        return result
+    from dataclasses import replace
+
+    inputs = dict(result.inputs)
+    if where is not None:
+        inputs["where"] = where if isinstance(where, str) else dict(where)
+    if part.fixed:
+        inputs["slice"] = dict(part.fixed)
+    return replace(result, inputs=inputs)
+
+
+def dynamics(
+    frame: pd.DataFrame | str | Path,
+    *,
+    order_parameter: str,
+    time_col: str = "step",
+    control: str | None = None,
+    where: Where | None = None,
+    run_col: str = "run_id",
+    n_bootstrap: int = 200,
+    seed: int = 0,
+    confidence: float = 0.95,
+    finite_time_correction: bool = False,
+    tdgl_powers: Sequence[int] | None = None,
+    smoothing: float = 0.005,
+    burn_in: float = BURN_IN,
+    late_fraction: float | None = None,
+) -> DynamicsResult:
+    """The dynamical analysis (:func:`landaulab.dynamics.api.dynamics`) of the runs of a
+    frame, table file or store, with the run selection rule of :func:`analyze`.
+
+    ``where`` selects runs as in :func:`analyze`; with a ``control``, other swept
+    parameters varying within a control group give the slice crossing the transition
+    (said in a :class:`SliceWarning`); without one, a warning names the parameters whose
+    values are pooled.
+    """
+    part = _selected(
+        frame,
+        order_parameter=order_parameter,
+        control=control,
+        size=None,
+        where=where,
+        exclude=(),
+        absolute=None,
+        run_col=run_col,
+        step_col=time_col,
+        named={"--time-col": time_col},
+    )
+    return _run_dynamics(
+        part.frame,
+        order_parameter=order_parameter,
+        time_col=time_col,
+        control=control,
+        run_col=run_col,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        confidence=confidence,
+        finite_time_correction=finite_time_correction,
+        tdgl_powers=tdgl_powers,
+        smoothing=smoothing,
+        burn_in=burn_in,
+        late_fraction=late_fraction,
+    )
+
+
 # ---------------------------------------------------------------------- findings
 def _run_table(
     frame: pd.DataFrame,
@@ -232,7 +423,7 @@ def findings(
     analysis_options: Mapping[str, Any] | None = None,
     dynamics_options: Mapping[str, Any] | None = None,
     title: str | None = None,
-    where: Mapping[str, Any] | None = None,
+    where: Where | None = None,
     run_col: str = "run_id",
     step_col: str = "step",
 ) -> Findings:
@@ -254,6 +445,23 @@ def findings(
         )
     frame, parameters, source_label = load(source)
     frame, notes = complete_columns(frame, run_col, step_col)
+    selected: tuple[pd.DataFrame, str] | None = None
+    chosen: Roles | None = None
+    if isinstance(where, str):
+        selected = select_runs(frame, where, parameters=parameters, run_col=run_col)
+        if order_parameter is None or control is None:
+            # the columns are chosen among the selected runs (the control must vary there)
+            chosen = choose_roles(
+                selected[0],
+                order_parameter=order_parameter,
+                control=control,
+                size=size,
+                parameters=parameters,
+                run_col=run_col,
+                step_col=step_col,
+            )
+            order_parameter, control = chosen.order_parameter, chosen.control
+            size = size if size is not None else chosen.size
     roles = choose_roles(
         frame,
         order_parameter=order_parameter,
@@ -263,14 +471,24 @@ def findings(
         run_col=run_col,
         step_col=step_col,
     )
+    if chosen is not None:
+        from dataclasses import replace
+
+        roles = replace(
+            roles, automatic=chosen.automatic, reasons=chosen.reasons, scores=chosen.scores
+        )
     analysis_result = _as_analysis(analysis)
     dynamics_result = _as_dynamics(dynamics)
     analysis_kwargs = dict(analysis_options or {})
     absolute = bool(analysis_kwargs.get("use_abs", roles.symmetric))
-    if where:
+    if selected is not None:
+        part = _where_slice(frame, selected, roles, run_col=run_col, step_col=step_col)
+    elif isinstance(where, Mapping) and where:
         part = fixed_slice(frame, roles, where)
     elif analysis_result is None or dynamics_result is None:
-        part = choose_slice(frame, roles, run_col=run_col, step_col=step_col)
+        part = choose_slice(
+            frame, slicing_roles(frame, roles, (), run_col), run_col=run_col, step_col=step_col
+        )
     else:
         part = Slice(frame=frame, fixed={})
     used_slice = bool(where)
@@ -280,7 +498,7 @@ def findings(
         analysis_kwargs.setdefault("run_col", run_col)
         analysis_kwargs.setdefault("step_col", step_col)
         analysis_result, analysis_error, caught = _call(
-            analyze,
+            _run_analysis,
             part.frame,
             order_parameter=roles.order_parameter,
             control=roles.control,
@@ -349,6 +567,29 @@ def findings(
         run_col=run_col,
         step_col=step_col,
     )
+
+
+def _where_slice(
+    frame: pd.DataFrame,
+    selected: tuple[pd.DataFrame, str],
+    roles: Roles,
+    *,
+    run_col: str,
+    step_col: str,
+) -> Slice:
+    """The runs a ``where`` predicate selects, sliced further as :func:`choose_slice` does
+    when other swept parameters still vary within a control group."""
+    rows, text = selected
+    sliced = slicing_roles(rows, roles, (), run_col)
+    part = choose_slice(rows, sliced, run_col=run_col, step_col=step_col)
+    n_all, n_rows = frame[run_col].nunique(), rows[run_col].nunique()
+    varying = {k: v for k, v in part.fixed.items() if rows[k].nunique(dropna=True) > 1}
+    sentence = f"The analysis along {roles.control} uses the {n_rows} of {n_all} runs where {text}"
+    if varying:
+        at = ", ".join(f"{k} = {v}" for k, v in varying.items())
+        sentence += f", at {at}, where {roles.order_parameter} changes most along {roles.control}"
+    sentence += "; the phase diagram shows every run."
+    return Slice(frame=part.frame if varying else rows, fixed=varying, sentence=sentence)
 
 
 def _saved_findings(
@@ -424,7 +665,7 @@ def report(
     analysis_options: Mapping[str, Any] | None = None,
     dynamics_options: Mapping[str, Any] | None = None,
     title: str | None = None,
-    where: Mapping[str, Any] | None = None,
+    where: Where | None = None,
     run_col: str = "run_id",
     step_col: str = "step",
 ) -> ReportResult:
@@ -458,9 +699,11 @@ def report(
     title
         Page title (default: from the columns).
     where
-        Fixed values of other swept parameters selecting the runs analysed along the
-        control (e.g. ``{"train_fraction": 0.3}``); default: the slice crossing the
-        transition when the results are computed here, every run when both are given.
+        The runs analysed along the control: a DuckDB predicate on run parameters
+        (``"weight_decay = 1"``; further sliced as by default when other swept
+        parameters still vary within it) or fixed values of other swept parameters
+        (``{"train_fraction": 0.3}``); default: the slice crossing the transition when
+        the results are computed here, every run when both are given.
     run_col, step_col
         The run and step columns.
 
@@ -494,6 +737,8 @@ def report(
 
 
 __all__ = [
+    "SliceWarning",
+    "Where",
     "analyze",
     "dynamics",
     "findings",

@@ -36,7 +36,7 @@ window the analysis uses; whether an observable is Z₂ symmetric is decided by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +116,38 @@ def late_values(
         info = data.groupby(run_col, sort=True)[params].first()
         summary = info.join(summary)
     return summary.reset_index()
+
+
+def edit_distance(a: str, b: str) -> int:
+    """The Levenshtein distance between two strings (case-insensitive)."""
+    a, b = a.lower(), b.lower()
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+#: How many of the closest column names lead the list of a missing-column message.
+CLOSEST = 3
+
+
+def missing_column(name: str, columns: Iterable[Any], option: str) -> str:
+    """The one-line message for a column that is not in the data.
+
+    It lists every column: the :data:`CLOSEST` nearest to ``name`` by edit distance first,
+    then the rest in table order, so no column (an observable after many parameters, say)
+    is cut off.
+    """
+    names = [str(c) for c in columns]
+    closest = sorted(names, key=lambda c: (edit_distance(name, c), names.index(c)))[:CLOSEST]
+    rest = [c for c in names if c not in closest]
+    listed = ", ".join(closest) + (f"; then {', '.join(rest)}" if rest else "")
+    return f"column {name!r} not found (closest first: {listed}); pass {option} with one"
 
 
 def is_seed(name: str) -> bool:
@@ -252,10 +284,7 @@ def choose_roles(
         (size, "--size"),
     ):
         if name is not None and name not in frame.columns:
-            available = ", ".join(map(str, list(frame.columns)[:20]))
-            raise DataError(
-                f"column {name!r} not found (available: {available}); pass {option} with one"
-            )
+            raise DataError(missing_column(name, frame.columns, option))
     params, observables = split_columns(frame, parameters, run_col)
     swept = tuple(p for p in params if not is_seed(p) and _numeric_distinct(frame, p) > 1)
     automatic: list[str] = []
@@ -364,6 +393,14 @@ def choose_roles(
         reasons.append(reason + ".")
     elif _numeric_distinct(frame, control) == 0:
         raise DataError(f"control column {control!r} has no numeric values; choose another")
+    elif _numeric_distinct(frame, control) == 1:
+        value = pd.to_numeric(frame[control], errors="coerce").dropna().iloc[0]
+        varying = [p for p in swept if p not in (control, size)]
+        hint = f"; swept here: {', '.join(varying)}" if varying else ""
+        raise DataError(
+            f"control column {control!r} takes one value ({plain(_scalar(value), 4)}) in "
+            f"these runs: a control must vary{hint}"
+        )
 
     return Roles(
         order_parameter=order_parameter,
@@ -395,7 +432,7 @@ def fixed_slice(frame: pd.DataFrame, roles: Roles, where: Mapping[str, Any]) -> 
     if not mask.any():
         wanted = ", ".join(f"{k} = {v!r}" for k, v in where.items())
         raise DataError(f"no run has {wanted}; choose values present in the runs")
-    text = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in where.items())
+    text = ", ".join(f"{human(k)} = {_shown(v)}" for k, v in where.items())
     sentence = (
         f"The analysis along {human(roles.control)} uses the runs at {text}; the phase "
         "diagram shows every run."
@@ -406,8 +443,14 @@ def fixed_slice(frame: pd.DataFrame, roles: Roles, where: Mapping[str, Any]) -> 
 def choose_slice(
     frame: pd.DataFrame, roles: Roles, *, run_col: str = "run_id", step_col: str = "step"
 ) -> Slice:
-    """The runs to analyse: the slice of other swept parameters crossing the transition."""
-    others = [o for o in roles.others if o in frame.columns]
+    """The runs to analyse: the slice of other swept parameters crossing the transition.
+
+    Only parameters that vary within a (control, size) group count: one that follows the
+    size or the control (a volume L², an inverse temperature) separates no runs.
+    """
+    others = varying_within(
+        frame, [o for o in roles.others if o in frame.columns], (roles.control, roles.size), run_col
+    )
     if not others:
         return Slice(frame=frame, fixed={})
     runs = late_values(
@@ -436,7 +479,7 @@ def choose_slice(
     mask = np.ones(len(frame), dtype=bool)
     for name, value in fixed.items():
         mask &= (frame[name] == value).to_numpy()
-    where = ", ".join(f"{human(k)} = {plain(v, 4)}" for k, v in fixed.items())
+    where = ", ".join(f"{human(k)} = {_shown(v)}" for k, v in fixed.items())
     sentence = (
         f"The analysis along {human(roles.control)} uses the runs at {where}, where "
         f"{human(roles.order_parameter)} changes most across {human(roles.control)}; the "
@@ -445,5 +488,234 @@ def choose_slice(
     return Slice(frame=frame[mask].reset_index(drop=True), fixed=fixed, sentence=sentence)
 
 
+def varying_within(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    by: Sequence[str | None],
+    run_col: str = "run_id",
+) -> list[str]:
+    """The ``columns`` taking two or more values among the runs of some ``by`` group."""
+    keys = [c for c in dict.fromkeys(by) if c and c in frame.columns]
+    columns = [c for c in columns if c in frame.columns and c not in keys]
+    if not columns:
+        return []
+    wanted = list(dict.fromkeys([*keys, *columns]))
+    if run_col in frame.columns:
+        table = frame.groupby(run_col, sort=False)[wanted].first()
+    else:
+        table = frame[wanted]
+    if not keys:
+        return [c for c in columns if table[c].nunique(dropna=True) > 1]
+    counts = table.groupby(keys, dropna=False)[columns].nunique(dropna=True).max()
+    return [c for c in columns if int(counts.get(c, 0)) > 1]
+
+
 def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+# ------------------------------------------------------------------ selecting runs
+def run_parameters(
+    frame: pd.DataFrame, parameters: Sequence[str] | None = None, run_col: str = "run_id"
+) -> pd.DataFrame:
+    """One row per run: the run column and the parameters (first value in the run)."""
+    params, _ = split_columns(frame, parameters, run_col)
+    columns = [c for c in (*params, "status", "task") if c in frame.columns and c != run_col]
+    columns = list(dict.fromkeys(columns))
+    if run_col not in frame.columns:
+        return frame[columns].reset_index(drop=True)
+    return frame.groupby(run_col, sort=True)[columns].first().reset_index()
+
+
+def select_runs(
+    frame: pd.DataFrame,
+    where: str | Mapping[str, Any],
+    *,
+    parameters: Sequence[str] | None = None,
+    run_col: str = "run_id",
+) -> tuple[pd.DataFrame, str]:
+    """The rows of the runs matching ``where``, and ``where`` in words.
+
+    Parameters
+    ----------
+    where
+        A DuckDB predicate on the run parameters (``"weight_decay = 1"``,
+        ``"train_fraction > 0.3 AND weight_decay IN (0.3, 1)"``), evaluated with DuckDB
+        over a table of one row per run; or a mapping of parameter → value (equality).
+    parameters
+        The run parameters, when known (from a store); otherwise inferred.
+
+    Raises
+    ------
+    DataError
+        The predicate is empty or invalid, names a column that is not a run parameter,
+        or no run matches.
+    """
+    if isinstance(where, Mapping):
+        mask = np.ones(len(frame), dtype=bool)
+        for name, value in where.items():
+            if name not in frame.columns:
+                raise DataError(missing_column(str(name), frame.columns, "--where"))
+            mask &= (frame[name] == value).to_numpy()
+        text = " AND ".join(f"{k} = {v!r}" for k, v in where.items())
+        if not mask.any():
+            raise DataError(f"no run has {text}; choose values present in the runs")
+        return frame[mask].reset_index(drop=True), text
+    text = " ".join(str(where).split())
+    if not text:
+        raise DataError("--where: the predicate is empty; give one such as 'weight_decay = 1'")
+    import duckdb
+
+    table = run_parameters(frame, parameters, run_col)
+    key = run_col if run_col in table.columns else None
+    if key is None:
+        table = table.assign(_row=np.arange(len(table)))
+    connection = duckdb.connect()
+    try:
+        connection.register("runs", table)
+        column = key or "_row"
+        chosen = connection.execute(f'SELECT "{column}" FROM runs WHERE ({text})').fetchdf()[column]
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        names = ", ".join(str(c) for c in table.columns if c not in (run_col, "_row"))
+        raise DataError(f"--where {text!r}: {first} (run parameters: {names})") from None
+    finally:
+        connection.close()
+    if key is None:
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[chosen.to_numpy(dtype=int)] = True
+    else:
+        mask = frame[run_col].isin(set(chosen)).to_numpy()
+    if not mask.any():
+        raise DataError(f"no run has {text}; choose values present in the runs")
+    return frame[mask].reset_index(drop=True), text
+
+
+def _values(frame: pd.DataFrame, column: str) -> str:
+    raw = frame[column].dropna().unique()
+    numbers = pd.to_numeric(pd.Series(raw), errors="coerce")
+    if len(raw) and numbers.notna().all():
+        shown = [plain(_scalar(v), 4) for v in sorted(numbers)]
+    else:
+        shown = sorted(str(v) for v in raw)
+    return ", ".join(shown[:8]) + (", …" if len(shown) > 8 else "")
+
+
+def slicing_roles(
+    frame: pd.DataFrame,
+    roles: Roles,
+    exclude: Sequence[str | None] = (),
+    run_col: str = "run_id",
+) -> Roles:
+    """``roles`` with ``swept`` = the control, the size and the parameters that vary within
+    a (control, size) group, numeric or not (an optimizer name, a sweep direction), except
+    seeds and ``exclude``: the parameters :func:`choose_slice` holds fixed."""
+    from dataclasses import replace
+
+    skip = {c for c in exclude if c} | {roles.control, roles.size}
+    candidates = [
+        p for p in roles.parameters if p not in skip and not is_seed(p) and p in frame.columns
+    ]
+    others = varying_within(frame, candidates, (roles.control, roles.size), run_col)
+    kept = [p for p in (roles.control, roles.size) if p]
+    return replace(roles, swept=tuple(dict.fromkeys([*kept, *others])))
+
+
+def analysis_slice(
+    frame: pd.DataFrame,
+    *,
+    order_parameter: str,
+    control: str | None,
+    size: str | None = None,
+    parameters: Sequence[str] | None = None,
+    where: str | Mapping[str, Any] | None = None,
+    exclude: Sequence[str | None] = (),
+    absolute: bool | None = None,
+    run_col: str = "run_id",
+    step_col: str = "step",
+) -> Slice:
+    """The runs an analysis along ``control`` uses: one rule for analyze, dynamics, report.
+
+    ``where`` (a DuckDB predicate on run parameters, or a mapping of values) selects runs
+    first. When other swept parameters (not the control, the size, seeds or ``exclude``)
+    still vary within a control group, the runs are not pooled across them: the analysis
+    uses the slice that crosses the transition (:func:`choose_slice`, as the report
+    does), and the slice's ``sentence`` says so, naming the varying columns. Without a
+    control every run is one group; the sentence then names the parameters pooled.
+
+    Raises
+    ------
+    DataError
+        A named column is missing, the control takes one value, or ``where`` is invalid
+        or matches no run.
+    """
+    for name, option in (
+        (order_parameter, "--order-parameter"),
+        (control, "--control"),
+        (size, "--size"),
+    ):
+        if name is not None and name not in frame.columns:
+            raise DataError(missing_column(name, frame.columns, option))
+    selected, notes = frame, []
+    if where is not None and not (isinstance(where, Mapping) and not where):
+        selected, text = select_runs(frame, where, parameters=parameters, run_col=run_col)
+        n_all = frame[run_col].nunique() if run_col in frame.columns else len(frame)
+        n_sel = selected[run_col].nunique() if run_col in selected.columns else len(selected)
+        notes.append(f"{n_sel} of {n_all} runs have {text}.")
+    skip = {c for c in exclude if c}
+    if control is None:
+        params, _ = split_columns(selected, parameters, run_col)
+        pooled = [
+            p
+            for p in params
+            if not is_seed(p) and p not in skip and _numeric_distinct(selected, p) > 1
+        ]
+        if pooled:
+            listed = "; ".join(f"{p} ({_values(selected, p)})" for p in pooled)
+            notes.append(
+                f"No control given: the runs pool every value of {listed}; pass --control "
+                "or --where to separate them."
+            )
+        return Slice(frame=selected, fixed={}, sentence=" ".join(notes) or None)
+    roles = choose_roles(
+        selected,
+        order_parameter=order_parameter,
+        control=control,
+        size=size,
+        parameters=parameters,
+        run_col=run_col,
+        step_col=step_col,
+    )
+    from dataclasses import replace
+
+    roles = replace(
+        roles, size=size, symmetric=roles.symmetric if absolute is None else bool(absolute)
+    )
+    roles = slicing_roles(selected, roles, tuple(skip), run_col)
+    others = list(roles.others)
+    if others:
+        values = {o: _values(selected, o) for o in others}
+        part = choose_slice(selected, roles, run_col=run_col, step_col=step_col)
+        varying = "; ".join(f"{o} ({values[o]})" for o in others)
+        if part.fixed:
+            at = ", ".join(f"{k} = {_shown(v)}" for k, v in part.fixed.items())
+            notes.append(
+                f"{varying} also vary within each {control} group: the analysis uses the "
+                f"runs at {at}, where {order_parameter} changes most along {control} "
+                "(as the report does); pass --where to choose others."
+            )
+        else:
+            notes.append(
+                f"{varying} also vary within each {control} group and no slice of them "
+                f"spans two {control} values: the runs are pooled; pass --where to choose."
+            )
+        return Slice(frame=part.frame, fixed=part.fixed, sentence=" ".join(notes))
+    return Slice(frame=selected, fixed={}, sentence=" ".join(notes) or None)
+
+
+def _shown(value: Any) -> str:
+    """A parameter value for a sentence: a number as :func:`plain` writes it, else as is."""
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return plain(value, 4)

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from landaulab.cli.app import app
+
+#: The ``--where`` option of analyze, dynamics and report.
+WHERE_HELP = (
+    "only the runs whose parameters satisfy this DuckDB predicate, e.g. "
+    "'weight_decay = 1' or 'train_fraction > 0.3 AND seed < 4'"
+)
+
+
+def call_noting(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, printing which runs it used as ``note:`` lines on
+    stderr (the :class:`~landaulab.api.SliceWarning` s); other warnings pass on."""
+    from landaulab.api import SliceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    for warning in caught:
+        if issubclass(warning.category, SliceWarning):
+            print(f"note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result
 
 
 @app.command("analyze")
@@ -52,15 +79,21 @@ def analyze_command(
         int, typer.Option("--bootstrap", help="bootstrap replicates (resampling runs)")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="seed of the resampling")] = 0,
+    where: Annotated[str | None, typer.Option("--where", help=WHERE_HELP)] = None,
 ) -> None:
-    """Transition, order, critical point, exponents, Landau fits and universality."""
-    from landaulab.analyze import analyze
-    from landaulab.store.atomic import write_json_atomic
-    from landaulab.store.load import load_frame
+    """Transition, order, critical point, exponents, Landau fits and universality.
 
-    frame = load_frame(data)
-    result = analyze(
-        frame,
+    Runs are never pooled across other swept parameters: when one varies within a
+    control group, the slice crossing the transition is analysed (as in the report) and a
+    note says which; --where chooses the runs.
+    """
+    from landaulab.api import analyze
+    from landaulab.store.atomic import write_json_atomic
+
+    result = call_noting(
+        analyze,
+        data,
+        where=where,
         order_parameter=order_parameter,
         control=control,
         size=size,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from landaulab.cli.analyze import WHERE_HELP, call_noting
 from landaulab.cli.app import app
 
 
@@ -35,15 +36,16 @@ def dynamics_command(
             help="extrapolate drift and diffusion to zero lag (sampled continuous processes)",
         ),
     ] = False,
+    where: Annotated[str | None, typer.Option("--where", help=WHERE_HELP)] = None,
 ) -> None:
     """Drift, effective potential, attractors, relaxation time, transitions and plateaus."""
-    from landaulab.dynamics import dynamics
+    from landaulab.api import dynamics
     from landaulab.store.atomic import write_json_atomic
-    from landaulab.store.load import load_frame
 
-    frame = load_frame(data)
-    result = dynamics(
-        frame,
+    result = call_noting(
+        dynamics,
+        data,
+        where=where,
         order_parameter=order_parameter,
         time_col=time_col,
         control=control,

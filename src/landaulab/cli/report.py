@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from landaulab.cli.analyze import WHERE_HELP
 from landaulab.cli.app import app
 
 
@@ -50,13 +51,16 @@ def report(
         Path | None,
         typer.Option("--dynamics", help="reuse a result of `landaulab dynamics --json`"),
     ] = None,
+    where: Annotated[str | None, typer.Option("--where", help=WHERE_HELP)] = None,
 ) -> None:
     """Write a self-contained HTML report (figures, narrative, evidence) and report.json.
 
     Columns not given are chosen from the data: the control is the swept parameter with
     the most distinct values, the order parameter the observable the swept parameters
-    explain best. A saved report.json is rendered again as it was; a saved
-    `landaulab analyze --json` file gives the report of that analysis.
+    explain best. When other swept parameters vary too, the slice crossing the transition
+    is analysed (the report says which); --where chooses the runs. A saved report.json
+    is rendered again as it was; a saved `landaulab analyze --json` file gives the
+    report of that analysis.
     """
     from landaulab.api import report as make_report
 
@@ -70,5 +74,6 @@ def report(
         json_output=json_file,
         analysis=_read_json(analysis, "analysis"),
         dynamics=_read_json(dynamics, "dynamics"),
+        where=where,
     )
     typer.echo(str(result))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +19,68 @@ if TYPE_CHECKING:
     from landaulab.study.refine import RefinementReport
 
 
+def _guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """The sweep command's frame: the device checked and the task import path set before
+    any run starts; Ctrl-C told (what the store keeps) and exit status 130.
+
+    Exit status of ``landaulab sweep``: 0 when every planned run is done or diverged; 1
+    when some are failed (their reasons printed, grouped; ``--retry-failed`` trains them
+    again); 2 for a usage error (a bad spec, an unavailable ``--device``); 130 on Ctrl-C.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from landaulab.execute.sweep import SweepInterrupted, task_import_path
+        from landaulab.train.device import check_device
+
+        check_device(kwargs["device"])
+        try:
+            with task_import_path(kwargs["spec"]):
+                command(*args, **kwargs)
+        except SweepInterrupted as stop:
+            print(stop, file=sys.stderr)
+            raise SystemExit(130) from None
+        except KeyboardInterrupt:
+            print(_interrupted(kwargs["store"]), file=sys.stderr)
+            raise SystemExit(130) from None
+
+    return run
+
+
+def _interrupted(store: Path) -> str:
+    """What a store keeps after Ctrl-C (for a refinement, whose rounds plan as they go)."""
+    from landaulab.errors import StoreError
+    from landaulab.store.store import Store
+
+    try:
+        counts = Store(store).status_counts()
+    except StoreError:
+        return "interrupted before any run was stored; re-run the same command to start"
+    kept = counts["done"] + counts["diverged"] + counts["failed"]
+    return (
+        f"interrupted: {kept} runs are in {store} (finished runs only, none half-written), "
+        f"{counts['pending']} pending; re-run the same command to resume"
+    )
+
+
+def _exit_on_failures(spec: str, report: SweepReport | RefinementReport) -> None:
+    """Print the failed runs' reasons (grouped) and exit 1 when any planned run failed."""
+    from landaulab.execute.sweep import SweepReport, describe_failures, failure_reasons
+    from landaulab.store.store import Store
+
+    if isinstance(report, SweepReport):
+        failures = report.failures
+    else:
+        target = Store(report.store)
+        failures = failure_reasons(target, target.planned_run_ids())
+    if failures:
+        for line in describe_failures(failures, f"landaulab sweep {spec} --retry-failed"):
+            print(line, file=sys.stderr)
+        raise SystemExit(1)
+
+
 @app.command()
+@_guarded
 def sweep(
     spec: Annotated[
         str, typer.Argument(help="sweep spec (TOML), or a built-in name: quick, grokking")
@@ -89,3 +153,4 @@ def sweep(
             )
     typer.echo(str(report))
     typer.echo(f"store: {report.store}")
+    _exit_on_failures(spec, report)

@@ -6,9 +6,13 @@ refinement train their runs through it.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,6 +48,13 @@ class SweepReport:
     planned: int
     outcomes: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
+    #: Why planned runs are failed in the store (trained now or earlier): reason → runs.
+    failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        """Planned runs that are failed in the store (now or in an earlier sweep)."""
+        return sum(self.failures.values())
 
     @property
     def complete(self) -> bool:
@@ -54,6 +65,78 @@ class SweepReport:
     def __str__(self) -> str:
         parts = ", ".join(f"{v} {k}" for k, v in sorted(self.outcomes.items()) if v)
         return f"{self.planned} runs planned: {parts or 'nothing to do'} ({self.duration_s:.1f} s)"
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep, after the executor stopped: what the store keeps.
+
+    Runs are published whole or not at all, so the store holds ``done`` complete runs
+    and nothing of the ``pending`` ones; re-running the same sweep resumes.
+    """
+
+    def __init__(self, store: str, done: int, pending: int) -> None:
+        super().__init__(store, done, pending)
+        self.store, self.done, self.pending = store, done, pending
+
+    def __str__(self) -> str:
+        return (
+            f"interrupted: {self.done} runs are in {self.store} (finished runs only, none "
+            f"half-written), {self.pending} pending; re-run the same command to resume"
+        )
+
+
+def short_reason(reason: str | None) -> str:
+    """A failure reason without its traceback tail (what groups failures)."""
+    text = (reason or "no reason recorded").split(" | ", 1)[0].strip()
+    return text or "no reason recorded"
+
+
+def failure_reasons(store: Store, run_ids: Iterable[str]) -> dict[str, int]:
+    """Failed runs among ``run_ids`` by reason (most frequent first)."""
+    wanted = set(run_ids)
+    reasons = Counter(
+        short_reason(r.reason)
+        for r in store.records()
+        if r.run_id in wanted and r.status == "failed"
+    )
+    return dict(reasons.most_common())
+
+
+def describe_failures(failures: dict[str, int], retry: str = "--retry-failed") -> list[str]:
+    """Lines telling how many runs failed, why (grouped, counted), and how to retry."""
+    if not failures:
+        return []
+    total = sum(failures.values())
+    lines = [f"{total} run{'s' if total != 1 else ''} failed:"]
+    lines += [f"  {count} × {reason}" for reason, count in failures.items()]
+    lines.append(
+        f"failed runs are kept as failed and skipped on re-runs; train them again with {retry}"
+    )
+    return lines
+
+
+@contextlib.contextmanager
+def task_import_path(spec_path: str | Path | None = None) -> Iterator[list[str]]:
+    """Put the spec's folder, then the working folder, first on the import path.
+
+    So a user task ``mytask:train`` in a file beside the spec (or in the folder the sweep
+    is started from) imports without setting ``PYTHONPATH``; the spec's folder comes
+    first, as a script's own folder does for ``python script.py``. Worker processes
+    inherit the path. The folders are removed again when the block ends.
+    """
+    folders = []
+    if spec_path is not None and Path(spec_path).suffix:
+        folders.append(str(Path(spec_path).resolve().parent))
+    folders.append(os.getcwd())
+    added = [f for f in dict.fromkeys(folders) if f not in sys.path]
+    sys.path[0:0] = added
+    importlib.invalidate_caches()
+    try:
+        yield added
+    finally:
+        for folder in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
 
 
 def group_units(
@@ -236,29 +319,56 @@ def sweep(
     -------
     SweepReport
         Counts by outcome: ``done``, ``diverged``, ``failed`` (trained now), ``skipped``
-        (already in the store).
+        (already in the store); ``failures``: every planned run failed in the store, by
+        reason (see :func:`describe_failures`).
+
+    Raises
+    ------
+    LandaulabError
+        The spec is invalid, or ``device`` is not available (checked before any run).
+    SweepInterrupted
+        On Ctrl-C, after the executor stopped: how many runs the store keeps.
+
+    Notes
+    -----
+    A user task ``module:function`` is imported from the spec's folder, then the working
+    folder (:func:`task_import_path`).
     """
-    if not isinstance(spec, SweepSpec):
-        spec = load_spec(spec)
-    started = time.time()
-    planned = plan_sweep(spec)  # a spec that cannot be planned leaves no store behind
-    options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
-    with opened_executor(executor, workers) as engine:
-        target = Store(store, create=True)
-        runs = record_plans(target, [(spec, planned)])
-        counts = run_planned(
-            target,
-            runs,
-            engine,
-            options,
-            batching=batching,
-            label=spec.name,
-            progress=progress,
-            console=console,
-        )
+    from landaulab.train.device import check_device
+
+    check_device(device)
+    spec_path = None if isinstance(spec, SweepSpec) else spec
+    with task_import_path(spec_path):
+        if not isinstance(spec, SweepSpec):
+            spec = load_spec(spec)
+        started = time.time()
+        planned = plan_sweep(spec)  # a spec that cannot be planned leaves no store behind
+        options = RunOptions(device=device, threads=threads, retry_failed=retry_failed)
+        target: Store | None = None
+        runs: list[PlannedRun] = []
+        try:
+            with opened_executor(executor, workers) as engine:
+                target = Store(store, create=True)
+                runs = record_plans(target, [(spec, planned)])
+                counts = run_planned(
+                    target,
+                    runs,
+                    engine,
+                    options,
+                    batching=batching,
+                    label=spec.name,
+                    progress=progress,
+                    console=console,
+                )
+        except KeyboardInterrupt:
+            if target is None:
+                raise
+            kept = sum(1 for run in runs if run.run_id in target)
+            raise SweepInterrupted(str(target.path), kept, len(runs) - kept) from None
     return SweepReport(
         store=str(target.path),
         planned=len(runs),
         outcomes=dict(counts),
         duration_s=time.time() - started,
+        failures=failure_reasons(target, (run.run_id for run in runs)),
     )

@@ -304,6 +304,42 @@ class Store:
         counts["pending"] = len(self.planned_run_ids() - present)
         return counts
 
+    def final_values(self) -> dict[str, dict[str, float]]:
+        """Each published run's last logged values: run id → observable → value.
+
+        The values logged at the run's largest step (``step`` among them; observables
+        not finite there are left out); runs without a logged step are absent.
+        """
+        files = [
+            str(path)
+            for run_id in self.run_ids()
+            if (path := self.runs_dir / run_id / "trajectory.parquet").exists()
+        ]
+        if not files:
+            return {}
+        import duckdb
+
+        connection = duckdb.connect()
+        try:
+            table = connection.execute(
+                "SELECT * FROM read_parquet(?, union_by_name = true) "
+                "QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY step DESC) = 1",
+                [files],
+            ).fetchdf()
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: unreadable trajectories ({exc})") from None
+        finally:
+            connection.close()
+        out: dict[str, dict[str, float]] = {}
+        for row in table.to_dict("records"):
+            values = {
+                str(k): float(v)
+                for k, v in row.items()
+                if k not in ("run_id", "step") and isinstance(v, int | float) and v == v
+            }
+            out[str(row["run_id"])] = {"step": int(row["step"]), **values}
+        return out
+
     # ----------------------------------------------------------------- frames
     def frame(self, statuses: Iterable[str] = ("done", "diverged")) -> pd.DataFrame:
         """The tidy frame: one row per (run, step); run_id, step, status, parameters,
