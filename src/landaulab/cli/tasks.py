@@ -1,4 +1,4 @@
-"""``landaulab tasks``: list the built-in tasks and their settings."""
+"""``landaulab tasks [NAME]``: list the built-in tasks, or one task's settings."""
 
 from __future__ import annotations
 
@@ -13,17 +13,28 @@ from landaulab.cli.app import app
 def tasks(
     name: Annotated[str | None, typer.Argument(help="show one task's settings")] = None,
 ) -> None:
-    """List built-in tasks, or one task's settings with defaults."""
-    from landaulab.tasks.registry import get_task, list_tasks
-
+    """List built-in tasks, or one task's settings: default, type, allowed values."""
     if name is None:
-        for info in list_tasks():
-            typer.echo(f"{info.name:28s} {info.summary}")
+        from landaulab.tasks.registry import task_summaries
+
+        for task_name, summary in task_summaries():
+            typer.echo(f"{task_name:28s} {summary}")
         return
+    from landaulab.tasks.registry import get_task
+
     info = get_task(name)
     typer.echo(f"{info.name}: {info.summary}")
-    if info.parameters is not None:
-        for key, field in info.parameters.model_fields.items():
-            typer.echo(f"  {key} = {field.default!r}")
+    settings = info.settings()
+    if settings:
+        typer.echo(
+            "settings (in a spec's [settings] or [controls], or --set settings.NAME=VALUE):"
+        )
+        width = max(len(s.name) + 3 + len(s.example()) for s in settings)
+        for setting in settings:
+            assignment = f"{setting.name} = {setting.example()}"
+            line = f"  {assignment:{width}s}  {setting.type_text()}"
+            if setting.description:
+                line += f"; {setting.description}"
+            typer.echo(line)
     if info.observables:
-        typer.echo("  observables: " + ", ".join(info.observables))
+        typer.echo("observables: " + ", ".join(info.observables))
