@@ -49,7 +49,7 @@ def plan_sweep(spec: SweepSpec) -> list[PlannedRun]:
         For an unknown task, an unknown or invalid setting or control, or a missing
         number of steps.
     """
-    from landaulab.tasks.registry import SettingError, get_task, task_summaries
+    from landaulab.tasks.registry import SettingError, get_task, list_tasks
 
     try:
         task = get_task(spec.task)
@@ -61,7 +61,7 @@ def plan_sweep(spec: SweepSpec) -> list[PlannedRun]:
                 "check the name and that the module is importable (on PYTHONPATH)",
             )
         else:
-            names = [name for name, _ in task_summaries()]
+            names = [info.name for info in list_tasks()]
             close = difflib.get_close_matches(spec.task, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             error = SpecKeyError(
@@ -101,8 +101,7 @@ def plan_sweep(spec: SweepSpec) -> list[PlannedRun]:
             raise spec.key_error(
                 SpecKeyError(
                     f"{table}.{task.steps_key}",
-                    f"the number of training steps must be a non-negative integer, got "
-                    f"{steps!r}",
+                    f"the number of training steps must be a non-negative integer, got {steps!r}",
                     f"set it, e.g. {task.steps_key} = 1000 (user tasks must set it)",
                 )
             )

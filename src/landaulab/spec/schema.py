@@ -215,9 +215,7 @@ def _check_control(name: str, value: Any) -> None:
         _check_range(key, value)
         return
     if not isinstance(value, list):
-        raise SpecKeyError(
-            key, f"expected a list of values or a range, got {_shown(value)}", fix
-        )
+        raise SpecKeyError(key, f"expected a list of values or a range, got {_shown(value)}", fix)
     if not value:
         raise SpecKeyError(key, "the list of values is empty", fix)
     _check_value(key, value, f"{name} = [0.1, 1.0]")
@@ -236,7 +234,7 @@ def _check_control(name: str, value: Any) -> None:
 
 
 def _check_range(key: str, value: Mapping[str, Any]) -> None:
-    example = "{ start = 0.1, stop = 1.0, num = 5 } (add scale = \"log\" for log spacing)"
+    example = '{ start = 0.1, stop = 1.0, num = 5 } (add scale = "log" for log spacing)'
     for name in value:
         if name not in RANGE_KEYS:
             raise _unknown(f"{key}.{name}", name, RANGE_KEYS, "a range")
@@ -489,9 +487,14 @@ def _first_error_key(exc: ValidationError, data: Any) -> tuple[str, str]:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             parts.append(f"[{part}]")
             node = node[part]
-        elif isinstance(node, Mapping) and isinstance(part, str) and err.get("type") in (
-            "extra_forbidden",
-            "missing",
+        elif (
+            isinstance(node, Mapping)
+            and isinstance(part, str)
+            and err.get("type")
+            in (
+                "extra_forbidden",
+                "missing",
+            )
         ):
             parts.append(("." if parts else "") + part)
             break
@@ -612,9 +615,7 @@ def _deep_copy(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------------ reading
-def parse_spec(
-    text: str, source: str = "<spec>", overrides: Iterable[str] = ()
-) -> SweepSpec:
+def parse_spec(text: str, source: str = "<spec>", overrides: Iterable[str] = ()) -> SweepSpec:
     """Parse and validate a sweep spec from TOML text, with optional ``--set`` overrides.
 
     Raises

@@ -8,7 +8,6 @@ spec's error messages quote. A setting whose type admits ``None`` takes the stri
 
 from __future__ import annotations
 
-import ast
 import difflib
 import importlib
 import math
@@ -16,7 +15,6 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -86,9 +84,7 @@ class TaskInfo:
         """Every setting of the task with its type, allowed values and default."""
         if self.parameters is None:
             return []
-        return [
-            setting_info(name, info) for name, info in self.parameters.model_fields.items()
-        ]
+        return [setting_info(name, info) for name, info in self.parameters.model_fields.items()]
 
     def resolve(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """Fill defaults and validate ``settings`` (without ``seed``).
@@ -107,6 +103,16 @@ class TaskInfo:
             key: None if key in fields and _means_none(value, fields[key]) else value
             for key, value in settings.items()
         }
+        for key, value in values.items():
+            if isinstance(value, bool) and key in fields:
+                info = setting_info(key, fields[key])
+                if info.kind in ("integer", "number"):
+                    raise SettingError(
+                        self.name,
+                        key,
+                        f"expected {with_article(info.type_text())}, got {toml_value(value)}",
+                        f"give {with_article(info.type_text())}",
+                    )
         try:
             model = self.parameters(**values)
         except ValidationError as exc:
@@ -122,7 +128,9 @@ class TaskInfo:
         if err.get("type") == "extra_forbidden":
             unknown = str(err.get("loc", ("?",))[0])
             close = difflib.get_close_matches(unknown, list(fields), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "known settings: " + ", ".join(fields)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else "known settings: " + ", ".join(fields)
+            )
             return SettingError(
                 self.name,
                 unknown,
@@ -231,7 +239,16 @@ def toml_value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        escaped = "".join(
+            "\\\\"
+            if c == "\\"
+            else '\\"'
+            if c == '"'
+            else f"\\u{ord(c):04x}"
+            if ord(c) < 0x20 or ord(c) == 0x7F
+            else c
+            for c in value
+        )
         return f'"{escaped}"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
@@ -326,7 +343,7 @@ def _means_none(value: Any, info: FieldInfo) -> bool:
     """Whether ``value`` is the spelling of None for a field that admits None."""
     if not (isinstance(value, str) and value.strip().lower() == NONE_SPELLING):
         return False
-    kind, nullable, choices = _describe_type(info.annotation)
+    _kind, nullable, choices = _describe_type(info.annotation)
     return nullable and value not in choices
 
 
@@ -446,60 +463,3 @@ def list_tasks() -> list[TaskInfo]:
     """All built-in tasks, sorted by name."""
     _load_builtins()
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
-
-
-def task_summaries() -> list[tuple[str, str]]:
-    """``(name, summary)`` of every built-in task, sorted by name, without importing them.
-
-    Read from the source of the task modules (their ``@register_task`` calls), so listing
-    the tasks does not import torch; falls back to importing them when a name or summary
-    is not written out literally.
-    """
-    folder = Path(__file__).resolve().parent
-    found: dict[str, str] = {}
-    try:
-        for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_") or path.name == "registry.py":
-                continue
-            for name, summary in _registrations(ast.parse(path.read_text(encoding="utf-8"))):
-                if name is None or summary is None:
-                    raise LookupError(path.name)
-                found[name] = summary
-    except (OSError, SyntaxError, LookupError):
-        return [(info.name, info.summary) for info in list_tasks()]
-    return sorted(found.items())
-
-
-def _registrations(tree: ast.Module) -> list[tuple[str | None, str | None]]:
-    """``(name, summary)`` of each ``@register_task(...)`` decorator in a module."""
-    out: list[tuple[str | None, str | None]] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if not (
-                isinstance(decorator, ast.Call)
-                and isinstance(decorator.func, ast.Name)
-                and decorator.func.id == "register_task"
-            ):
-                continue
-            name = _literal(decorator.args[0]) if decorator.args else None
-            summary = None
-            for keyword in decorator.keywords:
-                if keyword.arg == "name":
-                    name = _literal(keyword.value)
-                elif keyword.arg == "summary":
-                    summary = _literal(keyword.value)
-            if summary is None:
-                doc = ast.get_docstring(node) or ""
-                summary = doc.strip().splitlines()[0] if doc.strip() else None
-            out.append((name, summary))
-    return out
-
-
-def _literal(node: ast.expr) -> str | None:
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
