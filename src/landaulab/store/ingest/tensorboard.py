@@ -37,6 +37,7 @@ from landaulab.store.ingest.common import (
     merge_params,
     params_from_name,
     publish_runs,
+    reader_options,
     relative_name,
     require_extra,
 )
@@ -294,6 +295,7 @@ def ingest_tensorboard(
     params: Mapping[str, Any] | None = None,
     pattern: str | None = None,
     task: str = "tensorboard",
+    replace: bool = False,
 ) -> IngestResult:
     """Read TensorBoard logs and publish them into ``store`` (all or nothing).
 
@@ -301,4 +303,7 @@ def ingest_tensorboard(
     :class:`~landaulab.store.Store`, ``task`` the label stored with each run.
     """
     runs = read_tensorboard(path, params=params, pattern=pattern)
-    return publish_runs(runs, store, kind="tensorboard", task=task)
+    options = reader_options(read_tensorboard, params=params, pattern=pattern)
+    return publish_runs(
+        runs, store, kind="tensorboard", task=task, options=options, replace=replace
+    )
