@@ -147,9 +147,14 @@ def _read_summary(event: Any, folder: _Folder, path: Path) -> None:
 
 
 def _hparam_value(proto: Any) -> Any:
+    """An hparams value; numbers are stored as doubles, so an integral one becomes an int.
+
+    A seed logged as ``3`` then reads as ``3``, as from ``--pattern`` or ``--params``.
+    """
     kind = proto.WhichOneof("kind")
     if kind == "number_value":
-        return float(proto.number_value)
+        number = float(proto.number_value)
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "string_value":
         return str(proto.string_value)
     if kind == "bool_value":
