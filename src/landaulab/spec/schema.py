@@ -476,7 +476,8 @@ def _related(key: str, override: str) -> bool:
 
 
 def _first_error_key(exc: ValidationError, data: Any) -> tuple[str, str]:
-    """The dotted key (as far as it exists in ``data``) and message of the first error."""
+    """The dotted key (the part of its location found in ``data``) and message of the
+    first error; pydantic's names of union members and validators are left out."""
     err = exc.errors()[0]
     parts: list[str] = []
     node = data
@@ -487,21 +488,9 @@ def _first_error_key(exc: ValidationError, data: Any) -> tuple[str, str]:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             parts.append(f"[{part}]")
             node = node[part]
-        elif (
-            isinstance(node, Mapping)
-            and isinstance(part, str)
-            and err.get("type")
-            in (
-                "extra_forbidden",
-                "missing",
-            )
-        ):
+        elif isinstance(part, str) and err.get("type") in ("extra_forbidden", "missing"):
             parts.append(("." if parts else "") + part)
             break
-        elif not isinstance(part, int) and not any(c in part for c in "[(-,"):
-            continue
-        else:
-            continue
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     return "".join(parts) or "spec", message
 
