@@ -294,3 +294,17 @@ def test_cli_spec_mistakes_are_one_line_exit_2(tmp_path: Any, landaulab_cmd: lis
         "error: --set controls.lr={start=0.1,stop=1,num=0}: controls.lr.num: must be >= 1"
     )
     assert not store.exists()
+
+
+def test_a_spec_built_in_python_is_checked_the_same_way() -> None:
+    from landaulab.spec import Range, SweepSpec
+
+    spec = SweepSpec(
+        task="modular_arithmetic",
+        seeds=(0, 1),
+        settings={"p": 7, "steps": 5},
+        controls={"lr": Range(start=0.1, stop=1, num=2), "weight_decay": (0.1, 0.2)},
+    )
+    assert len(plan_sweep(spec)) == 8
+    with pytest.raises(SpecError, match=r"^controls\.lr\.num: must be >= 1, got 0; "):
+        SweepSpec(task="modular_arithmetic", controls={"lr": {"start": 0.1, "stop": 1, "num": 0}})

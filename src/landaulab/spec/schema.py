@@ -419,7 +419,7 @@ class SweepSpec(BaseModel):
                     k: v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else v
                     for k, v in raw["controls"].items()
                 }
-            _check_top(raw)
+            _check_top(_plain(raw))
         return data
 
     @field_validator("seeds")
@@ -465,6 +465,15 @@ class SweepSpec(BaseModel):
     def key_error(self, error: SpecKeyError) -> SpecError:
         """``error`` prefixed with the source of its key (one line)."""
         return SpecError(f"{self.source_of(error.key)}: {error}")
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and ranges as lists, recursively (specs built in Python may use them)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | range):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _related(key: str, override: str) -> bool:
