@@ -116,7 +116,10 @@ def test_error_fails_the_run_and_ctrl_c_leaves_it_incomplete(tmp_path: Path) -> 
     with Recorder(store, params={"seed": 1}) as again:  # a failed run may be recorded again
         again.log(0, loss=0.5)
     assert Store(store).get(again.run_id).status == "done"
-    with pytest.raises(StoreError, match="already in"), Recorder(store, params={"seed": 1}):
+    with (
+        pytest.raises(StoreError, match="already in"),
+        Recorder(store, params={"seed": 1}, if_complete="error"),
+    ):
         pass
     with Recorder(store, params={"seed": 1}, overwrite=True) as third:
         third.log(0, loss=0.25)

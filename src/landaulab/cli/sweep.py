@@ -16,6 +16,7 @@ from landaulab.execute.registry import executor_choices
 
 if TYPE_CHECKING:
     from landaulab.execute.sweep import SweepReport
+    from landaulab.spec.schema import SweepSpec
     from landaulab.study.refine import RefinementReport
 
 
@@ -110,6 +111,16 @@ def sweep(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="override a key of the spec with a TOML value (repeatable), e.g. "
+            "--set settings.steps=500 --set controls.weight_decay=[0.1,1]; "
+            'write "none" to unset a setting',
+        ),
+    ] = None,
 ) -> None:
     """Run every planned run of SPEC into STORE; re-running resumes."""
     from landaulab.execute.registry import make_executor
@@ -122,7 +133,11 @@ def sweep(
         raise LandaulabError("--address is only for --executor ray")
     if burn_in is not None and refine is None:
         raise LandaulabError("--burn-in is only for --refine")
-    path = Path(spec)
+    path: Path | SweepSpec = Path(spec)
+    if overrides:
+        from landaulab.spec.schema import load_spec
+
+        path = load_spec(Path(spec), overrides=overrides)
     with make_executor(executor, workers, **extra) as engine:
         if refine is not None:
             from landaulab.study.refine import refine_sweep

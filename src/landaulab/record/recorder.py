@@ -15,10 +15,22 @@ A run appears in the store only when the ``with`` block ends: as ``done``, as
 Until then its rows are journaled under ``STORE/incomplete/<run_id>/`` — a run cut off
 part-way (killed, Ctrl-C) stays there, never mixed with complete runs, and the next
 ``Recorder`` with the same parameters restarts it or appends to it (``resume=``).
+
+Rerunning a script is safe: a run already complete in the store (``done`` or
+``diverged``) is skipped — one line on the ``landaulab`` logger, ``rec.skipped`` is true,
+``rec.stored`` holds its record, ``rec.table()`` its stored rows, and logging does
+nothing — so a sweep script that crashed part-way picks up where it stopped::
+
+    for seed in range(5):
+        with ll.Recorder("runs", params={"lr": lr, "seed": seed}) as rec:
+            if rec.skipped:
+                continue                     # recorded by an earlier run of the script
+            train(rec)
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
@@ -34,6 +46,8 @@ from landaulab.store.run_ids import run_id_of
 from landaulab.store.store import RunClaim, RunRecord, Store
 
 Resume = Literal["restart", "append"]
+
+logger = logging.getLogger("landaulab")
 
 
 class Recorder:
@@ -55,8 +69,13 @@ class Recorder:
         What to do when an incomplete run with the same parameters exists:
         ``"restart"`` discards its rows, ``"append"`` continues after its last step.
     overwrite
-        Replace a run with the same parameters that is already complete (default:
-        refuse with a :class:`~landaulab.errors.StoreError`).
+        Record again a run with the same parameters that is already complete (default:
+        skip it, see ``if_complete``).
+    if_complete
+        What to do when the run is already complete (``done`` or ``diverged``) and
+        ``overwrite`` is false: ``"skip"`` (log one line, set :attr:`skipped`, ignore
+        logging) or ``"error"`` (raise :class:`~landaulab.errors.StoreError`). A
+        ``failed`` run is always recorded again.
     flush_every
         Journal buffered rows to disk after this many logged steps.
     total_steps
@@ -73,9 +92,15 @@ class Recorder:
         overwrite: bool = False,
         flush_every: int = 200,
         total_steps: int | None = None,
+        if_complete: Literal["skip", "error"] = "skip",
     ) -> None:
         if resume not in ("restart", "append"):
             raise StoreError(f"resume={resume!r}: choose 'restart' or 'append'")
+        if if_complete not in ("skip", "error"):
+            raise StoreError(f"if_complete={if_complete!r}: choose 'skip' or 'error'")
+        self.if_complete = if_complete
+        self.skipped = False
+        self.stored: RunRecord | None = None
         self.store = store if isinstance(store, Store) else Store(store, create=True)
         self.params = dict(params)
         self.task = task
@@ -113,12 +138,23 @@ class Recorder:
         self._claim = claim
         existing = self.store.get(self.run_id)
         if existing is not None and existing.status != "failed" and not self.overwrite:
-            claim.release()
-            self._claim = None
-            raise StoreError(
-                f"run {self.run_id} with these params is already in {self.store.path} "
-                f"({existing.status}); pass overwrite=True to record it again"
+            if self.if_complete == "error":
+                claim.release()
+                self._claim = None
+                raise StoreError(
+                    f"run {self.run_id} with these params is already in {self.store.path} "
+                    f"({existing.status}); pass overwrite=True to record it again"
+                )
+            self.skipped = True
+            self.stored = existing
+            logger.warning(
+                "run %s (%s) is already in %s (%s); skipping it (overwrite=True records it again)",
+                self.run_id,
+                _brief(self.params),
+                self.store.path,
+                existing.status,
             )
+            return self
         if self.journal.exists():
             if self.resume == "append":
                 self._load_journal()
@@ -132,6 +168,8 @@ class Recorder:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
         try:
+            if self.skipped:
+                return  # complete before this block: nothing to write
             if exc_type is not None and not issubclass(exc_type, Exception):
                 self.flush()  # KeyboardInterrupt / SystemExit: leave it incomplete
                 return
@@ -169,6 +207,8 @@ class Recorder:
         """
         if self._claim is None:
             raise StoreError("Recorder.log called outside its 'with' block")
+        if self.skipped:
+            return
         step = int(step)
         row = self._rows.setdefault(step, {})
         self._dirty.add(step)
@@ -183,7 +223,7 @@ class Recorder:
 
     def observe(self, step: int, model: Any, batch: Any = None) -> dict[str, float]:
         """Measure the observables due at ``step`` and log them; returns what was measured."""
-        if self._observable_set is None:
+        if self._observable_set is None or self.skipped:
             return {}
         values = self._observable_set.measure_due(model, batch, step)
         if values:
@@ -191,7 +231,12 @@ class Recorder:
         return values
 
     def table(self) -> pd.DataFrame:
-        """Everything logged so far (journal included) as a trajectory table."""
+        """Everything logged so far (journal included) as a trajectory table.
+
+        For a skipped run, the rows stored with it.
+        """
+        if self.skipped:
+            return self.store.trajectory(self.run_id)
         rows = [{"step": s, **v} for s, v in sorted(self._rows.items())]
         if not rows:
             return pd.DataFrame({"step": pd.Series(dtype="int64")})
@@ -224,3 +269,9 @@ class Recorder:
         self._chunks = len(chunks)
         if self._rows:
             self.last_step = max(self._rows)
+
+
+def _brief(params: Mapping[str, Any], limit: int = 80) -> str:
+    """``lr=0.1, seed=3`` shortened to ``limit`` characters."""
+    text = ", ".join(f"{k}={v}" for k, v in params.items())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

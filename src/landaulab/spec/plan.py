@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from landaulab.errors import SpecError, TaskError
-from landaulab.spec.schema import SweepSpec
+from landaulab.errors import TaskError
+from landaulab.spec.schema import SpecKeyError, SweepSpec
 from landaulab.store.run_ids import run_id_of
 
 
@@ -48,35 +49,61 @@ def plan_sweep(spec: SweepSpec) -> list[PlannedRun]:
         For an unknown task, an unknown or invalid setting or control, or a missing
         number of steps.
     """
-    from landaulab.tasks.registry import get_task
+    from landaulab.tasks.registry import SettingError, get_task, list_tasks
 
     try:
         task = get_task(spec.task)
     except TaskError as exc:
-        raise SpecError(f"key 'task': {exc}") from None
+        if ":" in spec.task:
+            error = SpecKeyError(
+                "task",
+                str(exc),
+                "check the name and that the module is importable (on PYTHONPATH)",
+            )
+        else:
+            names = [info.name for info in list_tasks()]
+            close = difflib.get_close_matches(spec.task, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            error = SpecKeyError(
+                "task",
+                f"no built-in task is called {spec.task!r}",
+                f"{hint}choose one of {', '.join(names)} (see `landaulab tasks`), "
+                "or give a user function as 'package.module:function'",
+            )
+        raise spec.key_error(error) from None
     grids = spec.control_values()
     names = list(grids)
     record = spec.record.model_dump(mode="json")
     if task.observables and spec.record.observables:
-        unknown = sorted(set(spec.record.observables) - set(task.observables))
-        if unknown:
-            raise SpecError(
-                f"key 'record.observables': task {task.name!r} does not record {unknown[0]!r}; "
-                f"it records: {', '.join(task.observables)}"
-            )
+        for i, name in enumerate(spec.record.observables):
+            if name not in task.observables:
+                raise spec.key_error(
+                    SpecKeyError(
+                        f"record.observables[{i}]",
+                        f"task {task.name!r} does not record {name!r}",
+                        f"choose from: {', '.join(task.observables)}",
+                    )
+                )
     runs: list[PlannedRun] = []
     for combination in itertools.product(*(grids[n] for n in names)):
         controls = dict(zip(names, combination, strict=True))
         try:
             resolved = task.resolve({**spec.settings, **controls})
+        except SettingError as exc:
+            raise spec.key_error(_setting_key_error(exc, controls)) from None
         except TaskError as exc:
-            table = "controls" if any(f"{n!r}" in str(exc) for n in names) else "settings"
-            raise SpecError(f"[{table}] {exc}") from None
+            raise spec.key_error(
+                SpecKeyError("settings", str(exc), "change the settings it names")
+            ) from None
         steps = resolved.get(task.steps_key)
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise SpecError(
-                f"key 'settings.{task.steps_key}': the number of training steps must be a "
-                "non-negative integer (user tasks must set it)"
+            table = "controls" if task.steps_key in controls else "settings"
+            raise spec.key_error(
+                SpecKeyError(
+                    f"{table}.{task.steps_key}",
+                    f"the number of training steps must be a non-negative integer, got {steps!r}",
+                    f"set it, e.g. {task.steps_key} = 1000 (user tasks must set it)",
+                )
             )
         for seed in spec.seed_list():
             params = {**resolved, "seed": seed}
@@ -91,3 +118,15 @@ def plan_sweep(spec: SweepSpec) -> list[PlannedRun]:
                 )
             )
     return runs
+
+
+def _setting_key_error(exc: Any, controls: dict[str, Any]) -> SpecKeyError:
+    """A task's setting error as a spec key error (``settings.X`` or ``controls.X``)."""
+    setting = exc.setting
+    if not setting:
+        swept = ", ".join(f"{k} = {v!r}" for k, v in controls.items())
+        problem = exc.problem + (f" (with {swept})" if swept else "")
+        return SpecKeyError("settings", problem, exc.fix)
+    if setting in controls:
+        return SpecKeyError(f"controls.{setting}", exc.problem, exc.fix)
+    return SpecKeyError(f"settings.{exc.key}", exc.problem, exc.fix)

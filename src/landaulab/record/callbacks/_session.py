@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from landaulab.record.recorder import Recorder, Resume
 from landaulab.store.ingest.common import flatten_params
@@ -43,8 +43,9 @@ class RecorderSession:
 
     Parameters
     ----------
-    store, observables, task, resume, overwrite, flush_every
-        As for :class:`~landaulab.record.recorder.Recorder`.
+    store, observables, task, resume, overwrite, flush_every, if_complete
+        As for :class:`~landaulab.record.recorder.Recorder` (a run already complete is
+        skipped by default: :attr:`skipped` says so, and the callbacks stop training).
     params
         Parameters that override those read from the framework.
     metrics
@@ -62,8 +63,10 @@ class RecorderSession:
         overwrite: bool = False,
         flush_every: int = 200,
         metrics: Iterable[str] | None = None,
+        if_complete: Literal["skip", "error"] = "skip",
     ) -> None:
         self.store = store
+        self.if_complete: Literal["skip", "error"] = if_complete
         self.overrides = dict(params or {})
         self.observables = list(observables)
         self.task = task
@@ -73,6 +76,11 @@ class RecorderSession:
         self.metrics = None if metrics is None else frozenset(metrics)
         self.recorder: Recorder | None = None
         self.params: dict[str, Any] = {}
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the run being recorded was complete before and is skipped."""
+        return self.recorder is not None and self.recorder.skipped
 
     @property
     def active(self) -> bool:
@@ -93,6 +101,7 @@ class RecorderSession:
             overwrite=self.overwrite,
             flush_every=self.flush_every,
             total_steps=total_steps,
+            if_complete=self.if_complete,
         )
         recorder.__enter__()
         self.recorder = recorder

@@ -155,6 +155,8 @@ class HuggingFaceCallback(TrainerCallback):
             huggingface_hyperparameters(args, kwargs.get("model")), total_steps=total
         )
         self._last_run_id = recorder.run_id
+        if recorder.skipped:
+            control.should_training_stop = True  # complete in the store already
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: Mapping[str, Any] | None = None, **kw: Any

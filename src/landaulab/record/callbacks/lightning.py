@@ -178,6 +178,8 @@ class LightningCallback(pl.Callback):
             lightning_hyperparameters(trainer, pl_module), total_steps=total
         )
         self._last_run_id = recorder.run_id
+        if recorder.skipped:
+            trainer.should_stop = True  # complete in the store already
 
     def on_train_batch_start(self, trainer: Any, *args: Any, **kwargs: Any) -> None:
         """Remember which metric values exist before the step."""

@@ -9,19 +9,26 @@ created by this call is removed), so a failed import leaves the store as it was.
 Run ids are stable: the hash of the task label, the parameters, the source kind, the
 run's identity within its source and a fingerprint of its trajectory. Importing the same
 logs twice therefore adds nothing the second time; a changed log is a new run.
+
+Each imported run also keeps where it came from (the resolved file or folder, its
+``origin``) and how it was read (the reader's ``options`` and the task label). Importing
+the same logs again with *other* options would read them differently, so it is refused
+(one line naming the source and ``--replace``), or with ``replace=True`` the runs read
+before are replaced by the new reading.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import math
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -432,6 +439,9 @@ class IngestResult:
         Run ids already in the store (the same logs imported before).
     names
         Each run id's name in its source.
+    replaced
+        Run ids taken out because the same logs were imported before with other options
+        (only with ``replace=True``).
     """
 
     store: str
@@ -439,6 +449,17 @@ class IngestResult:
     added: tuple[str, ...]
     skipped: tuple[str, ...]
     names: dict[str, str]
+    replaced: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per thing the user should know (runs replaced)."""
+        if not self.replaced:
+            return []
+        return [
+            f"replaced {len(self.replaced)} run(s) imported before from the same logs with "
+            "other options"
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -448,6 +469,7 @@ class IngestResult:
             "added": list(self.added),
             "skipped": list(self.skipped),
             "names": dict(self.names),
+            "replaced": list(self.replaced),
         }
 
     def __str__(self) -> str:
@@ -466,10 +488,63 @@ def run_id_for(run: IngestedRun, task: str, kind: str) -> str:
     )
 
 
+def reader_options(reader: Callable[..., Any], **given: Any) -> dict[str, Any]:
+    """How ``reader`` reads: every keyword of its signature, given or default, JSON-safe.
+
+    Two imports of the same logs with equal options read them the same way.
+    """
+    options: dict[str, Any] = {}
+    for name, parameter in inspect.signature(reader).parameters.items():
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        value = given.get(name, parameter.default)
+        if value is inspect.Parameter.empty:
+            value = None
+        if isinstance(value, tuple | list):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = flatten_params(value)
+        if value in (None, [], {}):
+            continue
+        options[name] = to_json(value, nonfinite="string")
+    return options
+
+
+def origin_of(run: IngestedRun) -> str:
+    """The resolved file or folder a run was read from."""
+    return Path(run.source).resolve().as_posix()
+
+
+def _earlier_readings(
+    store: Store, runs: Sequence[IngestedRun], kind: str, how: Mapping[str, Any], ids: set[str]
+) -> list[RunRecord]:
+    """Runs imported before from the same logs (origins) with other options."""
+    origins = {origin_of(run) for run in runs}
+    earlier = []
+    for record in store.records():
+        made = record.record
+        if made.get("source") != kind or record.run_id in ids:
+            continue
+        if made.get("origin") in origins and made.get("options") != how:
+            earlier.append(record)
+    return earlier
+
+
 def publish_runs(
-    runs: Sequence[IngestedRun], store: str | os.PathLike[str] | Store, *, kind: str, task: str
+    runs: Sequence[IngestedRun],
+    store: str | os.PathLike[str] | Store,
+    *,
+    kind: str,
+    task: str,
+    options: Mapping[str, Any] | None = None,
+    replace: bool = False,
 ) -> IngestResult:
     """Publish validated runs into a store, all or nothing.
+
+    ``options`` (from :func:`reader_options`) say how the logs were read. Runs imported
+    before from the same files or folders with other options (or another ``task``) are
+    a different reading of the same logs: refused, or with ``replace`` taken out once the
+    new runs are in.
 
     Parameters
     ----------
@@ -481,11 +556,16 @@ def publish_runs(
         The source kind (recorded with each run and part of its id).
     task
         The task label stored with each run.
+    options
+        How the runs were read (recorded with each run).
+    replace
+        Replace the runs of an earlier import of the same logs with other options.
 
     Raises
     ------
     DataError
-        If ``runs`` is empty.
+        If ``runs`` is empty, or the same logs were imported before with other options
+        and ``replace`` is false.
     StoreError
         If another process is recording one of the runs, or the store is not usable;
         runs written by this call before the failure are taken out again.
@@ -494,9 +574,23 @@ def publish_runs(
         raise DataError("nothing to import: no runs were found")
     check_unique_names(runs)
     ids = [run_id_for(run, task, kind) for run in runs]
+    how = {"task": task, **dict(options or {})}
     target = store.path if isinstance(store, Store) else Path(store)
     created = not (target / MARKER).exists()
     existed = target.exists()
+    if not created and not isinstance(store, Store):
+        earlier = _earlier_readings(Store(target), runs, kind, how, set(ids))
+    elif isinstance(store, Store):
+        earlier = _earlier_readings(store, runs, kind, how, set(ids))
+    else:
+        earlier = []
+    if earlier and not replace:
+        first = earlier[0].record
+        raise DataError(
+            f"{first.get('origin')}: these logs were imported before with other options "
+            f"({len(earlier)} run(s), e.g. {earlier[0].run_id}); import them with the same "
+            "options, or pass --replace (replace=True) to replace those runs"
+        )
     opened = store if isinstance(store, Store) else Store(target, create=True)
     claims: list[RunClaim] = []
     added: list[str] = []
@@ -518,7 +612,14 @@ def publish_runs(
                 status=run.status,
                 reason=run.reason,
                 diverged=run.diverged,
-                record={"source": kind, "run": run.name, "path": run.source, **run.extra},
+                record={
+                    "source": kind,
+                    "run": run.name,
+                    "path": run.source,
+                    "origin": origin_of(run),
+                    "options": how,
+                    **run.extra,
+                },
             )
             if opened.publish(record, run.trajectory, replace=False):
                 added.append(run_id)
@@ -532,12 +633,15 @@ def publish_runs(
     finally:
         for claim in claims:
             claim.release()
+    replaced = [record.run_id for record in earlier]
+    _take_out(opened, replaced)
     return IngestResult(
         store=str(target),
         source=kind,
         added=tuple(added),
         skipped=tuple(skipped),
         names={run_id: run.name for run, run_id in zip(runs, ids, strict=True)},
+        replaced=tuple(replaced),
     )
 
 

@@ -39,6 +39,7 @@ from landaulab.store.ingest.common import (
     params_from_name,
     parse_value,
     publish_runs,
+    reader_options,
 )
 
 _STATUS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"}
@@ -298,7 +299,9 @@ def ingest_mlflow(
     params: Mapping[str, Any] | None = None,
     pattern: str | None = None,
     task: str = "mlflow",
+    replace: bool = False,
 ) -> IngestResult:
     """Read MLflow runs (see :func:`read_mlflow`) and publish them into ``store``."""
     runs = read_mlflow(path, params=params, pattern=pattern)
-    return publish_runs(runs, store, kind="mlflow", task=task)
+    options = reader_options(read_mlflow, params=params, pattern=pattern)
+    return publish_runs(runs, store, kind="mlflow", task=task, options=options, replace=replace)

@@ -43,6 +43,7 @@ from landaulab.store.ingest.common import (
     numeric_column,
     params_from_name,
     publish_runs,
+    reader_options,
     relative_name,
     run_from_table,
 )
@@ -352,6 +353,7 @@ def ingest_table(
     params: Mapping[str, Any] | None = None,
     pattern: str | None = None,
     task: str = "csv",
+    replace: bool = False,
 ) -> IngestResult:
     """Read tables (see :func:`read_table`) and publish the runs into ``store``."""
     runs = read_table(
@@ -365,4 +367,15 @@ def ingest_table(
         params=params,
         pattern=pattern,
     )
-    return publish_runs(runs, store, kind="csv", task=task)
+    options = reader_options(
+        read_table,
+        layout=layout,
+        run_col=run_col,
+        step_col=step_col,
+        metric_col=metric_col,
+        value_col=value_col,
+        param_cols=param_cols,
+        params=params,
+        pattern=pattern,
+    )
+    return publish_runs(runs, store, kind="csv", task=task, options=options, replace=replace)

@@ -37,6 +37,7 @@ from landaulab.store.ingest.common import (
     merge_params,
     params_from_name,
     publish_runs,
+    reader_options,
     relative_name,
     require_extra,
 )
@@ -146,9 +147,14 @@ def _read_summary(event: Any, folder: _Folder, path: Path) -> None:
 
 
 def _hparam_value(proto: Any) -> Any:
+    """An hparams value; numbers are stored as doubles, so an integral one becomes an int.
+
+    A seed logged as ``3`` then reads as ``3``, as from ``--pattern`` or ``--params``.
+    """
     kind = proto.WhichOneof("kind")
     if kind == "number_value":
-        return float(proto.number_value)
+        number = float(proto.number_value)
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "string_value":
         return str(proto.string_value)
     if kind == "bool_value":
@@ -294,6 +300,7 @@ def ingest_tensorboard(
     params: Mapping[str, Any] | None = None,
     pattern: str | None = None,
     task: str = "tensorboard",
+    replace: bool = False,
 ) -> IngestResult:
     """Read TensorBoard logs and publish them into ``store`` (all or nothing).
 
@@ -301,4 +308,7 @@ def ingest_tensorboard(
     :class:`~landaulab.store.Store`, ``task`` the label stored with each run.
     """
     runs = read_tensorboard(path, params=params, pattern=pattern)
-    return publish_runs(runs, store, kind="tensorboard", task=task)
+    options = reader_options(read_tensorboard, params=params, pattern=pattern)
+    return publish_runs(
+        runs, store, kind="tensorboard", task=task, options=options, replace=replace
+    )

@@ -48,6 +48,7 @@ from landaulab.store.ingest.common import (
     numeric_column,
     params_from_name,
     publish_runs,
+    reader_options,
     require_extra,
 )
 
@@ -450,7 +451,9 @@ def ingest_wandb(
     pattern: str | None = None,
     step_key: str | None = None,
     task: str = "wandb",
+    replace: bool = False,
 ) -> IngestResult:
     """Read W&B runs (see :func:`read_wandb`) and publish them into ``store``."""
     runs = read_wandb(path, params=params, pattern=pattern, step_key=step_key)
-    return publish_runs(runs, store, kind="wandb", task=task)
+    options = reader_options(read_wandb, params=params, pattern=pattern, step_key=step_key)
+    return publish_runs(runs, store, kind="wandb", task=task, options=options, replace=replace)
