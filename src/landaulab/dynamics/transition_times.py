@@ -25,17 +25,24 @@ values the main transition times are fitted with Arrhenius, power and logarithmi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from landaulab.dynamics._bootstrap import percentile_interval
+from landaulab.dynamics.change_points import (
+    MAIN_FRACTION,
+    critical_value,
+    find_changes,
+    white_noise_sd,
+)
 from landaulab.dynamics.estimates import ci_list, describe, estimate, from_json, number, value_json
 from landaulab.dynamics.laws import LawComparison, compare_laws
 from landaulab.dynamics.profile import RunProfile, run_profile
 from landaulab.dynamics.trajectories import Trajectories
+from landaulab.errors import DataError
 from landaulab.estimate import Estimate, finite
 from landaulab.serialize import to_json
 
@@ -49,6 +56,12 @@ PERSISTENCE = 2.0
 RELATIVE_PROMINENCE = 0.5
 #: The edges of a transition are where the rate falls below this fraction of its peak.
 EDGE_FRACTION = 0.1
+#: Detectors: ``"pelt"`` (:mod:`landaulab.dynamics.change_points`) and ``"rate"``.
+METHODS = ("pelt", "rate")
+#: The detector used unless another is asked for.
+DEFAULT_METHOD = "pelt"
+
+_LN9 = float(np.log(9.0))
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,18 @@ class Transition:
         Median order parameter just before and just after.
     peak_rate
         Largest rate of change (order parameter per unit time).
+    censored_start, censored_end
+        Whether the change began before the first sample (``start`` is then the first
+        sample's time, an upper bound of the onset) or ends after the last.
+    width
+        Fitted 10–90 % width (NaN for the rate detector).
+    noise
+        The run's noise standard deviation the change was judged against.
+    significance
+        Size over the standard error of the level difference.
+    main_eligible
+        Whether the change is large enough against the noise and the observable's scale
+        to be the run's main transition.
     """
 
     run: Any
@@ -77,6 +102,12 @@ class Transition:
     level_before: float
     level_after: float
     peak_rate: float
+    censored_start: bool = False
+    censored_end: bool = False
+    width: float = float("nan")
+    noise: float = float("nan")
+    significance: float = float("nan")
+    main_eligible: bool = True
 
     @property
     def jump(self) -> float:
@@ -101,6 +132,12 @@ class Transition:
             "jump": finite(self.jump),
             "direction": self.direction,
             "peak_rate": finite(self.peak_rate),
+            "censored_start": self.censored_start,
+            "censored_end": self.censored_end,
+            "width": finite(self.width),
+            "noise": finite(self.noise),
+            "significance": finite(self.significance),
+            "main_eligible": self.main_eligible,
         }
 
     @classmethod
@@ -115,6 +152,12 @@ class Transition:
             level_before=number(data.get("level_before")),
             level_after=number(data.get("level_after")),
             peak_rate=number(data.get("peak_rate")),
+            censored_start=bool(data.get("censored_start", False)),
+            censored_end=bool(data.get("censored_end", False)),
+            width=number(data.get("width")),
+            noise=number(data.get("noise")),
+            significance=number(data.get("significance")),
+            main_eligible=bool(data.get("main_eligible", True)),
         )
 
 
@@ -176,18 +219,10 @@ def _refine(time: np.ndarray, rate: np.ndarray, peak: int) -> float:
     return float(time[peak])
 
 
-def detect_transitions(
+def _rate_transitions(
     profile: RunProfile, *, run: Any = None, control: float | None = None
 ) -> list[Transition]:
-    """Sudden changes in one run (see the module docstring for the criteria).
-
-    Parameters
-    ----------
-    profile
-        The run's smoothed profile (:func:`~landaulab.dynamics.profile.run_profile`).
-    run, control
-        Labels copied into the results.
-    """
+    """Sudden changes in one run as peaks of the smoothed rate (``method="rate"``)."""
     rate = profile.rate
     rate_noise = max(profile.rate_noise(), _clipped_sd(rate))
     scale = float(np.max(np.abs(rate))) if rate.size else 0.0
@@ -268,12 +303,76 @@ def detect_transitions(
     return sorted(found, key=lambda t: t.time)
 
 
+def detect_transitions(
+    profile: RunProfile,
+    *,
+    run: Any = None,
+    control: float | None = None,
+    method: str = DEFAULT_METHOD,
+    scale: float | None = None,
+) -> list[Transition]:
+    """Abrupt changes in one run, sorted by time.
+
+    Parameters
+    ----------
+    profile
+        The run's profile (:func:`~landaulab.dynamics.profile.run_profile`); ``"pelt"``
+        reads its raw samples, ``"rate"`` its smoothed rate.
+    run, control
+        Labels copied into the results.
+    method
+        ``"pelt"`` (default): PELT change points refined into logistic steps and tested
+        against the noise of the residuals (:mod:`landaulab.dynamics.change_points`);
+        ``"rate"``: peaks of the smoothed rate (the module docstring).
+    scale
+        The observable's scale for the main criterion (its range across runs, or a
+        natural range such as 1 for accuracies); defaults to the run's own range.
+    """
+    if method not in METHODS:
+        raise DataError(f"transition method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method == "rate":
+        found = _rate_transitions(profile, run=run, control=control)
+        span = float(scale) if scale is not None and scale > 0 else float(np.ptp(profile.raw_value))
+        noise = white_noise_sd(profile.raw_value)
+        k = critical_value(profile.raw_value.size)
+        return [
+            replace(
+                t,
+                noise=noise,
+                main_eligible=abs(t.jump) >= MAIN_FRACTION * span and abs(t.jump) >= k * noise,
+            )
+            for t in found
+        ]
+    changes = find_changes(profile.raw_time, profile.raw_value, scale=scale)
+    return [
+        Transition(
+            run=run,
+            control=control,
+            time=c.midpoint,
+            start=c.onset,
+            end=c.end,
+            level_before=c.level_before,
+            level_after=c.level_after,
+            peak_rate=c.size * 2.0 * _LN9 / (4.0 * c.width) if c.width > 0 else float("nan"),
+            censored_start=c.censored_start,
+            censored_end=c.censored_end,
+            width=c.width,
+            noise=c.noise,
+            significance=c.significance,
+            main_eligible=c.main_eligible,
+        )
+        for c in changes
+    ]
+
+
 def main_transition(transitions: list[Transition]) -> Transition | None:
-    """The first transition at least half as large as the run's largest (``None`` if none)."""
-    if not transitions:
+    """The first main-eligible transition at least half as large as the run's largest
+    main-eligible one (``None`` if there is none)."""
+    eligible = [t for t in transitions if t.main_eligible]
+    if not eligible:
         return None
-    largest = max(abs(t.jump) for t in transitions)
-    return next(t for t in transitions if abs(t.jump) >= 0.5 * largest)
+    largest = max(abs(t.jump) for t in eligible)
+    return next(t for t in eligible if abs(t.jump) >= 0.5 * largest)
 
 
 @dataclass(frozen=True)
@@ -342,6 +441,10 @@ class TransitionTimes:
         Time budget used for the laws (the longest run's duration).
     notes
         Plain sentences about what could not be done.
+    method
+        The detector used (``"pelt"`` or ``"rate"``).
+    scale
+        The observable's scale a main transition is measured against.
     """
 
     transitions: tuple[Transition, ...]
@@ -350,6 +453,8 @@ class TransitionTimes:
     laws: LawComparison | None
     budget: float
     notes: tuple[str, ...] = ()
+    method: str = DEFAULT_METHOD
+    scale: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (the ``transition_times`` key of the dynamics JSON)."""
@@ -363,6 +468,8 @@ class TransitionTimes:
             "laws": self.laws.to_dict() if self.laws is not None else None,
             "budget": finite(self.budget),
             "notes": list(self.notes),
+            "method": self.method,
+            "scale": finite(self.scale),
         }
 
     @classmethod
@@ -380,6 +487,8 @@ class TransitionTimes:
             laws=LawComparison.from_dict(laws) if laws is not None else None,
             budget=number(data.get("budget")),
             notes=tuple(data.get("notes") or ()),
+            method=str(data.get("method") or DEFAULT_METHOD),
+            scale=number(data.get("scale")),
         )
 
     def __str__(self) -> str:
@@ -403,6 +512,8 @@ def transition_times(
     confidence: float = 0.95,
     budget: float | None = None,
     profiles: list[RunProfile | None] | None = None,
+    method: str = DEFAULT_METHOD,
+    scale: float | None = None,
 ) -> TransitionTimes:
     """Detect transitions in every run and relate their times to the control.
 
@@ -418,13 +529,30 @@ def transition_times(
         Time budget for the laws; defaults to the longest run's duration.
     profiles
         Precomputed run profiles (one per run) to reuse.
+    method
+        The detector, ``"pelt"`` or ``"rate"`` (:func:`detect_transitions`).
+    scale
+        The observable's scale for the main criterion (e.g. 1 for accuracies); defaults
+        to its range across runs (0.5 % to 99.5 % quantiles of all samples).
 
     Returns
     -------
     TransitionTimes
         Transitions, per-control summaries and the law comparison.
     """
+    if method not in METHODS:
+        raise DataError(f"transition method must be one of {', '.join(METHODS)}, not {method!r}")
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise DataError(f"scale must be a positive number, not {scale!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    values = np.asarray(trajectories.value, dtype=float)
+    scale_value = (
+        float(scale)
+        if scale is not None
+        else float(np.subtract(*np.quantile(values, [0.995, 0.005])))
+        if values.size
+        else float("nan")
+    )
     if profiles is None:
         profiles = [
             run_profile(*trajectories.run(r), smoothing=smoothing)
@@ -443,7 +571,13 @@ def transition_times(
             too_short += 1
             main.append(None)
             continue
-        found = detect_transitions(profile, run=trajectories.run_ids[r], control=controls[r])
+        found = detect_transitions(
+            profile,
+            run=trajectories.run_ids[r],
+            control=controls[r],
+            method=method,
+            scale=scale_value if scale_value > 0 else None,
+        )
         everything.extend(found)
         main.append(main_transition(found))
     if too_short:
@@ -499,4 +633,6 @@ def transition_times(
         laws=laws,
         budget=budget_value,
         notes=tuple(notes),
+        method=method,
+        scale=scale_value,
     )
