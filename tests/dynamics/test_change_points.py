@@ -161,3 +161,41 @@ def test_both_methods_and_bad_method() -> None:
         assert found.time == pytest.approx(200, abs=5)
     with pytest.raises(DataError):
         detect_transitions(profile, method="magic")
+
+
+@pytest.mark.slow
+def test_real_modular_addition_memorisation_and_no_false_grokking() -> None:
+    """Real runs of the x² MLP on a + b mod 23: train accuracy rises within the first few
+    logged samples (memorisation, onset censored at the start); in this short budget the
+    test accuracy stays near chance and must get no main transition."""
+    torch = pytest.importorskip("torch")
+    from landaulab.tasks.modular_arithmetic import (
+        ModularArithmeticParameters,
+        build,
+        evaluate,
+        loss_function,
+        make_optimizer,
+    )
+
+    torch.set_num_threads(1)
+    for seed in (0, 1):
+        prm = ModularArithmeticParameters(
+            p=23, train_fraction=0.5, width=64, embedding_dim=16, lr=3e-3, weight_decay=1.0
+        )
+        model, data = build(prm, seed)
+        optimiser = make_optimizer(prm, model)
+        steps, train, test = [], [], []
+        for step in range(1000):
+            if step % 25 == 0:
+                steps.append(step)
+                train.append(evaluate(model, prm.loss, data.train_inputs, data.train_labels)[1])
+                test.append(evaluate(model, prm.loss, data.test_inputs, data.test_labels)[1])
+            optimiser.zero_grad()
+            loss_function(prm.loss, model(data.train_inputs), data.train_labels).backward()
+            optimiser.step()
+        t = np.array(steps, dtype=float)
+        memorised = [c for c in find_changes(t, np.array(train), scale=1.0) if c.main_eligible]
+        assert len(memorised) == 1 and memorised[0].censored_start
+        assert memorised[0].size > 0.8 and memorised[0].end < 250
+        if max(test) < 0.2:  # not generalised in this budget
+            assert not any(c.main_eligible for c in find_changes(t, np.array(test), scale=1.0))

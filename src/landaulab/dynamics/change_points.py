@@ -267,20 +267,23 @@ def _separate(p: np.ndarray) -> bool:
 
 def _scan(
     tau: np.ndarray, resid: np.ndarray, mids: np.ndarray, widths: np.ndarray
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """Best single logistic step ``a + A s((τ − m)/w)`` for the residual over a grid of
     midpoints and widths (linear least squares for ``a`` and ``A`` at each grid point):
-    ``(gain, A, m, ln w)``, the gain being the drop of the squared error."""
+    ``(gain, a, A, m, ln w)``, the gain being the drop of the squared error."""
     m, w = np.meshgrid(mids, widths, indexing="ij")
     m, w = m.ravel(), w.ravel()
     shapes = expit((tau[:, None] - m) / w)
-    shapes -= shapes.mean(axis=0)
+    means = shapes.mean(axis=0)
+    shapes -= means
     centred = resid - resid.mean()
     cross = centred @ shapes
     norms = np.einsum("ij,ij->j", shapes, shapes)
     gain = np.where(norms > 1e-12, cross**2 / np.where(norms > 1e-12, norms, 1.0), 0.0)
     g = int(np.argmax(gain))
-    return float(gain[g]), float(cross[g] / max(norms[g], 1e-12)), float(m[g]), float(np.log(w[g]))
+    amp = float(cross[g] / max(norms[g], 1e-12))
+    offset = float(resid.mean()) - amp * float(means[g])
+    return float(gain[g]), offset, amp, float(m[g]), float(np.log(w[g]))
 
 
 def _greedy_steps(tau: np.ndarray, y: np.ndarray, sigma_w: float, spacing: float) -> np.ndarray:
@@ -315,11 +318,12 @@ def _greedy_steps(tau: np.ndarray, y: np.ndarray, sigma_w: float, spacing: float
         if not free.any():
             break
         resid = y - _model(tau, p)[0]
-        gain, amp, mid, log_w = _scan(tau, resid, candidates[free], widths)
+        gain, offset, amp, mid, log_w = _scan(tau, resid, candidates[free], widths)
         if gain < threshold:
             break
         lower, upper = _bounds(len(steps) + 1, spacing)
-        trial, trial_sse = _fit(tau, y, np.r_[p, amp, mid, log_w], lower, upper)
+        start = np.r_[p[0] + offset, p[1:], amp, mid, log_w]
+        trial, trial_sse = _fit(tau, y, start, lower, upper)
         if sse - trial_sse < threshold or not _separate(trial):
             break
         p, sse = trial, trial_sse
@@ -438,8 +442,8 @@ def find_changes(
         end = t_first + duration * (mid + _LN9 * width)
         # fewer than CENSOR_SAMPLES samples before the onset (after the end): the level
         # before (after) is not seen, so the change may have begun (may end) outside
-        cut_start = onset < t_first or int(np.sum(time < onset)) < CENSOR_SAMPLES
-        cut_end = end > t_last or int(np.sum(time > end)) < CENSOR_SAMPLES
+        cut_start = bool(onset < t_first or int(np.sum(time < onset)) < CENSOR_SAMPLES)
+        cut_end = bool(end > t_last or int(np.sum(time > end)) < CENSOR_SAMPLES)
         # levels seen in the record: a censored step's size is a lower bound
         s_lo = float(expit((tau[0] - mid) / width)) if onset < t_first else 0.0
         s_hi = float(expit((tau[-1] - mid) / width)) if end > t_last else 1.0

@@ -1,24 +1,44 @@
 """Times of sudden change in each run, and how they depend on the control parameter.
 
-A *transition* in a run is a peak of the smoothed rate of change of the order parameter
-(see :mod:`landaulab.dynamics.profile`) that
+Two detectors, chosen by ``method``:
 
-* stands out from the rate's fluctuations (at least :data:`RATE_THRESHOLD` times the larger
-  of the rate's robust scale outside sudden changes, found by iterative clipping, and the
-  rate noise that white noise of the samples would cause),
-* is a separate event (its topographic prominence is at least half its height),
-* and moves the order parameter between two levels that differ by at least
-  :data:`JUMP_THRESHOLD` robust standard deviations of the samples around them (and by at
-  least 1% of the run's range),
-* and is persistent: over :data:`PERSISTENCE` transition widths on either side (up to the
-  neighbouring steps in the same direction, and not cut by the run's start or end) the
-  median stays on its own side of the midpoint between the two levels.
+``"pelt"`` (default, :mod:`landaulab.dynamics.change_points`)
+    PELT change points (``ruptures``; Killick, Fearnhead & Eckley 2012, arXiv:1101.1438;
+    Truong, Oudre & Vayatis 2020, arXiv:1801.00718) with a penalty from the noise of the
+    first differences, refined into logistic steps and tested against the (long-run) noise
+    of the residuals. It reports every abrupt change with its onset, midpoint, end and
+    size, including a change at the very start of the record (onset censored there) or
+    cut by its end, and a slow sigmoid filling half the record; a slow drift gets none.
+``"rate"``
+    A *transition* is a peak of the smoothed rate of change of the order parameter (see
+    :mod:`landaulab.dynamics.profile`) that
 
-Its time is the moment of fastest change (the midpoint of a logistic step, e.g. the
-``u = s/2`` crossing of a deep-linear mode, Saxe, McClelland & Ganguli 2014,
-arXiv:1312.6120). The run's *main* transition is its first transition at least half as
-large as its largest one. Runs without one are censored at their duration. Across control
-values the main transition times are fitted with Arrhenius, power and logarithmic laws
+    * stands out from the rate's fluctuations (at least :data:`RATE_THRESHOLD` times the
+      larger of the rate's robust scale outside sudden changes, found by iterative
+      clipping, and the rate noise that white noise of the samples would cause),
+    * is a separate event (its topographic prominence is at least half its height),
+    * moves the order parameter between two levels that differ by at least
+      :data:`JUMP_THRESHOLD` robust standard deviations of the samples around them (and
+      by at least 1% of the run's range),
+    * and is persistent: over :data:`PERSISTENCE` transition widths on either side (up to
+      the neighbouring steps in the same direction, and not cut by the run's start or
+      end) the median stays on its own side of the midpoint between the two levels.
+
+    Peaks cannot lie on the record's first or last sample, and a sigmoid filling much of
+    the record raises the rate's own noise floor: on planted curves this detector misses
+    changes at the start and wide sigmoids (figures in ``docs/dynamics.md``); it is kept
+    for comparison.
+
+A transition's time is the moment of fastest change (the midpoint of a logistic step,
+e.g. the ``u = s/2`` crossing of a deep-linear mode, Saxe, McClelland & Ganguli 2014,
+arXiv:1312.6120). A transition is *eligible as main* when it is large against the run's
+noise (``k_n`` noise standard deviations, ``k_n`` the Bonferroni bound of a 5 % false-alarm
+rate over the run's samples) and against the observable's scale (at least
+:data:`~landaulab.dynamics.change_points.MAIN_FRACTION` of its range across runs, or of a
+stated scale such as 1 for accuracies): a 1 % drift is never main. The run's *main*
+transition is its first eligible transition at least half as large as its largest eligible
+one. Runs without one are censored at their duration. Across control values the main
+transition times are fitted with Arrhenius, power and logarithmic laws
 (:mod:`landaulab.dynamics.laws`) to say where the time would exceed a budget or diverge.
 """
 
@@ -132,12 +152,12 @@ class Transition:
             "jump": finite(self.jump),
             "direction": self.direction,
             "peak_rate": finite(self.peak_rate),
-            "censored_start": self.censored_start,
-            "censored_end": self.censored_end,
+            "censored_start": bool(self.censored_start),
+            "censored_end": bool(self.censored_end),
             "width": finite(self.width),
             "noise": finite(self.noise),
             "significance": finite(self.significance),
-            "main_eligible": self.main_eligible,
+            "main_eligible": bool(self.main_eligible),
         }
 
     @classmethod
@@ -339,7 +359,9 @@ def detect_transitions(
             replace(
                 t,
                 noise=noise,
-                main_eligible=abs(t.jump) >= MAIN_FRACTION * span and abs(t.jump) >= k * noise,
+                main_eligible=bool(
+                    abs(t.jump) >= MAIN_FRACTION * span and abs(t.jump) >= k * noise
+                ),
             )
             for t in found
         ]
