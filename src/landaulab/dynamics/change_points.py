@@ -19,14 +19,17 @@ each step with its midpoint ``t_j``, its onset and end (the 10 % and 90 % points
    167:107299, arXiv:1801.00718) — with the BIC-like penalty
    ``pen = PELT_PENALTY · σ_w² · ln n`` (Schwarz 1978; Yao 1988). A sudden step gives one
    change point; a slow sigmoid gives a staircase of them.
-3. **Steps.** Greedily, largest candidate first, a logistic step is added where no step
-   lies yet (from a sharp start at the change point and from a wide start spanning its
-   staircase of same-direction change points, keeping the better) and all steps are
-   refitted together by least squares (trust-region reflective, ``scipy``); a step is kept
-   when it lowers the squared error by the BIC penalty ``3 σ_w² ln n`` of its three
-   parameters. A midpoint may lie up to one sample interval before the first sample or
-   after the last, so a rise inside the first few logged samples (memorisation) or a jump
-   cut by an early stop is fitted with its onset or end *censored* by the record.
+3. **Steps.** A logistic step is added where no step lies yet: the best one over a grid of
+   midpoints (the change points, and the centres of their staircases of same-direction
+   change points) and widths (half a sample interval to the whole record), amplitude and
+   offset by linear least squares; then all steps are refitted together
+   (Levenberg–Marquardt, Moré 1978, with the bounds kept by a change of variables). A
+   step is kept when it lowers the squared error by the BIC penalty ``3 σ_w² ln n`` of
+   its three parameters and overlaps no other. A midpoint may lie up to one sample
+   interval before the first sample or after the last, so a rise inside the first few
+   logged samples (memorisation) or a jump cut by an early stop is fitted; with fewer
+   than :data:`CENSOR_SAMPLES` samples before its onset (after its end) the onset (end) is
+   *censored* by the record.
 4. **Tests against the noise of the residuals.** The residuals of the fit give the
    noise that the steps do not explain, with its lag-1 autocorrelation ``φ``; the
    long-run standard deviation ``σ = σ_r √((1+φ)/(1−φ))`` is what a mean shift must be
@@ -45,12 +48,24 @@ each step with its midpoint ``t_j``, its onset and end (the 10 % and 90 % points
    (``|A| ≥ MAIN_FRACTION · scale``, the scale being the observable's range across runs or
    a stated natural range such as 1 for accuracies): a 1 % drift is never main.
 
-The smoothed-rate detector of :mod:`landaulab.dynamics.transition_times` (``method="rate"``)
-is kept for comparison. On synthetic curves with planted logistic steps of random
-position, width (up to half the record) and noise, and on null curves (white noise, slow
-linear drift), this detector finds the planted steps and stays silent on the nulls where
-the rate detector misses steps at the record's edges, misses wide sigmoids whose own slope
-inflates its noise floor and reports drifts (the figures are in ``docs/dynamics.md``).
+Why this detector. Plain PELT with the L2 cost is the right tool for abrupt mean shifts,
+and its penalty from the noise makes it silent on white noise, but it cuts a sigmoid that
+fills much of the record into a staircase and a linear drift into steps: on the curves
+below it puts change points in 91 % of the drifting null runs (median 4) and cuts sigmoids
+wider than a quarter of the record into a median of 7, and in 11 % of the white-noise runs
+it finds one. It is therefore used for
+what it does well, proposing where changes are, and the logistic refinement and the
+tests decide what a change is and measure its onset, midpoint and end. The
+smoothed-rate detector of :mod:`landaulab.dynamics.transition_times` (``method="rate"``)
+is kept for comparison. On the same synthetic curves with planted logistic steps of
+random position, width (up to half the record) and noise, and null curves (white noise,
+slow linear drifts), this detector found 400 of 400 planted steps (100 of 100 rising
+within the first two samples, 30 of 30 wider than a quarter of the record) with no false
+main transition in 400 nulls, against 190 of 400 (none at the start, none of the wide
+ones) and 3 false main transitions for the rate detector (``docs/dynamics.md``). It costs
+about 10–30 ms per run. Limitation: strongly correlated noise (an AR(1) with lag-1
+correlation 0.9 over 60–200 samples) still gives false changes in about one run in six,
+and false main transitions in one in twenty when the scale is the run's own range.
 """
 
 from __future__ import annotations
