@@ -34,7 +34,7 @@ from landaulab.dynamics.relaxation import (
 from landaulab.dynamics.result import ControlDynamics, DynamicsResult
 from landaulab.dynamics.tdgl import fit_tdgl
 from landaulab.dynamics.trajectories import Trajectories, prepare_trajectories
-from landaulab.dynamics.transition_times import transition_times
+from landaulab.dynamics.transition_times import DEFAULT_METHOD, transition_times
 from landaulab.errors import DataError
 from landaulab.late_time import BURN_IN, check_burn_in
 
@@ -75,6 +75,8 @@ def dynamics(
     smoothing: float = 0.005,
     burn_in: float = BURN_IN,
     late_fraction: float | None = None,
+    transition_method: str = DEFAULT_METHOD,
+    transition_scale: float | None = None,
 ) -> DynamicsResult:
     """Analyse the dynamics of an order parameter in a tidy frame of training runs.
 
@@ -112,6 +114,13 @@ def dynamics(
         :mod:`landaulab.late_time`, as in ``analyze(burn_in=...)``).
     late_fraction
         Deprecated alias of ``1 - burn_in`` (a :class:`DeprecationWarning`).
+    transition_method
+        Detector of abrupt changes: ``"pelt"`` (PELT change points refined into logistic
+        steps, :mod:`landaulab.dynamics.change_points`) or ``"rate"`` (peaks of the
+        smoothed rate).
+    transition_scale
+        The order parameter's scale a main transition is measured against (e.g. 1 for an
+        accuracy); by default its range across runs.
 
     Returns
     -------
@@ -146,6 +155,8 @@ def dynamics(
         seed=rngs[-1],
         confidence=confidence,
         profiles=profiles,
+        method=transition_method,
+        scale=transition_scale,
     )
     by_run: dict[object, list] = {}
     for t in transitions.transitions:

@@ -137,6 +137,13 @@ def narrate(
             f"{n_with} of {trajectories.n_runs} runs show a sudden change "
             f"({len(transitions.transitions)} in all)."
         )
+        early = sum(t.censored_start for t in transitions.transitions)
+        late = sum(t.censored_end for t in transitions.transitions)
+        if early or late:
+            out.append(
+                f"{early} change(s) began at or before the first logged sample (onset "
+                f"censored at the start) and {late} had not ended by the last one."
+            )
         for c in transitions.by_control:
             if c.n_with_transition:
                 label = "all runs" if c.control is None else f"control {c.control:.4g}"

@@ -1,41 +1,68 @@
 """Times of sudden change in each run, and how they depend on the control parameter.
 
-A *transition* in a run is a peak of the smoothed rate of change of the order parameter
-(see :mod:`landaulab.dynamics.profile`) that
+Two detectors, chosen by ``method``:
 
-* stands out from the rate's fluctuations (at least :data:`RATE_THRESHOLD` times the larger
-  of the rate's robust scale outside sudden changes, found by iterative clipping, and the
-  rate noise that white noise of the samples would cause),
-* is a separate event (its topographic prominence is at least half its height),
-* and moves the order parameter between two levels that differ by at least
-  :data:`JUMP_THRESHOLD` robust standard deviations of the samples around them (and by at
-  least 1% of the run's range),
-* and is persistent: over :data:`PERSISTENCE` transition widths on either side (up to the
-  neighbouring steps in the same direction, and not cut by the run's start or end) the
-  median stays on its own side of the midpoint between the two levels.
+``"pelt"`` (default, :mod:`landaulab.dynamics.change_points`)
+    PELT change points (``ruptures``; Killick, Fearnhead & Eckley 2012, arXiv:1101.1438;
+    Truong, Oudre & Vayatis 2020, arXiv:1801.00718) with a penalty from the noise of the
+    first differences, refined into logistic steps and tested against the (long-run) noise
+    of the residuals. It reports every abrupt change with its onset, midpoint, end and
+    size, including a change at the very start of the record (onset censored there) or
+    cut by its end, and a slow sigmoid filling half the record; a slow drift gets none.
+``"rate"``
+    A *transition* is a peak of the smoothed rate of change of the order parameter (see
+    :mod:`landaulab.dynamics.profile`) that
 
-Its time is the moment of fastest change (the midpoint of a logistic step, e.g. the
-``u = s/2`` crossing of a deep-linear mode, Saxe, McClelland & Ganguli 2014,
-arXiv:1312.6120). The run's *main* transition is its first transition at least half as
-large as its largest one. Runs without one are censored at their duration. Across control
-values the main transition times are fitted with Arrhenius, power and logarithmic laws
+    * stands out from the rate's fluctuations (at least :data:`RATE_THRESHOLD` times the
+      larger of the rate's robust scale outside sudden changes, found by iterative
+      clipping, and the rate noise that white noise of the samples would cause),
+    * is a separate event (its topographic prominence is at least half its height),
+    * moves the order parameter between two levels that differ by at least
+      :data:`JUMP_THRESHOLD` robust standard deviations of the samples around them (and
+      by at least 1% of the run's range),
+    * and is persistent: over :data:`PERSISTENCE` transition widths on either side (up to
+      the neighbouring steps in the same direction, and not cut by the run's start or
+      end) the median stays on its own side of the midpoint between the two levels.
+
+    Peaks cannot lie on the record's first or last sample, and a sigmoid filling much of
+    the record raises the rate's own noise floor: on planted curves this detector misses
+    changes at the start and wide sigmoids (figures in ``docs/dynamics.md``); it is kept
+    for comparison.
+
+A transition's time is the moment of fastest change (the midpoint of a logistic step,
+e.g. the ``u = s/2`` crossing of a deep-linear mode, Saxe, McClelland & Ganguli 2014,
+arXiv:1312.6120). A transition is *eligible as main* when it is large against the run's
+noise (``k_n`` noise standard deviations, ``k_n`` the Bonferroni bound of a 5 % false-alarm
+rate over the run's samples) and against the observable's scale (at least
+:data:`~landaulab.dynamics.change_points.MAIN_FRACTION` of its range across runs, or of a
+stated scale such as 1 for accuracies): a 1 % drift is never main. The run's *main*
+transition is its first eligible transition at least half as large as its largest eligible
+one. Runs without one are censored at their duration. Across control values the main
+transition times are fitted with Arrhenius, power and logarithmic laws
 (:mod:`landaulab.dynamics.laws`) to say where the time would exceed a budget or diverge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from landaulab.dynamics._bootstrap import percentile_interval
+from landaulab.dynamics.change_points import (
+    MAIN_FRACTION,
+    critical_value,
+    find_changes,
+    white_noise_sd,
+)
 from landaulab.dynamics.estimates import ci_list, describe, estimate, from_json, number, value_json
 from landaulab.dynamics.laws import LawComparison, compare_laws
 from landaulab.dynamics.profile import RunProfile, run_profile
 from landaulab.dynamics.trajectories import Trajectories
+from landaulab.errors import DataError
 from landaulab.estimate import Estimate, finite
 from landaulab.serialize import to_json
 
@@ -49,6 +76,12 @@ PERSISTENCE = 2.0
 RELATIVE_PROMINENCE = 0.5
 #: The edges of a transition are where the rate falls below this fraction of its peak.
 EDGE_FRACTION = 0.1
+#: Detectors: ``"pelt"`` (:mod:`landaulab.dynamics.change_points`) and ``"rate"``.
+METHODS = ("pelt", "rate")
+#: The detector used unless another is asked for.
+DEFAULT_METHOD = "pelt"
+
+_LN9 = float(np.log(9.0))
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,18 @@ class Transition:
         Median order parameter just before and just after.
     peak_rate
         Largest rate of change (order parameter per unit time).
+    censored_start, censored_end
+        Whether the change began before the first sample (``start`` is then the first
+        sample's time, an upper bound of the onset) or ends after the last.
+    width
+        Fitted 10–90 % width (NaN for the rate detector).
+    noise
+        The run's noise standard deviation the change was judged against.
+    significance
+        Size over the standard error of the level difference.
+    main_eligible
+        Whether the change is large enough against the noise and the observable's scale
+        to be the run's main transition.
     """
 
     run: Any
@@ -77,6 +122,12 @@ class Transition:
     level_before: float
     level_after: float
     peak_rate: float
+    censored_start: bool = False
+    censored_end: bool = False
+    width: float = float("nan")
+    noise: float = float("nan")
+    significance: float = float("nan")
+    main_eligible: bool = True
 
     @property
     def jump(self) -> float:
@@ -101,6 +152,12 @@ class Transition:
             "jump": finite(self.jump),
             "direction": self.direction,
             "peak_rate": finite(self.peak_rate),
+            "censored_start": bool(self.censored_start),
+            "censored_end": bool(self.censored_end),
+            "width": finite(self.width),
+            "noise": finite(self.noise),
+            "significance": finite(self.significance),
+            "main_eligible": bool(self.main_eligible),
         }
 
     @classmethod
@@ -115,6 +172,12 @@ class Transition:
             level_before=number(data.get("level_before")),
             level_after=number(data.get("level_after")),
             peak_rate=number(data.get("peak_rate")),
+            censored_start=bool(data.get("censored_start", False)),
+            censored_end=bool(data.get("censored_end", False)),
+            width=number(data.get("width")),
+            noise=number(data.get("noise")),
+            significance=number(data.get("significance")),
+            main_eligible=bool(data.get("main_eligible", True)),
         )
 
 
@@ -176,18 +239,10 @@ def _refine(time: np.ndarray, rate: np.ndarray, peak: int) -> float:
     return float(time[peak])
 
 
-def detect_transitions(
+def _rate_transitions(
     profile: RunProfile, *, run: Any = None, control: float | None = None
 ) -> list[Transition]:
-    """Sudden changes in one run (see the module docstring for the criteria).
-
-    Parameters
-    ----------
-    profile
-        The run's smoothed profile (:func:`~landaulab.dynamics.profile.run_profile`).
-    run, control
-        Labels copied into the results.
-    """
+    """Sudden changes in one run as peaks of the smoothed rate (``method="rate"``)."""
     rate = profile.rate
     rate_noise = max(profile.rate_noise(), _clipped_sd(rate))
     scale = float(np.max(np.abs(rate))) if rate.size else 0.0
@@ -268,12 +323,78 @@ def detect_transitions(
     return sorted(found, key=lambda t: t.time)
 
 
+def detect_transitions(
+    profile: RunProfile,
+    *,
+    run: Any = None,
+    control: float | None = None,
+    method: str = DEFAULT_METHOD,
+    scale: float | None = None,
+) -> list[Transition]:
+    """Abrupt changes in one run, sorted by time.
+
+    Parameters
+    ----------
+    profile
+        The run's profile (:func:`~landaulab.dynamics.profile.run_profile`); ``"pelt"``
+        reads its raw samples, ``"rate"`` its smoothed rate.
+    run, control
+        Labels copied into the results.
+    method
+        ``"pelt"`` (default): PELT change points refined into logistic steps and tested
+        against the noise of the residuals (:mod:`landaulab.dynamics.change_points`);
+        ``"rate"``: peaks of the smoothed rate (the module docstring).
+    scale
+        The observable's scale for the main criterion (its range across runs, or a
+        natural range such as 1 for accuracies); defaults to the run's own range.
+    """
+    if method not in METHODS:
+        raise DataError(f"transition method must be one of {', '.join(METHODS)}, not {method!r}")
+    if method == "rate":
+        found = _rate_transitions(profile, run=run, control=control)
+        span = float(scale) if scale is not None and scale > 0 else float(np.ptp(profile.raw_value))
+        noise = white_noise_sd(profile.raw_value)
+        k = critical_value(profile.raw_value.size)
+        return [
+            replace(
+                t,
+                noise=noise,
+                main_eligible=bool(
+                    abs(t.jump) >= MAIN_FRACTION * span and abs(t.jump) >= k * noise
+                ),
+            )
+            for t in found
+        ]
+    changes = find_changes(profile.raw_time, profile.raw_value, scale=scale)
+    return [
+        Transition(
+            run=run,
+            control=control,
+            time=c.midpoint,
+            start=c.onset,
+            end=c.end,
+            level_before=c.level_before,
+            level_after=c.level_after,
+            peak_rate=c.size * 2.0 * _LN9 / (4.0 * c.width) if c.width > 0 else float("nan"),
+            censored_start=c.censored_start,
+            censored_end=c.censored_end,
+            width=c.width,
+            noise=c.noise,
+            significance=c.significance,
+            main_eligible=c.main_eligible,
+        )
+        for c in changes
+    ]
+
+
 def main_transition(transitions: list[Transition]) -> Transition | None:
-    """The first transition at least half as large as the run's largest (``None`` if none)."""
-    if not transitions:
+    """The first main-eligible transition at least half as large as the run's largest
+    main-eligible one (``None`` if there is none)."""
+    eligible = [t for t in transitions if t.main_eligible]
+    if not eligible:
         return None
-    largest = max(abs(t.jump) for t in transitions)
-    return next(t for t in transitions if abs(t.jump) >= 0.5 * largest)
+    largest = max(abs(t.jump) for t in eligible)
+    return next(t for t in eligible if abs(t.jump) >= 0.5 * largest)
 
 
 @dataclass(frozen=True)
@@ -342,6 +463,10 @@ class TransitionTimes:
         Time budget used for the laws (the longest run's duration).
     notes
         Plain sentences about what could not be done.
+    method
+        The detector used (``"pelt"`` or ``"rate"``).
+    scale
+        The observable's scale a main transition is measured against.
     """
 
     transitions: tuple[Transition, ...]
@@ -350,6 +475,8 @@ class TransitionTimes:
     laws: LawComparison | None
     budget: float
     notes: tuple[str, ...] = ()
+    method: str = DEFAULT_METHOD
+    scale: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (the ``transition_times`` key of the dynamics JSON)."""
@@ -363,6 +490,8 @@ class TransitionTimes:
             "laws": self.laws.to_dict() if self.laws is not None else None,
             "budget": finite(self.budget),
             "notes": list(self.notes),
+            "method": self.method,
+            "scale": finite(self.scale),
         }
 
     @classmethod
@@ -380,6 +509,8 @@ class TransitionTimes:
             laws=LawComparison.from_dict(laws) if laws is not None else None,
             budget=number(data.get("budget")),
             notes=tuple(data.get("notes") or ()),
+            method=str(data.get("method") or DEFAULT_METHOD),
+            scale=number(data.get("scale")),
         )
 
     def __str__(self) -> str:
@@ -403,6 +534,8 @@ def transition_times(
     confidence: float = 0.95,
     budget: float | None = None,
     profiles: list[RunProfile | None] | None = None,
+    method: str = DEFAULT_METHOD,
+    scale: float | None = None,
 ) -> TransitionTimes:
     """Detect transitions in every run and relate their times to the control.
 
@@ -418,13 +551,30 @@ def transition_times(
         Time budget for the laws; defaults to the longest run's duration.
     profiles
         Precomputed run profiles (one per run) to reuse.
+    method
+        The detector, ``"pelt"`` or ``"rate"`` (:func:`detect_transitions`).
+    scale
+        The observable's scale for the main criterion (e.g. 1 for accuracies); defaults
+        to its range across runs (0.5 % to 99.5 % quantiles of all samples).
 
     Returns
     -------
     TransitionTimes
         Transitions, per-control summaries and the law comparison.
     """
+    if method not in METHODS:
+        raise DataError(f"transition method must be one of {', '.join(METHODS)}, not {method!r}")
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise DataError(f"scale must be a positive number, not {scale!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    values = np.asarray(trajectories.value, dtype=float)
+    scale_value = (
+        float(scale)
+        if scale is not None
+        else float(np.subtract(*np.quantile(values, [0.995, 0.005])))
+        if values.size
+        else float("nan")
+    )
     if profiles is None:
         profiles = [
             run_profile(*trajectories.run(r), smoothing=smoothing)
@@ -443,7 +593,13 @@ def transition_times(
             too_short += 1
             main.append(None)
             continue
-        found = detect_transitions(profile, run=trajectories.run_ids[r], control=controls[r])
+        found = detect_transitions(
+            profile,
+            run=trajectories.run_ids[r],
+            control=controls[r],
+            method=method,
+            scale=scale_value if scale_value > 0 else None,
+        )
         everything.extend(found)
         main.append(main_transition(found))
     if too_short:
@@ -499,4 +655,6 @@ def transition_times(
         laws=laws,
         budget=budget_value,
         notes=tuple(notes),
+        method=method,
+        scale=scale_value,
     )
