@@ -19,12 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from landaulab.analyze.critical_point import (
-    LocatorContext,
-    choose_critical_point,
-    find_critical_points,
-    refine_critical_points,
-)
+from landaulab.analyze.critical_point import LocatorContext, choose_critical_point
 from landaulab.analyze.curves import build_curves
 from landaulab.analyze.distribution import build_histograms, is_symmetric, symmetry_findings
 from landaulab.analyze.ensemble import build_ensemble, ensemble_table, resampling_findings
@@ -41,6 +36,7 @@ from landaulab.analyze.frame import (
 from landaulab.analyze.hysteresis import detect_hysteresis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy
 from landaulab.analyze.landau_result import landau_result
+from landaulab.analyze.locators import find_critical_points, refine_critical_points
 from landaulab.analyze.order import decide_order
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.temporal import temporal_step
@@ -199,8 +195,8 @@ def _pipeline(
         prepared,
         ensemble,
         fit,
-        refined.estimate("quadratic_coefficient_zero", prepared),
-        refined.estimate("equal_depth", prepared),
+        refined.valid_estimate("quadratic_coefficient_zero", prepared, order),
+        refined.valid_estimate("equal_depth", prepared, order),
     )
 
     findings = gather(
