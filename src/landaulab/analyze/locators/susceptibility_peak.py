@@ -16,9 +16,9 @@ from landaulab.analyze.critical_point import (
     grid_cell,
     size_detail,
 )
-from landaulab.analyze.curves import DEEPLY_ORDERED_BINDER
+from landaulab.analyze.curves import DEEPLY_ORDERED_BINDER, SizeCurves
 from landaulab.analyze.locators._numeric import parabola_vertex
-from landaulab.estimate import Estimate
+from landaulab.estimate import Estimate, percentile_interval
 
 
 def susceptibility_peak(
@@ -87,6 +87,28 @@ def _transient(context: LocatorContext, peak: Located) -> str | None:
     return None
 
 
+def _flat(c: SizeCurves, peak: Located) -> str | None:
+    """Why ``peak`` is not a peak of χ, or None.
+
+    A critical fluctuation peak stands out of the susceptibility on both sides: χ at the
+    grid maximum exceeds χ at each end of the control range, the 95 % interval of the
+    paired bootstrap difference (same replicate, resampled runs) excluding zero. The
+    maximum of a flat χ (noise of similar size everywhere) does not.
+    """
+    ok = np.flatnonzero(np.isfinite(c.chi))
+    if ok.size < 3:
+        return None
+    k = int(ok[np.argmax(c.chi[ok])])
+    for end in (int(ok[0]), int(ok[-1])):
+        low, _ = percentile_interval(c.chi_boot[:, k] - c.chi_boot[:, end])
+        if not float(low) > 0:
+            return (
+                "χ does not stand out at its maximum (not significantly above χ at an end of "
+                "the control range): not a critical fluctuation peak"
+            )
+    return None
+
+
 #: How the reason of a peak that moves with size begins.
 MOVES = "the peak moves with size"
 
@@ -127,7 +149,8 @@ def locate_susceptibility_peak(context: LocatorContext) -> Location:
     Validity check: a peak where m is unambiguously ordered (on the ordered run, Binder
     above :data:`~landaulab.analyze.curves.DEEPLY_ORDERED_BINDER`) is where runs converge
     slowest, not a critical fluctuation peak, and does not locate T_c; nor does a peak
-    whose disordered side shows no fluctuations around zero (:func:`_transient`), nor one
+    whose disordered side shows no fluctuations around zero (:func:`_transient`), nor a
+    maximum of a flat χ (:func:`_flat`), nor one
     that still moves significantly with size (:func:`_drifts`).
     """
     candidates = []
@@ -138,8 +161,8 @@ def locate_susceptibility_peak(context: LocatorContext) -> Location:
         peak, _ = susceptibility_peak(c.t, c.chi, c.chi_boot)
         if peak is None:
             continue
-        reason = None
-        if s == largest.size and run.any():
+        reason = _flat(c, peak)
+        if reason is None and s == largest.size and run.any():
             at = int(np.argmin(np.abs(largest.t - peak.value)))
             if run[at] and largest.binder[at] > DEEPLY_ORDERED_BINDER:
                 reason = (
