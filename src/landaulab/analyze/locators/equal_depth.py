@@ -9,7 +9,7 @@ point is located at every size whose fitted F has two minima on both sides of it
 :func:`~landaulab.analyze.locators._numeric.sign_change`; ΔF = F(outer) − F(inner) > 0
 where the disordered minimum is deeper), so a size that never populates both phases does
 not prevent the location. With two or more sizes the points are extrapolated by the
-least-squares line T*(V) = T* + a/V, replicate by replicate (bootstrap over runs, sizes
+weighted least-squares line T*(V) = T* + a/V, replicate by replicate (bootstrap over runs, sizes
 resampled independently); with one size, that size's point stands for the method.
 
 Validity check: the sign change of ΔF is significant at its size (fits present next to it,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from landaulab.analyze.bootstrap import standard_error
 from landaulab.analyze.critical_point import (
     Candidate,
     Located,
@@ -33,17 +34,23 @@ from landaulab.analyze.locators._numeric import sign_change
 def extrapolate_in_inverse_volume(
     points: list[tuple[float, Located]],
 ) -> Located:
-    """T*(∞) from T*(V) = T* + a/V: the least-squares line in 1/V at 1/V = 0.
+    """T*(∞) from T*(V) = T* + a/V: the weighted least-squares line in 1/V at 1/V = 0.
 
-    ``points`` are (volume, location) pairs; replicate b uses replicate b of every size
-    (NaN when any is missing).
+    ``points`` are (volume, location) pairs, weighted by the inverse bootstrap variance of
+    each size's point (equally where one is unknown); replicate b uses replicate b of every
+    size (NaN when any is missing) with the same weights.
     """
     x = 1.0 / np.array([v for v, _ in points])
     y = np.array([p.value for _, p in points])
     size = min(np.asarray(p.replicates).size for _, p in points)
     yb = np.column_stack([np.asarray(p.replicates, dtype=float)[:size] for _, p in points])
-    design = np.column_stack([np.ones_like(x), x])
-    projector = np.linalg.pinv(design)
+    # weights: inverse bootstrap variances of the sizes (equal where unknown)
+    variance = standard_error(yb) ** 2
+    usable = np.isfinite(variance) & (variance > 0)
+    weight = np.where(usable, 1.0 / np.where(usable, variance, 1.0), 0.0)
+    weight = weight / weight.max() if usable.all() else np.ones_like(x)
+    design = np.column_stack([np.ones_like(x), x]) * np.sqrt(weight)[:, None]
+    projector = np.linalg.pinv(design) * np.sqrt(weight)[None, :]
     intercept = float((projector @ y)[0])
     with np.errstate(all="ignore"):
         replicates = (yb @ projector.T)[:, 0]
