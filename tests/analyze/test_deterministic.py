@@ -102,7 +102,7 @@ def test_jump_sharper_than_grid_is_not_second_order(seed):
 
 
 def test_grid_located_interval_includes_the_grid_cell():
-    from landaulab.analyze.critical_point import susceptibility_peak
+    from landaulab.analyze.locators.susceptibility_peak import susceptibility_peak
 
     t = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     chi = np.array([0.0, 1.0, 5.0, 1.0, 0.0])

@@ -99,7 +99,7 @@ def test_delta_of_planted_landau_free_energies(model, delta):
         estimate = result.exponents.delta
         assert estimate is not None and result.critical_isotherm is not None
         misses += not estimate.contains(delta)
-        # the isotherm is located from the scan itself, at T_c = 1
+        # the isotherm is read at the located T_c, whose interval contains T_c = 1
         misses += not result.critical_isotherm.temperature.contains(1.0)
     assert misses <= allowed_failures(2 * n_trials)
 
@@ -164,15 +164,18 @@ def test_field_errors_and_unusable_scans():
     assert result.exponents.delta is None and "outside" in result.not_estimable["delta"]
 
 
-def test_two_scan_controls_fall_back_to_the_zero_field_critical_point():
-    """Fewer than three controls cannot locate the isotherm; it is read at the zero-field
-    T_c, and replicates of T_c outside the scan are not extrapolated."""
+def test_two_scan_controls_are_read_at_the_zero_field_critical_point():
+    """The isotherm is read at the located zero-field T_c (0.99 here, from the Binder
+    crossing), interpolated between the two scanned controls that bracket it; replicates
+    of T_c outside the scan are not extrapolated, and the sentence says so when most are."""
     frame = planted_scan(SECOND_ORDER, 0)
-    result = _analyze(frame[(frame["h"] == 0) | frame["temperature"].isin([1.0, 1.02])])
+    result = _analyze(frame[(frame["h"] == 0) | frame["temperature"].isin([0.98, 1.0])])
+    assert 0.98 < result.critical_point.value < 1.0
     isotherm = result.critical_isotherm
     assert isotherm is not None and result.exponents.delta is not None
     assert isotherm.temperature.value == pytest.approx(result.critical_point.value)
-    assert "interpolated at T_c" in isotherm.sentence
-    # the zero-field T_c (1.017 here) has most replicates outside [1.0, 1.02]: no interval,
-    # and the sentence says why
-    assert result.exponents.delta.ci is None and "No interval" in isotherm.sentence
+    assert "interpolated at the located T_c" in isotherm.sentence
+    assert (result.exponents.delta.ci is None) == ("No interval" in isotherm.sentence)
+    # a scan that does not reach the located T_c gives no δ, with the reason
+    far = _analyze(frame[(frame["h"] == 0) | frame["temperature"].isin([1.02, 1.04])])
+    assert far.exponents.delta is None and "outside" in far.not_estimable["delta"]

@@ -168,6 +168,14 @@ estimates = st.one_of(st.none(), st.builds(_estimate, numbers, pairs, st.one_of(
 critical_points = st.builds(
     CriticalPoint, value=numbers, ci=pairs, method=st.one_of(st.none(), text), detail=text
 )
+#: Listed estimates also carry their validity (a reason only when not valid).
+listed_points = st.builds(
+    lambda point, reason: CriticalPoint(
+        point.value, point.ci, point.method, point.detail, reason is None, reason or ""
+    ),
+    critical_points,
+    st.one_of(st.none(), text),
+)
 arrays = st.lists(numbers, max_size=5).map(
     lambda xs: np.array([np.nan if x is None else x for x in xs], dtype=float)
 )
@@ -312,7 +320,7 @@ results = st.builds(
     AnalysisResult,
     order=st.sampled_from(["first", "second", "crossover", "none"]),
     critical_point=st.one_of(st.none(), critical_points),
-    critical_point_estimates=st.lists(critical_points, max_size=3).map(tuple),
+    critical_point_estimates=st.lists(listed_points, max_size=3).map(tuple),
     exponents=st.builds(
         Exponents,
         beta=estimates,
@@ -333,6 +341,8 @@ results = st.builds(
     critical_isotherm=st.one_of(st.none(), isotherms),
     not_estimable=st.dictionaries(text, text, max_size=3),
     inputs=st.dictionaries(text, json_values, max_size=4),
+    jump=estimates,
+    latent_heat=estimates,
 )
 
 

@@ -1,5 +1,6 @@
 """The structure of the analysis: named warnings reach the caller, a new way to locate T_c
-is one entry of the locator registry, and the modules of the package import no circle."""
+is one module and one entry of the locator registry, and the modules of the package import
+no circle."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pandas as pd
 import pytest
 
 import landaulab.analyze as analyze_package
-from landaulab.analyze import critical_point
-from landaulab.analyze.critical_point import Candidate, Location, Locator, LocatorContext
+from landaulab.analyze import critical_point, locators
+from landaulab.analyze.critical_point import ORDERS, Candidate, Location, Locator, LocatorContext
 from landaulab.datasets import SECOND_ORDER, planted_landau
 from landaulab.errors import FewSamplesWarning, FitWarning
 
@@ -59,7 +60,7 @@ def test_well_sampled_analysis_raises_no_named_warning(curie_weiss_frame):
         run_analysis(curie_weiss_frame, n_bootstrap=50)
 
 
-def test_a_new_locator_is_one_registry_entry(curie_weiss_frame, monkeypatch):
+def _midpoint_locator(reason: str | None):
     def locate_midpoint(context: LocatorContext) -> Location:
         largest = context.largest
         located = critical_point.Located(
@@ -68,32 +69,55 @@ def test_a_new_locator_is_one_registry_entry(curie_weiss_frame, monkeypatch):
             method="midpoint",
             detail="",
         )
-        candidate = Candidate(located, (largest.size,), "the middle of the control range")
+        candidate = Candidate(located, (largest.size,), "the middle of the range", reason)
         return Location(candidates=(candidate,), chosen=candidate, evidence=("midpoint used",))
 
+    return Locator("midpoint", locate_midpoint)
+
+
+def test_a_new_locator_is_one_registry_entry(curie_weiss_frame, monkeypatch):
     before = run_analysis(curie_weiss_frame, n_bootstrap=50)
     monkeypatch.setattr(
-        critical_point,
-        "LOCATORS",
-        (*critical_point.LOCATORS, Locator("midpoint", locate_midpoint)),
+        locators, "LOCATORS", (*locators.LOCATORS, _midpoint_locator("not a measurement"))
     )
     after = run_analysis(curie_weiss_frame, n_bootstrap=50)
     midpoint = [e for e in after.critical_point_estimates if e.method == "midpoint"]
     assert len(midpoint) == 1
     assert midpoint[0].value == pytest.approx(1.0)
+    assert not midpoint[0].valid and midpoint[0].reason == "not a measurement"
     assert "midpoint used" in after.evidence
-    # the headline choice does not change by adding a locator
+    # an estimate that failed its check never changes the headline
     assert after.critical_point == before.critical_point
     assert [e for e in after.critical_point_estimates if e.method != "midpoint"] == list(
         before.critical_point_estimates
     )
 
 
+def test_a_valid_new_locator_competes_by_its_interval(curie_weiss_frame, monkeypatch):
+    """A valid estimate with a zero-width interval at the truth is the most precise: it
+    becomes the headline without editing any ranking."""
+    monkeypatch.setattr(locators, "LOCATORS", (*locators.LOCATORS, _midpoint_locator(None)))
+    after = run_analysis(curie_weiss_frame, n_bootstrap=50)
+    assert after.critical_point.method == "midpoint"
+    assert after.critical_point.contains(1.0)
+
+
 def test_every_registered_locator_has_a_unique_name():
-    names = [locator.name for locator in critical_point.LOCATORS]
+    names = [locator.name for locator in locators.LOCATORS]
     assert len(names) == len(set(names))
-    for order, preferred in critical_point.HEADLINE_PREFERENCE.items():
-        assert set(preferred) <= set(names), order
+    for locator in locators.LOCATORS:
+        assert set(locator.orders) <= set(ORDERS), locator.name
+        assert locator.elsewhere
+
+
+def test_the_shared_locator_types_import_no_locator():
+    tree = ast.parse(Path(critical_point.__file__).read_text(encoding="utf-8"))
+    imported = [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    ]
+    assert imported and not [m for m in imported if m.startswith("landaulab.analyze.locators")]
 
 
 def _runtime_imports(path: Path) -> set[str]:

@@ -7,7 +7,7 @@
 
 from landaulab.analyze.api import analyze
 from landaulab.analyze.comparison import UniversalityComparison, compare_analyses
-from landaulab.analyze.critical_point import LOCATORS, Location, Locator, LocatorContext
+from landaulab.analyze.critical_point import Location, Locator, LocatorContext
 from landaulab.analyze.curves import SizeCurves
 from landaulab.analyze.landau import (
     CUBIC,
@@ -20,6 +20,7 @@ from landaulab.analyze.landau import (
     LandauPolynomial,
     LandauTerm,
 )
+from landaulab.analyze.locators import LOCATORS
 from landaulab.analyze.result import (
     AnalysisResult,
     CollapseResult,

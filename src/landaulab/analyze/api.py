@@ -19,13 +19,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from landaulab.analyze.critical_point import (
-    LocatorContext,
-    choose_critical_point,
-    find_critical_points,
-    refine_critical_points,
-)
-from landaulab.analyze.curves import build_curves
+from landaulab.analyze.critical_point import LocatorContext, choose_critical_point
+from landaulab.analyze.curves import build_curves, order_parameter_curve
 from landaulab.analyze.distribution import build_histograms, is_symmetric, symmetry_findings
 from landaulab.analyze.ensemble import build_ensemble, ensemble_table, resampling_findings
 from landaulab.analyze.exponents import estimate_exponents
@@ -41,7 +36,8 @@ from landaulab.analyze.frame import (
 from landaulab.analyze.hysteresis import detect_hysteresis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy
 from landaulab.analyze.landau_result import landau_result
-from landaulab.analyze.order import decide_order
+from landaulab.analyze.locators import find_critical_points, refine_critical_points
+from landaulab.analyze.order import CoexistenceStep, coexistence_jumps, decide_order
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.temporal import temporal_step
 from landaulab.analyze.universality import judge_universality
@@ -194,13 +190,18 @@ def _pipeline(
         final_exponents.gamma,
         exponents.hyperscaling,
     )
+    coexistence = CoexistenceStep()
+    if order == "first" and headline.located is not None:
+        m, m_boot = order_parameter_curve(context.largest, prepared.use_abs, symmetric)
+        at = headline.located.value
+        coexistence = coexistence_jumps(prepared, ensemble, context.largest, m, m_boot, at)
     in_time = temporal_step(prepared)
     landau = landau_result(
         prepared,
         ensemble,
         fit,
-        refined.estimate("quadratic_coefficient_zero", prepared),
-        refined.estimate("equal_depth", prepared),
+        refined.valid_estimate("quadratic_coefficient_zero", prepared, order),
+        refined.valid_estimate("equal_depth", prepared, order),
     )
 
     findings = gather(
@@ -214,6 +215,7 @@ def _pipeline(
             headline,
             exponents,
             field_scan,
+            coexistence,
             in_time,
             landau,
         )
@@ -241,4 +243,6 @@ def _pipeline(
         critical_isotherm=field_scan.isotherm,
         not_estimable=findings.not_estimable,
         inputs=inputs,
+        jump=coexistence.jump,
+        latent_heat=coexistence.latent_heat,
     )

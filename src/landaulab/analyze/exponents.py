@@ -130,7 +130,9 @@ def estimate_exponents(
             curves[sizes[0]],
             tc,
             tc_boot,
-            located if headline.name == "vanishing_point" else None,
+            located
+            if headline.name == "vanishing_point" and np.isfinite(located.exponent)
+            else None,
             "susceptibility_peak" in search.located,
         )
     return _finite_size_scaling(prepared, curves, tc, tc_boot, search, n_bootstrap)

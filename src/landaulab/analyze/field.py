@@ -10,12 +10,14 @@ run, the late-time mean of m (burn-in as in the rest of the analysis); per (cont
 of the largest size, the mean over runs with a bootstrap over runs.
 
 Where along the control to read the isotherm: δ is very sensitive to T_c (within
-|T − T_c| ≲ m² the isotherm is critical, outside it bends), so when the scan covers three
-or more controls the isotherm is located from the scan itself, where log⟨m⟩ is straight in
-log h (:func:`straightest_isotherm`), with its bootstrap interval. Otherwise ⟨m⟩ is
-interpolated in the control at the zero-field T_c (each replicate at its own T_c), or, with
-one control, that control is used when it lies inside the interval of T_c. 1/δ is the
-least-squares slope of log⟨m⟩ against log h there.
+|T − T_c| ≲ m² the isotherm is critical, outside it bends; on a mean-field scan δ_eff
+changes by a factor two within 1 % of T_c), so it is read at the located zero-field T_c:
+⟨m⟩ is interpolated in the control between the scanned temperatures, each bootstrap
+replicate at its own T_c, so that the uncertainty of T_c is propagated into δ. With one
+control, that control is used when it lies inside the interval of T_c. 1/δ is the
+least-squares slope of log⟨m⟩ against log h there. Where the scan covers three or more
+controls, the control where log⟨m⟩ is straightest in log h (:func:`straightest_isotherm`)
+and δ read there are a cross-check in the evidence.
 
 Finite-size effects: at small h·N^(βδ/ν) a finite system responds linearly (m ∝ h), which
 biases δ toward 1, and at large h the corrections to scaling grow; choose fields inside
@@ -62,8 +64,8 @@ class CriticalIsotherm:
     sentence
         Where the isotherm was taken and what it gives.
     temperature
-        The control of the isotherm (user units) with its interval when located from the
-        field scan itself (:func:`straightest_isotherm`), else the zero-field T_c.
+        The control of the isotherm (user units): the located zero-field T_c with the
+        interval of its replicates.
     """
 
     delta: Estimate | None
@@ -220,21 +222,65 @@ def isotherm_from_means(
 ) -> tuple[CriticalIsotherm | None, str | None]:
     """δ from ⟨m⟩ per control and field: ``per_control[T][h] = (mean, replicates)``.
 
-    All replicate arrays have the same length B; ``tc`` and ``tc_replicates`` are the
-    zero-field critical point (used when the scan cannot locate its own isotherm).
+    The isotherm is read at the located critical point ``tc`` (user units): ⟨m⟩ is
+    interpolated linearly in the control between the scanned temperatures, replicate b at
+    its own T_c (``tc_replicates[b]``), so the uncertainty of T_c enters the interval of δ;
+    a replicate whose T_c lies outside the scan has no isotherm (no extrapolation). With
+    one scanned control, that control is used when it lies inside the interval of T_c.
+    Where the scan locates its own straightest isotherm (:func:`straightest_isotherm`), δ
+    read there is a cross-check in the sentence. All replicate arrays have the same
+    length B.
     """
     n_bootstrap = next(iter(next(iter(per_control.values())).values()))[1].size
     temperatures = np.array(sorted(per_control))
-    fields = sorted({h for groups in per_control.values() for h in groups})
-    zero_field_tc = tc
+    reps = np.asarray(tc_replicates, dtype=float)[:n_bootstrap]
+    if reps.size < n_bootstrap:
+        reps = np.r_[reps, np.full(n_bootstrap - reps.size, tc)]
+    reps = np.where(np.isfinite(reps), reps, tc)
+    read = _read_isotherm(per_control, tc, reps)
+    if isinstance(read, str):
+        return None, read
+    delta, fields_arr, m, stderr, n_used = read
+    if temperatures.size >= 2:
+        where = f"interpolated at the located T_c = {tc:.4g} between controls of the field scan"
+    else:
+        where = (
+            f"at control {temperatures[0]:.4g} (the only one in the field scan; the located "
+            f"T_c is {tc:.4g})"
+        )
+    sentence = (
+        f"Critical isotherm {where}: ⟨m⟩ ∝ h^(1/δ) over h = {fields_arr[0]:.3g}–"
+        f"{fields_arr[-1]:.3g} ({n_used} fields) gives δ = {delta} (mean field 3, 2D Ising 15)."
+    )
+    if delta.ci is None:
+        sentence += (
+            " No interval: most bootstrap replicates of T_c fall outside the field scan; "
+            "scan controls on both sides of T_c."
+        )
     straight = straightest_isotherm(per_control)
     if straight is not None:
-        tc, reps = straight
-    else:
-        reps = np.asarray(tc_replicates, dtype=float)[:n_bootstrap]
-        if reps.size < n_bootstrap:
-            reps = np.r_[reps, np.full(n_bootstrap - reps.size, tc)]
-        reps = np.where(np.isfinite(reps), reps, tc)
+        at, at_reps = straight
+        check = _read_isotherm(per_control, at, np.where(np.isfinite(at_reps), at_reps, at))
+        if not isinstance(check, str):
+            located = Estimate.from_replicates(at, at_reps)
+            sentence += (
+                f" Cross-check: log⟨m⟩ is straightest in log h at T = {located}, where the "
+                f"isotherm gives δ = {check[0]} (δ_eff changes fast near T_c, so δ is read at "
+                "the located T_c)."
+            )
+    temperature = Estimate.from_replicates(tc, reps)
+    isotherm = CriticalIsotherm(delta, fields_arr, m, stderr, sentence, temperature)
+    return isotherm, None
+
+
+def _read_isotherm(
+    per_control: Means, tc: float, reps: np.ndarray
+) -> tuple[Estimate, np.ndarray, np.ndarray, np.ndarray, int] | str:
+    """δ of the isotherm at ``tc`` (replicate b at ``reps[b]``): (δ, fields, ⟨m⟩, standard
+    errors, number of fields) or the reason it cannot be read."""
+    n_bootstrap = reps.size
+    temperatures = np.array(sorted(per_control))
+    fields = sorted({h for groups in per_control.values() for h in groups})
     values, boots, used = [], [], []
     for h in fields:
         at = [t for t in temperatures if h in per_control[t]]
@@ -262,7 +308,7 @@ def isotherm_from_means(
         boots.append(boot)
         used.append(abs(h))
     if not used:
-        return None, (
+        return (
             f"T_c = {tc:.4g} (with its interval) lies outside the controls of the field "
             f"scan ({temperatures[0]:.4g}–{temperatures[-1]:.4g})"
         )
@@ -279,39 +325,14 @@ def isotherm_from_means(
         stderr = np.nanstd(boot, axis=0, ddof=1)
     positive = m > 0
     if int(positive.sum()) < 2:
-        return None, "fewer than two field values with ⟨m⟩ along the field at T_c"
+        return "fewer than two field values with ⟨m⟩ along the field at T_c"
     x = np.log(fields_arr[positive] / fields_arr[positive][0])
     slope, slope_boot = loglog_slope(x, m[positive], boot[:, positive])
     with np.errstate(all="ignore"):
         delta = Estimate.from_replicates(1.0 / slope, 1.0 / slope_boot)
     if delta is None or not slope > 0:
-        return None, "⟨m⟩ does not grow with the field at T_c"
-    if straight is not None:
-        located = Estimate.from_replicates(tc, reps)
-        where = (
-            f"at T = {located} where log⟨m⟩ is straightest in log h (zero curvature; the "
-            f"zero-field T_c is {zero_field_tc:.4g})"
-        )
-    elif temperatures.size >= 2:
-        where = f"interpolated at T_c = {tc:.4g} between controls of the field scan"
-    else:
-        where = (
-            f"at control {temperatures[0]:.4g} (the only one in the field scan; the located "
-            f"T_c is {tc:.4g})"
-        )
-    sentence = (
-        f"Critical isotherm {where}: ⟨m⟩ ∝ h^(1/δ) over h = {fields_arr[positive][0]:.3g}–"
-        f"{fields_arr[positive][-1]:.3g} ({int(positive.sum())} fields) gives δ = {delta} "
-        "(mean field 3, 2D Ising 15)."
-    )
-    if delta.ci is None:
-        sentence += (
-            " No interval: most bootstrap replicates of T_c fall outside the field scan; "
-            "scan controls on both sides of T_c."
-        )
-    temperature = Estimate.from_replicates(tc, reps) if straight is not None else Estimate(tc)
-    isotherm = CriticalIsotherm(delta, fields_arr, m, stderr, sentence, temperature)
-    return isotherm, None
+        return "⟨m⟩ does not grow with the field at T_c"
+    return delta, fields_arr[positive], m[positive], stderr[positive], int(positive.sum())
 
 
 def straightest_isotherm(per_control: Means) -> tuple[float, np.ndarray] | None:

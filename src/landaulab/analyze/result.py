@@ -30,7 +30,7 @@ from landaulab.analyze.exponents import EXPONENT_NAMES, Exponents
 from landaulab.analyze.field import CriticalIsotherm
 from landaulab.analyze.hysteresis import HysteresisResult
 from landaulab.analyze.landau_result import LandauResult
-from landaulab.analyze.records import table_from_records
+from landaulab.analyze.records import estimate_from_dict, table_from_records
 from landaulab.analyze.temporal import TemporalResult
 from landaulab.analyze.universality import UniversalityResult
 from landaulab.estimate import Estimate
@@ -67,7 +67,9 @@ class AnalysisResult:
     critical_point
         The headline transition point, or None (no transition / not estimable).
     critical_point_estimates
-        Every estimate of the transition point (each method, each size or pair of sizes).
+        Every estimate of the transition point (each method, each size or pair of sizes,
+        the 1/V extrapolation of the equal-depth point), each with ``valid`` and, when
+        not valid, the ``reason`` (it then never stands for the transition).
     exponents
         β, γ, ν, β/ν, γ/ν and δ (None where not estimable).
     landau
@@ -86,6 +88,9 @@ class AnalysisResult:
         Quantity → reason, for everything that could not be estimated.
     inputs
         The settings of the analysis.
+    jump, latent_heat
+        At a first-order transition: the jump of m and of the mean energy column across
+        the located T* (``transition.jump``, ``transition.latent_heat``), else None.
     """
 
     order: str
@@ -102,6 +107,8 @@ class AnalysisResult:
     critical_isotherm: CriticalIsotherm | None = None
     not_estimable: Mapping[str, str] = field(default_factory=dict)
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    jump: Estimate | None = None
+    latent_heat: Estimate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (see the module docstring for the contract keys)."""
@@ -116,6 +123,10 @@ class AnalysisResult:
                         self.critical_point.detail if self.critical_point else None
                     ),
                     "estimates": [e.to_full_dict() for e in self.critical_point_estimates],
+                    "jump": self.jump.to_dict() if self.jump is not None else None,
+                    "latent_heat": (
+                        self.latent_heat.to_dict() if self.latent_heat is not None else None
+                    ),
                 },
                 "exponents": self.exponents.to_dict(),
                 "exponents_method": self.exponents.method,
@@ -176,6 +187,8 @@ class AnalysisResult:
             ),
             not_estimable=dict(data.get("not_estimable") or {}),
             inputs=dict(data.get("inputs") or {}),
+            jump=estimate_from_dict(transition.get("jump")),
+            latent_heat=estimate_from_dict(transition.get("latent_heat")),
         )
 
     def __str__(self) -> str:

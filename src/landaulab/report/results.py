@@ -129,7 +129,9 @@ def read_analysis(result: AnalysisResult | None, error: str | None = None) -> An
     universality = result.universality
     critical = _finite_estimate(result.critical_point)
     others = [
-        e for e in (_finite_estimate(c) for c in result.critical_point_estimates) if e is not None
+        e
+        for e in (_finite_estimate(c) for c in result.critical_point_estimates if c.valid)
+        if e is not None
     ]
     table = result.table.copy() if result.table is not None else None
     if table is not None and len(table.columns) and "control" in table.columns:
