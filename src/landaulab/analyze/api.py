@@ -189,6 +189,8 @@ def _pipeline(
         final_exponents.beta,
         final_exponents.gamma,
         exponents.hyperscaling,
+        nu=final_exponents.nu,
+        delta=final_exponents.delta,
     )
     coexistence = CoexistenceStep()
     if order == "first" and headline.located is not None:
