@@ -142,6 +142,62 @@ def test_cluster_is_private_and_on_loopback(cluster) -> None:
     assert os.environ.get("RAY_USAGE_STATS_ENABLED") == "0"
 
 
+_SESSION_SCRIPT = """
+import json, os, sys
+import psutil
+import ray
+from landaulab.execute.ray import RayExecutor
+
+first = RayExecutor(workers=1)
+first.connect()
+temp = first._temp_dir
+session = ray._private.worker._global_node.get_session_dir_path()
+dashboards = [
+    p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
+    if any("dashboard.py" in part for part in p.info["cmdline"] or [])
+    and any(session in part for part in p.info["cmdline"] or [])
+]
+include = ray._private.worker._global_node._ray_params.include_dashboard
+first.close()
+second = RayExecutor(workers=1)
+second.connect()
+print(json.dumps({
+    "temp": temp, "session": session, "removed": not os.path.exists(temp),
+    "dashboards": dashboards, "include_dashboard": include, "second": second._temp_dir,
+}))
+sys.stdout.flush()
+# no close: the end of the process removes the second session folder
+"""
+
+
+@pytest.mark.ray
+def test_session_folder_is_private_and_removed_and_no_dashboard_is_served(
+    tmp_path: Path,
+) -> None:
+    """Ray's session files go to a fresh short folder in the temporary directory, which
+    close() removes (and the end of the process, without close); ray.init gets
+    include_dashboard=False, so the only dashboard process is Ray's headless API server
+    (no web frontend), bound to loopback."""
+    import json
+
+    pytest.importorskip("ray")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _SESSION_SCRIPT],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(info["temp"]).name.startswith("ll-ray-") and len(info["temp"]) <= 40
+    assert info["session"].startswith(info["temp"] + os.sep)
+    assert info["removed"]
+    assert not Path(info["second"]).exists()
+    assert info["include_dashboard"] is False
+    for command in info["dashboards"]:
+        assert "--disable-frontend" in command
+        assert f"--host={'127.0.0.1'}" in command
+
+
 @pytest.mark.ray
 def test_ray_sweep_equals_the_local_executor(tmp_path: Path, cluster) -> None:
     spec = write_spec(tmp_path)
