@@ -130,3 +130,23 @@ def test_other_sql_errors_stay_store_errors(tmp_path) -> None:
         store.query("SELECT nothing_here FROM runs")
     assert not isinstance(info.value, DataError)
     assert store.renamed_columns() == {}
+
+
+def test_analysis_asking_for_a_split_name_is_told_both_spellings(tmp_path) -> None:
+    """A control scheduled during training (a Hugging Face run logs its learning-rate
+    schedule next to the configured peak) is split; the analysis names both spellings."""
+    import landaulab as ll
+
+    store = Store(tmp_path / "s", create=True)
+    for i, peak in enumerate((0.1, 0.2, 0.3, 0.4)):
+        table = pd.DataFrame(
+            {"step": [0, 1, 2], "learning_rate": [peak, peak / 2, 0.0], "m": [0.1, 0.2, 0.3]}
+        )
+        _publish(store, f"r{i}", "hf", {"learning_rate": peak}, table)
+    assert store.renamed_columns() == {
+        "learning_rate": ["learning_rate_setting", "learning_rate_observed"]
+    }
+    with pytest.raises(DataError, match=r"ambiguous.*learning_rate_setting or learning_rate_obs"):
+        ll.analyze(store.frame(), order_parameter="m", control="learning_rate")
+    frame = store.frame()
+    assert sorted(set(frame["learning_rate_setting"])) == [0.1, 0.2, 0.3, 0.4]
