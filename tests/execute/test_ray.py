@@ -9,6 +9,7 @@ suite: a cluster takes 5-20 s to start on a busy 2-core machine); the rest run b
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,6 +141,13 @@ def test_cluster_is_private_and_on_loopback(cluster) -> None:
     assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
     assert all(node["NodeManagerAddress"] == "127.0.0.1" for node in ray.nodes())
     assert os.environ.get("RAY_USAGE_STATS_ENABLED") == "0"
+
+
+def _session_folders() -> set[Path]:
+    import tempfile
+
+    bases = {Path(tempfile.gettempdir()), Path("/tmp")}
+    return {p for base in bases for p in base.glob("ll-ray-*")}
 
 
 _SESSION_SCRIPT = """
@@ -299,6 +307,7 @@ def test_driver_killed_then_rerun_resumes(tmp_path: Path) -> None:
         "--executor", "ray", "--workers", "2", "--quiet",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    sessions = _session_folders()
     driver = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 180
     while time.time() < deadline and driver.poll() is None:
@@ -309,6 +318,9 @@ def test_driver_killed_then_rerun_resumes(tmp_path: Path) -> None:
     assert driver.poll() is None, driver.stderr.read() if driver.stderr else ""
     driver.kill()
     driver.wait(timeout=30)
+    # A killed driver cannot remove its cluster's session folder; the test does.
+    for left in _session_folders() - sessions:
+        shutil.rmtree(left, ignore_errors=True)
     first = set(Store(store).run_ids())
     assert 2 <= len(first) < 6
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
