@@ -9,6 +9,7 @@ suite: a cluster takes 5-20 s to start on a busy 2-core machine); the rest run b
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,6 +143,69 @@ def test_cluster_is_private_and_on_loopback(cluster) -> None:
     assert os.environ.get("RAY_USAGE_STATS_ENABLED") == "0"
 
 
+def _session_folders() -> set[Path]:
+    import tempfile
+
+    bases = {Path(tempfile.gettempdir()), Path("/tmp")}
+    return {p for base in bases for p in base.glob("ll-ray-*")}
+
+
+_SESSION_SCRIPT = """
+import json, os, sys
+import psutil
+import ray
+from landaulab.execute.ray import RayExecutor
+
+first = RayExecutor(workers=1)
+first.connect()
+temp = first._temp_dir
+session = ray._private.worker._global_node.get_session_dir_path()
+dashboards = [
+    p.info["cmdline"] for p in psutil.process_iter(["cmdline"])
+    if any("dashboard.py" in part for part in p.info["cmdline"] or [])
+    and any(session in part for part in p.info["cmdline"] or [])
+]
+include = ray._private.worker._global_node._ray_params.include_dashboard
+first.close()
+second = RayExecutor(workers=1)
+second.connect()
+print(json.dumps({
+    "temp": temp, "session": session, "removed": not os.path.exists(temp),
+    "dashboards": dashboards, "include_dashboard": include, "second": second._temp_dir,
+}))
+sys.stdout.flush()
+# no close: the end of the process removes the second session folder
+"""
+
+
+@pytest.mark.ray
+def test_session_folder_is_private_and_removed_and_no_dashboard_is_served(
+    tmp_path: Path,
+) -> None:
+    """Ray's session files go to a fresh short folder in the temporary directory, which
+    close() removes (and the end of the process, without close); ray.init gets
+    include_dashboard=False, so the only dashboard process is Ray's headless API server
+    (no web frontend), bound to loopback."""
+    import json
+
+    pytest.importorskip("ray")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _SESSION_SCRIPT],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(info["temp"]).name.startswith("ll-ray-") and len(info["temp"]) <= 40
+    assert info["session"].startswith(info["temp"] + os.sep)
+    assert info["removed"]
+    assert not Path(info["second"]).exists()
+    assert info["include_dashboard"] is False
+    for command in info["dashboards"]:
+        assert "--disable-frontend" in command
+        assert f"--host={'127.0.0.1'}" in command
+
+
 @pytest.mark.ray
 def test_ray_sweep_equals_the_local_executor(tmp_path: Path, cluster) -> None:
     spec = write_spec(tmp_path)
@@ -243,6 +307,7 @@ def test_driver_killed_then_rerun_resumes(tmp_path: Path) -> None:
         "--executor", "ray", "--workers", "2", "--quiet",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    sessions = _session_folders()
     driver = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 180
     while time.time() < deadline and driver.poll() is None:
@@ -253,6 +318,9 @@ def test_driver_killed_then_rerun_resumes(tmp_path: Path) -> None:
     assert driver.poll() is None, driver.stderr.read() if driver.stderr else ""
     driver.kill()
     driver.wait(timeout=30)
+    # A killed driver cannot remove its cluster's session folder; the test does.
+    for left in _session_folders() - sessions:
+        shutil.rmtree(left, ignore_errors=True)
     first = set(Store(store).run_ids())
     assert 2 <= len(first) < 6
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

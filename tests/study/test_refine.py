@@ -165,7 +165,18 @@ def test_continuous_transition_half_height_and_onset(tmp_path: Path) -> None:
     critical, tolerance = 0.6, 0.005
     spec = _spec("landau", extra="", controls="temperature = {start = 0.0, stop = 1.0, num = 5}")
     spec = spec.replace("critical = 0.37", f"critical = {critical}")
-    half = _run(spec, tmp_path / "s", tolerance=tolerance)
+    # By default the critical point: m vanishes at T_c, crossing a level just above the
+    # disordered side's noise floor (≈ 3 standard deviations of a run's late mean).
+    default = _run(spec, tmp_path / "s", tolerance=tolerance)
+    (boundary,) = default.boundaries
+    assert default.located == boundary.located == "vanishing_point"
+    t = default.threshold
+    assert t is not None and 0 < t < 10 * NOISE / math.sqrt(STEPS // 2 + 1)
+    slack = _slack(1 / (2 * critical * t))
+    assert boundary.lower - slack <= critical * (1 - t * t) <= boundary.upper + slack
+    assert boundary.lower - slack <= critical <= boundary.upper + slack
+    half = _run(spec, tmp_path / "s", tolerance=tolerance, level=0.5)
+    assert half.located == "level"
     (boundary,) = half.boundaries
     # Half height of the coarse plateaus: m crosses t at T = T_c (1 − t²).
     t = half.threshold
@@ -423,8 +434,8 @@ def test_boundary_location_is_an_estimate(tmp_path: Path) -> None:
 
 
 README_KEYS = {
-    "store", "order_parameter", "along", "across", "criterion", "threshold", "tolerance",
-    "boundaries", "no_boundary", "runs", "trained", "rounds", "grid_runs", "run_ratio",
+    "store", "order_parameter", "along", "across", "criterion", "located", "threshold",
+    "tolerance", "boundaries", "no_boundary", "runs", "trained", "rounds", "grid_runs", "run_ratio",
     "resolved", "failed", "points", "duration_s",
 }  # fmt: skip
 
@@ -447,6 +458,7 @@ def test_real_report_round_trips(tmp_path: Path) -> None:
     assert README_KEYS <= set(report.to_dict())
     assert set(report.to_dict()["boundaries"][0]) >= {
         "along", "estimate", "lower", "upper", "half_width", "row", "resolved", "ordered_side",
+        "located",
     }  # fmt: skip
     _round_trips(report)
     again = RefinementReport.from_dict(report.to_dict())
@@ -523,3 +535,114 @@ def test_report_round_trips_on_hostile_values(report: RefinementReport) -> None:
     _round_trips(report)
     text = str(report)  # renders whatever it holds
     assert "runs in" in text
+
+
+# ------------------------------------------------- what is located, on a known answer
+def _deep_linear_spec(depth: int, signal: float) -> str:
+    """A deep linear network with weight decay γ (Ziyin & Ueda 2022; KNOWN_ANSWERS.md):
+    D = 1 vanishes continuously at γ_c = a; D = 2 jumps. The coarse grid holds neither
+    answer, and γ_c = 0.73 is no dyadic point of it."""
+    return f"""
+name = "deep-linear-refine"
+task = "deep_linear"
+seeds = 2
+[settings]
+depth = {depth}
+width = 2
+signal = {signal}
+steps = 3000
+lr = 0.2
+[controls]
+weight_decay = {{start = 0.1, stop = 1.3, num = 5}}
+[record]
+every = 100
+"""
+
+
+def _refine_deep_linear(spec: str, store: Path, **kwargs: object) -> RefinementReport:
+    return refine(
+        parse_spec(spec),
+        store=store,
+        order_parameter="end_to_end",
+        executor="serial",
+        progress=False,
+        **kwargs,
+    )
+
+
+def test_default_refinement_brackets_the_critical_point_of_a_deep_linear_network(
+    tmp_path: Path,
+) -> None:
+    """D = 1: b* = max(a − γ, 0) vanishes at γ_c = a. The default locates the vanishing
+    point; the half-height crossing (the former default) lies at γ = a/2 + γ_min/2, far
+    from it. Gradient descent relaxes b at rate 2·lr·|γ − a| near γ_c, so after 3000 steps
+    at lr 0.2 a run 0.01 past γ_c has b ≈ e⁻¹²·b₀, far below the level (1e-3 of the
+    range): the apparent vanishing point lies within 0.01 of γ_c (critical slowing down
+    sets the rest), inside a bracket of half-width ≤ 0.01."""
+    from landaulab.tasks.deep_linear import critical_weight_decay
+
+    signal = 0.73
+    gamma_c = critical_weight_decay(signal, depth=1)
+    assert gamma_c == pytest.approx(signal)
+    spec = _deep_linear_spec(1, signal)
+    report = _refine_deep_linear(spec, tmp_path / "s", tolerance=0.01)
+    (boundary,) = report.boundaries
+    assert report.located == boundary.located == "vanishing_point"
+    assert boundary.lower <= gamma_c <= boundary.upper and boundary.resolved
+    assert report.runs <= report.grid_runs / 5
+    half = _refine_deep_linear(spec, tmp_path / "s", tolerance=0.01, locate="level")
+    (missed,) = half.boundaries
+    assert half.located == "level" and not missed.lower <= gamma_c <= missed.upper
+    assert "vanishing point" in str(report)
+
+
+def test_a_jump_is_reported_as_a_jump(tmp_path: Path) -> None:
+    """D = 2 is first order: from a random start gradient descent holds the ordered branch
+    up to its spinodal, where b jumps from a finite value to 0 (KNOWN_ANSWERS.md: the
+    spinodal scales as a^(4/3), 0.47247 at a = 1)."""
+    from landaulab.tasks.deep_linear import jump, spinodal_weight_decay
+
+    signal = 0.73
+    spinodal = spinodal_weight_decay(signal, depth=2)
+    assert spinodal == pytest.approx(0.47247 * signal ** (4 / 3), rel=1e-4)
+    report = _refine_deep_linear(_deep_linear_spec(2, signal), tmp_path / "s", tolerance=0.01)
+    (boundary,) = report.boundaries
+    assert report.located == boundary.located == "jump"
+    assert boundary.lower <= spinodal <= boundary.upper
+    assert jump(signal, depth=2) > 0
+
+
+def test_cli_locate_threshold_and_level(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(_spec("crossover"))
+    args = ["sweep", str(spec), "--store", str(tmp_path / "s"), "--executor", "serial", "--quiet"]
+    out = tmp_path / "r.json"
+    assert main([*args, "--refine", "m", "--threshold", "0.5", "--tolerance", "0.02"]) == 0
+    assert "where m crosses 0.5" in capsys.readouterr().out
+    assert main([*args, "--refine", "m", "--level", "0.5", "--locate", "level"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--refine", "m", "--locate", "jump"]) == 0
+    assert "(its jump)" in capsys.readouterr().out
+    for bad in (["--locate", "middle"], ["--locate", "jump", "--threshold", "0.5"]):
+        assert main([*args, "--refine", "m", *bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error:") and "\n" not in err
+    assert main([*args, "--threshold", "0.5"]) == 2
+    assert "--threshold is only for --refine" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ([[1.0, 1.0], [0.5, 0.5], [0.0, 0.0]], 1e-3),  # noiseless: the smallest rise
+        ([[1.0], [0.2, 0.2], [0.01, -0.01], [0.0, 0.0]], 3 * np.std([0.01, -0.01, 0, 0], ddof=1)),
+        ([[math.nan], [math.inf]], math.nan),
+        ([[1.0, 1.0], [0.0, 1.0]], 0.75),  # noise beyond half height: capped there
+    ],
+)
+def test_vanishing_threshold(points: list[list[float]], expected: float) -> None:
+    from landaulab.analyze.boundary import vanishing_threshold
+
+    got = vanishing_threshold(points)
+    assert got == pytest.approx(expected, nan_ok=True)

@@ -39,7 +39,7 @@ SIGMA2 = 0.7
 LATENT = 4
 N = 5000
 EPS = float(np.finfo(float).eps)
-LR = 0.05  # the task's default learning rate
+LR = 0.05  # a fixed step, below 2/μ_max for every setting used with it
 
 
 def run(name: str, seed: int = 0, every: int = 500, **settings: object) -> pd.DataFrame:
@@ -164,7 +164,7 @@ def test_weight_norm_has_landau_exponent_one_half() -> None:
     for dist in distances:
         beta = beta_c - dist
         geometry = curvature(cov, beta)
-        last = run("linear_vae", beta=beta, steps=geometry.steps_for(LR)).iloc[-1]
+        last = run("linear_vae", beta=beta, learning_rate=LR, steps=geometry.steps_for(LR)).iloc[-1]
         norms.append(float(last["weight_norm_1"]))
         bounds.append(geometry.parameter_error(float(last["grad_norm"])))
     slope = np.polyfit(np.log(distances), np.log(norms), 1)[0]
@@ -233,3 +233,32 @@ def test_hostile_control_values_are_refused_or_accepted_cleanly(value: object) -
         except TaskError:
             continue
         assert all(math.isfinite(v) for v in resolved.values() if isinstance(v, float)), resolved
+
+
+def test_default_step_follows_the_curvature_and_converges() -> None:
+    """At σ² = 0.52 with top eigenvalue ≈ 5 the loss Hessian's μ_max ≈ λ_max²/σ² ≈ 49, so a
+    fixed step 0.05 > 2/μ_max ≈ 0.040 cannot converge: gradient descent falls into a
+    period-two cycle with its gradient norm stuck near 3. The default step,
+    STEP_SAFETY·2/μ_max, converges: μ_max is computed here independently by autograd."""
+    from landaulab.tasks.linear_vae import STEP_SAFETY
+
+    spectrum, sigma2 = (5.0, 2.0, 1.0, 0.5, 0.25, 0.125), 0.52
+    cov = sample_covariance(planted_gaussian_data(spectrum, N, 0))
+    d = cov.shape[0]
+    theta = _flat(*linear_vae_stationary_point(cov, sigma2, 1.0, LATENT))
+    cov_t = torch.as_tensor(cov)
+    hessian = torch.autograd.functional.hessian(
+        lambda t: linear_vae_loss(*_split(t, d, LATENT), cov_t, sigma2, 1.0), theta
+    )
+    mu_max = float(torch.linalg.eigvalsh(hessian)[-1])
+    assert 0.05 > 2 / mu_max
+    common = {"spectrum": spectrum, "decoder_variance": sigma2, "steps": 3000}
+    stuck = run("linear_vae", learning_rate=0.05, **common)["grad_norm"].iloc[-3:]
+    assert stuck.min() > 1.0
+    table = run("linear_vae", **common)
+    step = table["learning_rate"].iloc[-1]
+    assert step == pytest.approx(STEP_SAFETY * 2 / mu_max, rel=1e-4)
+    grad = table["grad_norm"].to_numpy()
+    assert grad[-1] < 1e-3 and grad[-1] < grad[-2] < grad[-3]
+    adam = run("linear_vae", optimizer="adam", steps=10)
+    assert adam["learning_rate"].iloc[-1] == 0.05

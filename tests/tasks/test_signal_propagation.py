@@ -57,6 +57,32 @@ def test_quadrature_has_converged() -> None:
     assert reference == pytest.approx(fine, abs=1e-12)
 
 
+@pytest.mark.parametrize(("weight_variance", "bias_variance"), [(3.43, 0.2), (1.761, 0.05)])
+def test_fixed_point_q_to_1e_12_against_adaptive_quadrature(
+    weight_variance: float, bias_variance: float
+) -> None:
+    """q* against an independent rule: scipy's adaptive quadrature of the length map over
+    the normal density (to 1e-15), solved by the same root finder. At σ_w² = 3.43,
+    σ_b² = 0.2 (q* ≈ 1.98) a fixed 161-node rule is off by 1.8e-10."""
+    from scipy import integrate, optimize
+
+    def q_map(q: float) -> float:
+        def integrand(z: float) -> float:
+            return math.tanh(math.sqrt(q) * z) ** 2 * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+        value, _ = integrate.quad(integrand, -40, 40, points=[0.0], epsabs=1e-15, limit=400)
+        return weight_variance * value + bias_variance
+
+    exact = optimize.brentq(lambda q: q_map(q) - q, 1e-3, 50, xtol=1e-15, rtol=1e-15)
+    got = sp.fixed_point_q(weight_variance, bias_variance, "tanh")
+    assert abs(got - exact) < 1e-12
+    # the chosen node count is the first whose averages agree with the next count's
+    points = sp.quadrature_points(got)
+    assert points in sp.QUADRATURE_LADDER
+    if weight_variance == 3.43:
+        assert points > sp.QUADRATURE_POINTS
+
+
 def test_relu_closed_forms_and_critical_point() -> None:
     rng = np.random.default_rng(0)
     q, c = 1.3, 0.35

@@ -7,6 +7,9 @@ The statistics of adaptive refinement (:mod:`landaulab.study.refine`), on plain 
 - a control point's **ensemble**: the mean over seeds, its standard error, and the
   susceptibility χ = N·Var(m) across seeds (Landau & Lifshitz, *Statistical Physics*
   §146: the susceptibility peaks at the transition);
+- the **vanishing level** of a row: just above the noise floor of its disordered side
+  (:func:`vanishing_threshold`), where a continuous transition's order parameter
+  vanishes;
 - the **brackets** of a row: neighbouring points on opposite sides of a threshold
   (``criterion="level"``), or the three points around the largest χ
   (``criterion="susceptibility"``), with the boundary's position estimated inside
@@ -80,6 +83,44 @@ def ensemble(values: Sequence[float], size: float = 1.0) -> PointEnsemble:
         return PointEnsemble(float(data[0]), None, None)
     var = float(data.var(ddof=1))
     return PointEnsemble(float(data.mean()), math.sqrt(var / data.size), size * var)
+
+
+#: The noise allowance of :func:`vanishing_threshold`, in standard deviations of the
+#: disordered side's per-run values.
+NOISE_Z = 3.0
+#: The smallest rise above the floor :func:`vanishing_threshold` accepts, as a fraction of
+#: the order parameter's range (for noiseless runs).
+MIN_RISE = 1e-3
+
+
+def vanishing_threshold(points: Sequence[Sequence[float]]) -> float:
+    """A level just above the noise floor of the disordered side of a row of points.
+
+    ``points`` holds each control point's per-run values (one list per point). The
+    disordered side is the point with the lowest mean and every point that cannot be
+    told from it (mean within ``NOISE_Z`` of its seeds' standard deviation, plus
+    ``MIN_RISE`` of the range); its floor is the mean of their runs and its noise their
+    standard deviation σ (pooled over points and seeds). The
+    level is ``floor + max(NOISE_Z·σ, MIN_RISE·range)``, capped at half height: where
+    the order parameter first rises out of its noise, i.e. the critical point of a
+    continuous transition (and inside the jump of a discontinuous one). NaN when no
+    value is finite.
+    """
+    finite = [[float(v) for v in vs if math.isfinite(v)] for vs in points]
+    finite = [vs for vs in finite if vs]
+    if not finite:
+        return math.nan
+    means = [float(np.mean(vs)) for vs in finite]
+    low, high = min(means), max(means)
+    span = high - low
+    lowest = finite[means.index(low)]
+    spread = float(np.std(lowest, ddof=1)) if len(lowest) > 1 else 0.0
+    near = low + NOISE_Z * spread + MIN_RISE * span
+    floor_runs = [v for vs, m in zip(finite, means, strict=True) if m <= near for v in vs]
+    floor = float(np.mean(floor_runs))
+    noise = float(np.std(floor_runs, ddof=1)) if len(floor_runs) > 1 else 0.0
+    rise = max(NOISE_Z * noise, MIN_RISE * span)
+    return min(floor + rise, low + 0.5 * span)
 
 
 def level_threshold(means: Sequence[float], level: float) -> float:
@@ -266,4 +307,5 @@ __all__ = [
     "parabola_vertex",
     "run_late_value",
     "susceptibility_bracket",
+    "vanishing_threshold",
 ]

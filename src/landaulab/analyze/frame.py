@@ -120,6 +120,8 @@ def _numeric(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
 
 
 def _require(frame: pd.DataFrame, name: str, option: str) -> None:
+    if name not in frame.columns and (both := frame.attrs.get("renamed", {}).get(name)):
+        raise DataError(f"column {name!r} is ambiguous; pass {option} {' or '.join(both)}")
     if name not in frame.columns:
         available = ", ".join(map(str, list(frame.columns)[:20]))
         raise DataError(

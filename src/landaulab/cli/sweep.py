@@ -110,6 +110,22 @@ def sweep(
             "--refine (default 0.9: the last tenth)",
         ),
     ] = None,
+    locate: Annotated[
+        str | None,
+        typer.Option(
+            help="what --refine locates: auto (the critical point: where the order parameter "
+            "vanishes, or its jump), vanishing_point, susceptibility_peak, jump, level"
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="--refine: locate where the order parameter crosses this")
+    ] = None,
+    level: Annotated[
+        float | None,
+        typer.Option(
+            help="--refine: locate where it crosses low + LEVEL·(high − low), 0 < LEVEL < 1"
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
     overrides: Annotated[
         list[str] | None,
@@ -131,8 +147,10 @@ def sweep(
     extra = {"address": address} if address else {}
     if address and executor != "ray":
         raise LandaulabError("--address is only for --executor ray")
-    if burn_in is not None and refine is None:
-        raise LandaulabError("--burn-in is only for --refine")
+    given = {"burn_in": burn_in, "locate": locate, "threshold": threshold, "level": level}
+    given = {k: v for k, v in given.items() if v is not None}
+    if given and refine is None:
+        raise LandaulabError(f"--{next(iter(given)).replace('_', '-')} is only for --refine")
     path: Path | SweepSpec = Path(spec)
     if overrides:
         from landaulab.spec.schema import load_spec
@@ -142,7 +160,7 @@ def sweep(
         if refine is not None:
             from landaulab.study.refine import refine_sweep
 
-            options = {} if burn_in is None else {"burn_in": burn_in}
+            options = given
             report: SweepReport | RefinementReport = refine_sweep(
                 path,
                 store=store,

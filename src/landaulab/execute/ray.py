@@ -20,9 +20,12 @@ Ray: Moritz, Nishihara, Wang, Tumanov, Liaw, Liang, Elibol, Yang, Paul, Jordan &
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -68,7 +71,8 @@ class RayExecutor(Executor):
         number of cores). With a remote cluster: at most this many units at once.
     address
         ``None`` starts a private local cluster bound to 127.0.0.1 (no dashboard, no
-        usage statistics); ``"auto"`` joins the cluster running on this machine
+        usage statistics, its session files in a fresh temporary folder removed by
+        :meth:`close`); ``"auto"`` joins the cluster running on this machine
         (``ray start --head``); ``"HOST:PORT"`` joins the cluster at that address.
     num_cpus_per_run
         CPUs Ray reserves for each task (one run, or one batch of members).
@@ -126,6 +130,7 @@ class RayExecutor(Executor):
         self.runtime_env = dict(runtime_env) if runtime_env else None
         self.init_kwargs = dict(init_kwargs or {})
         self._started_cluster = False
+        self._temp_dir: str | None = None
 
     @classmethod
     def from_options(cls, workers: int | None = None, **options: Any) -> RayExecutor:
@@ -161,14 +166,22 @@ class RayExecutor(Executor):
             "num_cpus": cpus,
             "num_gpus": None,
             "include_dashboard": False,
+            "dashboard_host": LOOPBACK,
             "_node_ip_address": LOOPBACK,
             "log_to_driver": False,
             "logging_level": logging.ERROR,
             "configure_logging": True,
         }
         kwargs.update(self.init_kwargs)
-        with _loopback_only():
-            ray.init(**kwargs)
+        if "_temp_dir" not in kwargs:
+            self._temp_dir = _private_temp_dir()
+            kwargs["_temp_dir"] = self._temp_dir
+        try:
+            with _loopback_only():
+                ray.init(**kwargs)
+        except BaseException:
+            self._remove_temp_dir()
+            raise
         self._started_cluster = True
 
     def _check_resources(self) -> None:
@@ -195,10 +208,17 @@ class RayExecutor(Executor):
             )
 
     def close(self) -> None:
-        """Shut down the local cluster if this executor started it."""
+        """Shut down the local cluster if this executor started it, and remove its
+        session folder."""
         if self._started_cluster and ray.is_initialized():
             ray.shutdown()
         self._started_cluster = False
+        self._remove_temp_dir()
+
+    def _remove_temp_dir(self) -> None:
+        if self._temp_dir is not None:
+            _remove_tree(self._temp_dir)
+            self._temp_dir = None
 
     def __enter__(self) -> RayExecutor:
         return self
@@ -317,6 +337,32 @@ def _record_lost(
             store.publish(record, empty)
             outcomes.append(RunOutcome(run.run_id, "failed", why))
     return outcomes
+
+
+def _private_temp_dir() -> str:
+    """A fresh folder for a local cluster's session files, removed when it shuts down.
+
+    Ray puts Unix sockets under it, whose paths are limited to 107 bytes, so it lies
+    directly in the system temporary directory (``/tmp`` where that path is long). The
+    end of the process removes it too, after shutting the cluster down (Ray's own exit
+    hook, registered when Ray is imported, would run later and write into it again).
+    """
+    base = tempfile.gettempdir()
+    if len(base) > 40 and os.path.isdir("/tmp"):
+        base = "/tmp"
+    path = tempfile.mkdtemp(prefix="ll-ray-", dir=base)
+    atexit.register(_shut_down_and_remove, path)
+    return path
+
+
+def _shut_down_and_remove(path: str) -> None:
+    if os.path.exists(path) and ray.is_initialized():
+        ray.shutdown()
+    _remove_tree(path)
+
+
+def _remove_tree(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _first_line(exc: BaseException) -> str:

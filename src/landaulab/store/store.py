@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -31,13 +32,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from landaulab.errors import StoreError
+from landaulab.errors import DataError, StoreError
 from landaulab.store.atomic import fsync_dir, write_json_atomic
 
 FORMAT = 1
 MARKER = "landaulab-store.json"
 Status = Literal["done", "diverged", "failed"]
 STATUSES: tuple[Status, ...] = ("done", "diverged", "failed")
+
+
+class AmbiguousColumnError(StoreError, DataError):
+    """A column name held by both a setting and a disagreeing observable."""
+
+    def __init__(self, name: str, spellings: list[str]) -> None:
+        super().__init__(
+            f"column {name!r} is both a setting and an observable with different values; "
+            f"ask for {spellings[0]!r} (the setting) or {spellings[1]!r} (the logged values)"
+        )
+        self.name = name
+        self.spellings = list(spellings)
 
 
 @dataclass(frozen=True)
@@ -345,6 +358,13 @@ class Store:
         """The tidy frame: one row per (run, step); run_id, step, status, parameters,
         observables.
 
+        A setting and an observable of the same name never overwrite each other: where
+        they agree on every step (a task logging its own control, or a schedule for an
+        unset setting) they are one column; otherwise the frame holds
+        ``<name>_setting`` and ``<name>_observed`` and no ``<name>``, and
+        ``frame.attrs["renamed"]`` maps each such name to its two spellings (see
+        :meth:`renamed_columns`).
+
         Parameters
         ----------
         statuses
@@ -353,6 +373,14 @@ class Store:
         wanted = set(statuses)
         records = [r for r in self.records() if r.status in wanted]
         return _tidy_frame(self.runs_dir, records)
+
+    def renamed_columns(
+        self, statuses: Iterable[str] = ("done", "diverged")
+    ) -> dict[str, list[str]]:
+        """Names held by both a setting and an observable that disagree, each mapped to
+        its two spellings in :meth:`frame`: ``{"elbo": ["elbo_setting", "elbo_observed"]}``."""
+        renamed: dict[str, list[str]] = self.frame(statuses=statuses).attrs.get("renamed", {})
+        return dict(renamed)
 
     def run_table(self) -> pd.DataFrame:
         """One row per run: run_id, task, status, reason, and the parameters."""
@@ -373,10 +401,15 @@ class Store:
         """Run DuckDB SQL over the views ``runs`` (the tidy frame, all statuses) and
         ``run_info`` (one row per run).
 
+        In ``runs`` a setting and an observable of the same name follow the rule of
+        :meth:`frame`; asking for a name held as ``<name>_setting`` and
+        ``<name>_observed`` raises an error naming both spellings.
+
         Raises
         ------
         StoreError
-            If the SQL is invalid.
+            If the SQL is invalid; an :class:`AmbiguousColumnError` (also a
+            ``DataError``) if it names a column split by the name-clash rule.
         """
         import duckdb
 
@@ -388,7 +421,12 @@ class Store:
             connection.register("run_info", run_info)
             return connection.execute(sql).fetchdf()
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
+            message = str(exc).splitlines()[0]
+            missing = re.search(r'column "?([^"\s]+)"? not found', message, re.IGNORECASE)
+            renamed = runs.attrs.get("renamed", {})
+            if missing and missing.group(1) in renamed:
+                raise AmbiguousColumnError(missing.group(1), renamed[missing.group(1)]) from None
+            raise StoreError(f"query failed: {message}") from None
         finally:
             connection.close()
 
@@ -417,7 +455,9 @@ def _trajectory_table(run_id: str, trajectory: pd.DataFrame) -> pa.Table:
 
 def _tidy_frame(runs_dir: Path, records: list[RunRecord]) -> pd.DataFrame:
     if not records:
-        return pd.DataFrame({"run_id": pd.Series(dtype=str), "step": pd.Series(dtype="int64")})
+        empty = pd.DataFrame({"run_id": pd.Series(dtype=str), "step": pd.Series(dtype="int64")})
+        empty.attrs["renamed"] = {}
+        return empty
     import duckdb
 
     files = [str(runs_dir / r.run_id / "trajectory.parquet") for r in records]
@@ -431,11 +471,60 @@ def _tidy_frame(runs_dir: Path, records: list[RunRecord]) -> pd.DataFrame:
     info = pd.DataFrame(
         [{"run_id": r.run_id, "status": r.status, **_flat_params(r.params)} for r in records]
     )
+    frame = info.merge(
+        trajectories, on="run_id", how="inner", validate="one_to_many", suffixes=_MERGED
+    )
     observables = [c for c in trajectories.columns if c not in ("run_id", "step")]
-    clash = [c for c in observables if c in info.columns and c != "run_id"]
-    if clash:
-        trajectories = trajectories.rename(columns={c: f"{c}_observed" for c in clash})
-    frame = info.merge(trajectories, on="run_id", how="inner", validate="one_to_many")
+    renamed: dict[str, list[str]] = {}
+    for name in observables:
+        if name not in info.columns or name in ("run_id", "status"):
+            continue
+        frame, spellings = _resolve_clash(frame, name)
+        if spellings:
+            renamed[name] = spellings
     first = ["run_id", "step"]
     frame = frame[first + [c for c in frame.columns if c not in first]]
-    return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+    frame.attrs["renamed"] = renamed
+    return frame
+
+
+SETTING_SUFFIX = "_setting"
+OBSERVED_SUFFIX = "_observed"
+_MERGED = ("\x00setting", "\x00observed")
+
+
+def _resolve_clash(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """The name-clash rule for a setting and an observable both called ``name``.
+
+    After the merge the frame holds them under the private suffixes ``_MERGED``.
+    Where they agree on every row that has both (an unset setting, or a step that did
+    not log the observable, agrees with anything; numbers agree to 1e-6 relative, as a
+    float32 log of a setting does), they are one quantity and stay one column
+    ``name``: the setting where set, else the logged value (a schedule). Otherwise
+    neither overwrites the other: ``name_setting`` holds the setting,
+    ``name_observed`` the logged values, no column is called ``name``, and the pair
+    is returned for ``frame.attrs["renamed"]``.
+    """
+    import numpy as np
+
+    setting, observed = frame.pop(name + _MERGED[0]), frame.pop(name + _MERGED[1])
+    numeric = pd.to_numeric(setting, errors="coerce")
+    present = setting.notna() & observed.notna()
+    comparable = numeric.notna() | ~setting.notna()
+    agree = bool(
+        comparable.all()
+        and np.isclose(
+            numeric[present].to_numpy(dtype=float),
+            observed[present].to_numpy(dtype=float),
+            rtol=1e-6,
+            atol=0.0,
+        ).all()
+    )
+    if agree:
+        frame[name] = numeric.where(setting.notna(), observed)
+        return frame, []
+    spellings = [f"{name}{SETTING_SUFFIX}", f"{name}{OBSERVED_SUFFIX}"]
+    frame[spellings[0]] = setting
+    frame[spellings[1]] = observed
+    return frame, spellings

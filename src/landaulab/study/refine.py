@@ -8,9 +8,12 @@ spends them near the boundary instead:
    after a burn-in, :mod:`landaulab.late_time`); for every control point, the mean over
    seeds, its standard error and the susceptibility χ = N·Var(m) across seeds.
 3. **Locate.** Along the refined control (``along``), neighbouring points that
-   disagree about the phase bracket a boundary (``criterion="level"``: the ensemble
-   mean crosses a threshold between the two phases' plateaus); or the points around
-   the largest χ bracket its peak (``criterion="susceptibility"``).
+   disagree about the phase bracket a boundary: by default (``locate="auto"``) the
+   critical point, where the ensemble mean vanishes, i.e. crosses a level just above
+   the noise floor of the disordered side (reported as ``"vanishing_point"``, or as
+   ``"jump"`` where the order parameter jumps across the located bracket); a level the
+   user gives (``threshold``, ``level``; ``"level"``); half height (``"jump"``); or
+   the points around the largest χ bracket its peak (``"susceptibility_peak"``).
 4. **Refine.** Each bracket wider than twice the tolerance is split (bisection; more
    points per round with ``points_per_round``) and the new points are swept in the
    next round, until every boundary is located to ± ``tolerance``.
@@ -59,6 +62,7 @@ from landaulab.analyze.boundary import (
     level_threshold,
     locate_on_row,
     run_late_value,
+    vanishing_threshold,
 )
 from landaulab.errors import DataError, LandaulabError, SpecError
 from landaulab.estimate import Estimate
@@ -74,6 +78,19 @@ from landaulab.store.store import Store
 
 RowKey = Scalar | None
 _T = TypeVar("_T")
+
+#: What a boundary point locates: where the order parameter vanishes (the critical point
+#: of a continuous transition), the peak of the susceptibility, the jump of a
+#: discontinuous transition, or the crossing of a level the user chose.
+Located = Literal["vanishing_point", "susceptibility_peak", "jump", "level"]
+LOCATED: tuple[Located, ...] = ("vanishing_point", "susceptibility_peak", "jump", "level")
+#: ``locate=`` choices: one of :data:`LOCATED`, or ``"auto"`` (the vanishing point,
+#: reported as a jump where the order parameter jumps across the located bracket).
+LOCATE_CHOICES = ("auto", *LOCATED)
+#: A located bracket is a jump when the order parameter changes across it by more than
+#: this fraction of its range (a continuous transition changes little across a bracket
+#: of the tolerance's width).
+JUMP_FRACTION = 0.25
 
 #: Refinement's default burn-in: each run's value is the mean over the last tenth of its
 #: logged step range (the package-wide default, :data:`landaulab.late_time.BURN_IN`,
@@ -106,6 +123,9 @@ class BoundaryPoint:
     ordered_side
         ``"below"`` or ``"above"``: on which side of the boundary the order parameter
         is above the threshold (``None`` for a susceptibility peak).
+    located
+        What was located: ``"vanishing_point"``, ``"susceptibility_peak"``, ``"jump"``
+        or ``"level"`` (see :data:`Located`).
     """
 
     along: str
@@ -115,6 +135,7 @@ class BoundaryPoint:
     row: dict[str, Scalar] = field(default_factory=dict)
     resolved: bool = True
     ordered_side: Literal["below", "above"] | None = None
+    located: Located = "level"
 
     @property
     def half_width(self) -> float:
@@ -142,6 +163,7 @@ class BoundaryPoint:
             "row": _row_json(self.row),
             "resolved": self.resolved,
             "ordered_side": self.ordered_side,
+            "located": self.located,
         }
 
     @classmethod
@@ -158,6 +180,7 @@ class BoundaryPoint:
             side = data.get("ordered_side")
             if side not in (None, "below", "above"):
                 raise DataError(f"ordered_side {side!r}: expected 'below', 'above' or null")
+            default = "level" if side is not None else "susceptibility_peak"
             return cls(
                 along=str(data["along"]),
                 estimate=_number(data["estimate"]),
@@ -166,6 +189,7 @@ class BoundaryPoint:
                 row=_row_from(data.get("row")),
                 resolved=bool(data.get("resolved", True)),
                 ordered_side=side,
+                located=_located(data.get("located", default)),
             )
 
         return _reading("boundary point", build)
@@ -173,6 +197,7 @@ class BoundaryPoint:
     def __str__(self) -> str:
         where = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.row.items())
         flag = "" if self.resolved else "  (not resolved to the tolerance)"
+        flag = f"  {self.located.replace('_', ' ')}{flag}"
         prefix = f"{where}: " if where else ""
         return (
             f"{prefix}{self.along} = {_fmt(self.estimate)} ± {_fmt(self.half_width)} "
@@ -282,6 +307,9 @@ class RefinementReport:
         Runs left out because they failed (or never logged the order parameter).
     duration_s
         Wall-clock seconds of the refinement.
+    located
+        What the refinement located (see :data:`Located`): ``"jump"`` when every
+        boundary of a default (``locate="auto"``) refinement is a jump.
     """
 
     store: str
@@ -300,6 +328,7 @@ class RefinementReport:
     points: tuple[SampledPoint, ...] = ()
     failed: int = 0
     duration_s: float = 0.0
+    located: Located = "level"
 
     @property
     def run_ratio(self) -> float:
@@ -319,6 +348,7 @@ class RefinementReport:
             "along": self.along,
             "across": self.across,
             "criterion": self.criterion,
+            "located": self.located,
             "threshold": _finite(self.threshold),
             "tolerance": _finite(self.tolerance),
             "boundaries": [b.to_dict() for b in self.boundaries],
@@ -372,6 +402,12 @@ class RefinementReport:
                 points=tuple(SampledPoint.from_dict(p) for p in data.get("points", [])),
                 failed=int(data.get("failed", 0)),
                 duration_s=_number(data.get("duration_s", 0.0)),
+                located=_located(
+                    data.get(
+                        "located",
+                        "susceptibility_peak" if criterion == "susceptibility" else "level",
+                    )
+                ),
             )
 
         return _reading("refinement report", build)
@@ -379,6 +415,10 @@ class RefinementReport:
     def __str__(self) -> str:
         if self.criterion == "level":
             how = f"where {self.order_parameter} crosses {_fmt(self.threshold)}"
+            how += {
+                "vanishing_point": " (its vanishing point: just above the noise floor)",
+                "jump": " (its jump)",
+            }.get(self.located, "")
         else:
             how = f"at the susceptibility peak of {self.order_parameter}"
         plane = f" (rows: {self.across})" if self.across else ""
@@ -393,6 +433,12 @@ class RefinementReport:
             f"resolution needs {self.grid_runs} (ratio {self.run_ratio:.3f})"
         )
         return "\n".join(lines)
+
+
+def _located(value: Any) -> Located:
+    if value not in LOCATED:
+        raise DataError(f"located {value!r}: expected one of {', '.join(LOCATED)}")
+    return value  # type: ignore[no-any-return]
 
 
 def _finite(value: Any) -> float | None:
@@ -553,8 +599,9 @@ def refine(
     workers: int | None = None,
     along: str | None = None,
     criterion: Criterion = "level",
-    level: float = 0.5,
+    level: float | None = None,
     threshold: float | None = None,
+    locate: str = "auto",
     burn_in: float = REFINE_BURN_IN,
     size: str | None = None,
     points_per_round: int = 1,
@@ -588,16 +635,25 @@ def refine(
         With two controls: the one to locate the boundary along (default: the one whose
         coarse grid lines cross the boundary most often; on a tie, the last in the spec).
     criterion
-        ``"level"``: where the ensemble mean crosses ``threshold``; ``"susceptibility"``:
-        where χ = N·Var(m) across seeds peaks (needs two or more seeds).
+        ``"level"``: where the ensemble mean crosses a threshold; ``"susceptibility"``:
+        where χ = N·Var(m) across seeds peaks (needs two or more seeds; the same as
+        ``locate="susceptibility_peak"``).
     level
-        With ``threshold`` unset, the threshold is ``low + level·(high − low)`` from the
-        coarse round's lowest and highest ensemble means (0.5: half height). For a
-        continuous transition, where m vanishes at the critical point, a small level
-        (or an explicit ``threshold`` near the disordered value) puts the boundary at
-        the onset.
+        Locate where the ensemble mean crosses ``low + level·(high − low)`` of the
+        coarse round's lowest and highest ensemble means (0.5: half height).
     threshold
-        Explicit order-parameter value separating the phases.
+        Locate where the ensemble mean crosses this order-parameter value.
+    locate
+        What to locate (reported as ``located``): ``"auto"`` (default) the critical
+        point: where the order parameter vanishes, i.e. crosses a level just above the
+        noise floor of the disordered side (:func:`~landaulab.analyze.boundary.
+        vanishing_threshold`), reported as ``"vanishing_point"``, or as ``"jump"``
+        where it jumps across the located bracket (a discontinuous transition);
+        ``"vanishing_point"`` the same, never called a jump; ``"jump"`` the crossing of
+        half height (inside the jump of a discontinuous transition);
+        ``"susceptibility_peak"`` the peak of χ; ``"level"`` the crossing of
+        ``threshold`` or of ``level`` (half height when neither is given). Giving
+        ``threshold`` or ``level`` means ``"level"``.
     burn_in
         Fraction of each run's logged step range dropped before its late-time value
         (:mod:`landaulab.late_time`). The default, :data:`REFINE_BURN_IN` = 0.9, averages
@@ -637,6 +693,7 @@ def refine(
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     _check_options(criterion, level, threshold, points_per_round, max_rounds)
+    criterion, mode = _locate_mode(locate, criterion, level, threshold)
     _check_order_parameter(spec, order_parameter)
     if criterion == "susceptibility" and len(spec.seed_list()) < 2:
         raise SpecError("criterion 'susceptibility' needs at least two seeds (seeds = 4, say)")
@@ -659,8 +716,9 @@ def refine(
             tolerance=tolerance,
             along=along,
             criterion=criterion,
-            level=level,
+            level=0.5 if level is None else level,
             threshold=threshold,
+            mode=mode,
             burn_in=burn_in,
             size=size,
             split=points_per_round + 1,
@@ -713,16 +771,39 @@ def _burn_in(burn_in: float, late_fraction: float | None) -> float:
     return check_burn_in(burn_in)
 
 
+def _locate_mode(
+    locate: str, criterion: Criterion, level: float | None, threshold: float | None
+) -> tuple[Criterion, str]:
+    """The criterion and what to locate (``auto`` or one of :data:`LOCATED`)."""
+    if locate not in LOCATE_CHOICES:
+        raise LandaulabError(f"locate={locate!r}: choose {', '.join(LOCATE_CHOICES)}")
+    explicit = threshold is not None or level is not None
+    if criterion == "susceptibility" or locate == "susceptibility_peak":
+        if locate not in ("auto", "susceptibility_peak") or explicit:
+            raise LandaulabError(
+                "the susceptibility peak needs no threshold or level and no other locate"
+            )
+        return "susceptibility", "susceptibility_peak"
+    if explicit:
+        if locate not in ("auto", "level"):
+            raise LandaulabError(
+                f"a threshold or level locates a level crossing, not locate={locate!r}; "
+                "give one or the other"
+            )
+        return "level", "level"
+    return "level", locate
+
+
 def _check_options(
     criterion: str,
-    level: float,
+    level: float | None,
     threshold: float | None,
     points_per_round: int,
     max_rounds: int,
 ) -> None:
     if criterion not in ("level", "susceptibility"):
         raise LandaulabError(f"criterion {criterion!r}: choose 'level' or 'susceptibility'")
-    if not (math.isfinite(level) and 0.0 < level < 1.0):
+    if level is not None and not (math.isfinite(level) and 0.0 < level < 1.0):
         raise LandaulabError(f"level={level}: give a fraction strictly between 0 and 1")
     if threshold is not None and not math.isfinite(threshold):
         raise LandaulabError(f"threshold={threshold}: give a finite number")
@@ -832,6 +913,7 @@ def _refine(
     criterion: Criterion,
     level: float,
     threshold: float | None,
+    mode: str,
     burn_in: float,
     size: str | None,
     split: int,
@@ -846,8 +928,14 @@ def _refine(
             f"no run of the coarse grid has a finite {order_parameter!r}; check the runs "
             "with 'landaulab status'"
         )
+    members = _point_members(coarse_runs, values, list(axes))
+    means = [m for m in (ensemble(vs).mean for vs in members) if math.isfinite(m)]
+    span = max(means) - min(means) if means else math.nan
     if threshold is None and criterion == "level":
-        threshold = level_threshold(_point_means(coarse_runs, values, list(axes)), level)
+        if mode in ("auto", "vanishing_point"):
+            threshold = vanishing_threshold(members)
+        else:
+            threshold = level_threshold(means, level)
     plan = _frame(spec, axes, along, coarse_runs, values, criterion, threshold)
     if tolerance is None:
         tolerance = 0.01 * plan.along.span
@@ -877,8 +965,13 @@ def _refine(
         _add(state, plan, planned, measured, round_=round_)
         rounds = round_
 
-    boundaries, empty = _locate(plan, state, criterion, threshold, tolerance)
+    boundaries, empty = _locate(plan, state, criterion, threshold, tolerance, mode, span)
     seeds = len(spec.seed_list())
+    if mode == "auto":
+        jumps = bool(boundaries) and all(b.located == "jump" for b in boundaries)
+        located: Located = "jump" if jumps else "vanishing_point"
+    else:
+        located = mode  # type: ignore[assignment]
     return RefinementReport(
         store=str(store.path),
         order_parameter=order_parameter,
@@ -896,6 +989,7 @@ def _refine(
         points=tuple(_points(plan, state)),
         failed=len(state.failed),
         duration_s=time.time() - started,
+        located=located,
     )
 
 
@@ -931,16 +1025,15 @@ def _measure(
     return out
 
 
-def _point_means(
+def _point_members(
     runs: Sequence[PlannedRun], values: dict[str, tuple[float, float]], names: list[str]
-) -> list[float]:
-    """Finite ensemble means of the control points of ``runs``."""
+) -> list[list[float]]:
+    """The per-run values of each control point of ``runs``."""
     groups: dict[tuple[Any, ...], list[float]] = {}
     for run in runs:
         key = tuple(run.controls[n] for n in names)
         groups.setdefault(key, []).append(values[run.run_id][0])
-    means = [ensemble(members).mean for members in groups.values()]
-    return [m for m in means if math.isfinite(m)]
+    return list(groups.values())
 
 
 def _size_of(params: Mapping[str, Any], size: str | None) -> float:
@@ -1109,6 +1202,8 @@ def _locate(
     criterion: Criterion,
     threshold: float | None,
     tolerance: float,
+    mode: str,
+    span: float,
 ) -> tuple[list[BoundaryPoint], list[tuple[dict[str, Scalar], str]]]:
     boundaries: list[BoundaryPoint] = []
     empty: list[tuple[dict[str, Scalar], str]] = []
@@ -1123,6 +1218,12 @@ def _locate(
         for bracket in brackets:
             lower, upper = axis.value(bracket.lower), axis.value(bracket.upper)
             resolved = (upper - lower) / 2 <= tolerance
+            located: Located
+            if mode == "auto":
+                step = abs(samples[bracket.upper].mean - samples[bracket.lower].mean)
+                located = "jump" if step > JUMP_FRACTION * span else "vanishing_point"
+            else:
+                located = mode  # type: ignore[assignment]
             boundaries.append(
                 BoundaryPoint(
                     along=axis.name,
@@ -1132,6 +1233,7 @@ def _locate(
                     row=label,
                     resolved=resolved,
                     ordered_side=bracket.ordered_side,
+                    located=located,
                 )
             )
     return boundaries, empty

@@ -292,7 +292,13 @@ class LinearVAEParameters(TaskParameters):
     sample_size: int = Field(5000, ge=2, description="number of data points n")
     data_seed: int = Field(0, description="seed of the dataset (the run seed sets the init)")
     steps: int = Field(3000, ge=0)
-    learning_rate: float = Field(0.05, gt=0)
+    learning_rate: float | None = Field(
+        None,
+        gt=0,
+        description="step size; default: for 'gd', STEP_SAFETY·2/μ_max with μ_max the largest "
+        "eigenvalue of the loss Hessian at the exact optimum (see stable_learning_rate); "
+        "for 'adam', 0.05",
+    )
     optimizer: Literal["gd", "adam"] = "gd"
     elbo: Literal["analytic", "sampled"] = Field(
         "analytic",
@@ -314,8 +320,66 @@ class LinearVAEParameters(TaskParameters):
         return self
 
 
+#: The default gradient-descent step is this fraction of the stability limit 2/μ_max.
+STEP_SAFETY = 0.8
+#: Adam's default step (Adam's steps are bounded by the step size, whatever the curvature).
+ADAM_STEP = 0.05
+
+
+def loss_hessian_max(
+    covariance: np.ndarray, decoder_variance: float, beta: float, latent_dim: int
+) -> float:
+    """μ_max: the largest eigenvalue of the loss Hessian at the exact optimum.
+
+    The Hessian is built by central differences of the closed-form gradient
+    (:func:`linear_vae_loss_and_gradient`) at :func:`linear_vae_stationary_point`; its
+    error, O(h²) with h = 1e-5·scale, is far below the safety margin of the step.
+    Gradient descent converges near the optimum only for steps below 2/μ_max; the
+    V-block alone reaches λ_max·(‖w_1‖²/σ² + β) = λ_max²/σ² at β = 1.
+    """
+    w, v, log_d = linear_vae_stationary_point(covariance, decoder_variance, beta, latent_dim)
+    shapes = [w.shape, v.shape, log_d.shape]
+    theta = np.concatenate([w.ravel(), v.ravel(), log_d])
+    h = 1e-5 * max(1.0, float(np.abs(theta).max()))
+
+    def gradient(x: np.ndarray) -> np.ndarray:
+        parts: list[np.ndarray] = []
+        start = 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            parts.append(x[start : start + size].reshape(shape))
+            start += size
+        w_x, v_x, log_d_x = parts
+        _, grads = linear_vae_loss_and_gradient(
+            w_x, v_x, log_d_x, covariance, decoder_variance, beta
+        )
+        return np.concatenate([g.ravel() for g in grads])
+
+    n = theta.size
+    hessian = np.empty((n, n))
+    for i in range(n):
+        step = np.zeros(n)
+        step[i] = h
+        hessian[:, i] = (gradient(theta + step) - gradient(theta - step)) / (2 * h)
+    return float(np.linalg.eigvalsh(0.5 * (hessian + hessian.T))[-1])
+
+
+def stable_learning_rate(
+    covariance: np.ndarray, decoder_variance: float, beta: float, latent_dim: int
+) -> float:
+    """The default gradient-descent step: ``STEP_SAFETY · 2/μ_max`` (= 1.6/μ_max).
+
+    A fixed step above 2/μ_max cannot converge to the optimum: it oscillates (a
+    period-two cycle) or diverges. 80% of the limit leaves room for the curvature met on the
+    way from a small initialisation and for the sample's eigenvalues.
+    """
+    mu_max = loss_hessian_max(covariance, decoder_variance, beta, latent_dim)
+    return STEP_SAFETY * 2.0 / mu_max
+
+
 def _linear_vae_observables(k: int) -> tuple[str, ...]:
     names = ["elbo", "kl_total", "active_latents", "grad_norm", "beta", "decoder_variance"]
+    names += ["learning_rate"]
     for i in range(1, k + 1):
         names += [f"weight_norm_{i}", f"kl_{i}", f"encoder_variance_{i}", f"eigenvalue_{i}"]
     return tuple(names)
@@ -409,7 +473,8 @@ def linear_vae(ctx: RunContext) -> None:
     i-th largest eigenvalue): ``weight_norm_i`` = ‖w_i‖, ``kl_i``, ``encoder_variance_i``
     and ``eigenvalue_i`` (sample covariance). Also ``elbo`` (per data point),
     ``kl_total``, ``active_latents`` (Burda et al. 2016 criterion), ``grad_norm`` (of the
-    exact objective) and the controls ``beta`` and ``decoder_variance``.
+    exact objective), the controls ``beta`` and ``decoder_variance``, and the step used,
+    ``learning_rate`` (chosen from the data when unset: :func:`stable_learning_rate`).
 
     With ``elbo="analytic"`` the exact objective involves only d×d matrices; it is
     evaluated in float64 numpy on the CPU whatever the device. ``elbo="sampled"`` trains
@@ -426,10 +491,17 @@ def linear_vae(ctx: RunContext) -> None:
         p.init_scale * rng.standard_normal((k, d)),
         np.zeros(k),
     ]
+    if p.learning_rate is not None:
+        step_size = p.learning_rate
+    elif p.optimizer == "adam":
+        step_size = ADAM_STEP
+    else:
+        step_size = stable_learning_rate(cov, p.decoder_variance, p.beta, k)
+    p = p.model_copy(update={"learning_rate": step_size})
     if p.elbo == "sampled":
         _train_sampled(ctx, p, x_np, cov, eigenvalues, params, rng)
         return
-    adam = NumpyAdam(p.learning_rate) if p.optimizer == "adam" else None
+    adam = NumpyAdam(step_size) if p.optimizer == "adam" else None
     for step in range(p.steps + 1):
         loss, grads = linear_vae_loss_and_gradient(
             params[0], params[1], params[2], cov, p.decoder_variance, p.beta
@@ -442,7 +514,7 @@ def linear_vae(ctx: RunContext) -> None:
             adam.update(params, grads)
         else:
             for q, g in zip(params, grads, strict=True):
-                q -= p.learning_rate * g
+                q -= step_size * g
 
 
 def _train_sampled(
@@ -465,9 +537,9 @@ def _train_sampled(
     params = [decoder, encoder, log_var]
     gen = torch.Generator(device="cpu").manual_seed(int(rng.integers(2**62)))
     optimizer = (
-        torch.optim.Adam(params, lr=p.learning_rate)
+        torch.optim.Adam(params, lr=p.learning_rate or ADAM_STEP)
         if p.optimizer == "adam"
-        else torch.optim.SGD(params, lr=p.learning_rate)
+        else torch.optim.SGD(params, lr=p.learning_rate or ADAM_STEP)
     )
     batch = min(p.batch_size, x_np.shape[0])
     for step in range(p.steps + 1):
@@ -516,6 +588,7 @@ def _log_linear_vae(
         "grad_norm": math.sqrt(sum(float(np.sum(g**2)) for g in grads)),
         "beta": p.beta,
         "decoder_variance": p.decoder_variance,
+        "learning_rate": float(p.learning_rate or math.nan),
     }
     for rank, j in enumerate(order.tolist(), start=1):
         values[f"weight_norm_{rank}"] = float(norms[j])

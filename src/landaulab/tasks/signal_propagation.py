@@ -16,8 +16,9 @@ follow the mean-field maps (z, z₁, z₂ independent standard normals)
     c^{l+1} = \frac{\sigma_w^2\,E[\phi(u_1)\phi(u_2)] + \sigma_b^2}{q^{l+1}},
 
 with :math:`u_1 = \sqrt{q^l} z_1`, :math:`u_2 = \sqrt{q^l}(c^l z_1 + \sqrt{1 - (c^l)^2}
-z_2)`. Here they are evaluated by Gauss–Hermite quadrature (tanh; closed arc-cosine forms
-for ReLU, Cho & Saul 2009). The fixed point c = 1 is stable when
+z_2)`. Here they are evaluated by Gauss–Hermite quadrature with as many nodes as the
+length q needs for 1e-14 (tanh; :func:`quadrature_points`; closed arc-cosine forms for
+ReLU, Cho & Saul 2009). The fixed point c = 1 is stable when
 :math:`\chi_1 = \sigma_w^2 E[\phi'(\sqrt{q^*} z)^2] < 1` (ordered phase: inputs become
 indistinguishable) and unstable when χ₁ > 1 (chaotic phase: c* < 1). The order parameter
 is the asymptotic decorrelation :math:`1 - c^*`. Correlations approach c* over the depth
@@ -32,6 +33,7 @@ inputs next to the mean-field values.
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Literal
@@ -47,7 +49,13 @@ from landaulab.tasks.registry import TaskParameters, register_task
 from landaulab.train.members import Members, run_single
 
 Activation = Literal["tanh", "relu"]
-QUADRATURE_POINTS = 161
+#: Gauss–Hermite node counts tried in turn (each about twice the last) until the
+#: one-dimensional averages E[φ(√q z)²] and E[φ'(√q z)²] agree with the next count to
+#: QUADRATURE_TOLERANCE: tanh has poles at ±iπ/2, i.e. at z = ±iπ/(2√q), so the nodes
+#: needed grow with q.
+QUADRATURE_LADDER = (161, 321, 641, 1281, 2561)
+QUADRATURE_POINTS = QUADRATURE_LADDER[0]
+QUADRATURE_TOLERANCE = 1e-14
 
 OBSERVABLES = (
     "q",
@@ -60,11 +68,38 @@ OBSERVABLES = (
 )
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _nodes(points: int = QUADRATURE_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Hermite nodes and weights for E over a standard normal."""
-    z, w = np.polynomial.hermite_e.hermegauss(points)
+    """Gauss–Hermite nodes and weights for E over a standard normal (scipy's rule stays
+    finite beyond the ~450 nodes where numpy's overflows)."""
+    from scipy.special import roots_hermitenorm
+
+    z, w = roots_hermitenorm(points)
     return z, w / w.sum()
+
+
+@lru_cache(maxsize=256)
+def quadrature_points(q: float) -> int:
+    """Gauss–Hermite nodes for averages over N(0, q) of tanh and its derivative.
+
+    The first count of :data:`QUADRATURE_LADDER` whose one-dimensional averages
+    E[tanh(√q z)²] and E[sech⁴(√q z)] agree with the next count's to
+    :data:`QUADRATURE_TOLERANCE` (the last count when none does). The two-dimensional
+    averages of the correlation map use the same count: along each normal direction their
+    integrands have poles no closer to the real axis.
+    """
+    scale = math.sqrt(max(q, 0.0))
+
+    def averages(points: int) -> np.ndarray:
+        z, w = _nodes(points)
+        u = scale * z
+        with np.errstate(over="ignore"):
+            return np.array([w @ np.tanh(u) ** 2, w @ (1.0 / np.cosh(u) ** 4)])
+
+    for coarse, fine in itertools.pairwise(QUADRATURE_LADDER):
+        if np.max(np.abs(averages(coarse) - averages(fine))) <= QUADRATURE_TOLERANCE:
+            return coarse
+    return QUADRATURE_LADDER[-1]
 
 
 def _phi(activation: str, x: np.ndarray) -> np.ndarray:
@@ -77,7 +112,8 @@ def _phi(activation: str, x: np.ndarray) -> np.ndarray:
 
 def _dphi(activation: str, x: np.ndarray) -> np.ndarray:
     if activation == "tanh":
-        return 1.0 / np.cosh(x) ** 2
+        with np.errstate(over="ignore"):  # cosh overflows far out, where sech² is 0
+            return 1.0 / np.cosh(x) ** 2
     if activation == "relu":
         return (x > 0).astype(np.float64)
     raise TaskError(f"unknown activation {activation!r}; choose tanh or relu")
@@ -91,7 +127,7 @@ def _pair_average(activation: str, q: float, c: float, derivative: bool) -> floa
         if derivative:
             return (math.pi - angle) / (2.0 * math.pi)
         return q / (2.0 * math.pi) * (math.sqrt(max(1.0 - c * c, 0.0)) + (math.pi - angle) * c)
-    z, w = _nodes()
+    z, w = _nodes(quadrature_points(q))
     u1 = math.sqrt(q) * z[:, None]
     u2 = math.sqrt(q) * (c * z[:, None] + math.sqrt(max(1.0 - c * c, 0.0)) * z[None, :])
     f = _dphi if derivative else _phi
