@@ -106,12 +106,6 @@ def test_order_verdicts(family):
     _check_order(family)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured recall 22/34 = 65 % on this draw: steps whose edges lie within two "
-    "transition widths of the end of the record, or that span a large part of it, are "
-    "dropped by the persistence check of dynamics.transition_times",
-)
 def test_planted_transitions_are_recalled():
     counts = [s.recalled for s in scores("training_curves") if s.recalled is not None]
     hits = sum(c[0] for c in counts)

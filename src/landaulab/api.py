@@ -197,7 +197,7 @@ def _selected(
     frame, parameters, _ = load(source)
     for option, name in (named or {}).items():
         if name is not None and name not in frame.columns:
-            raise DataError(missing_column(name, frame.columns, option))
+            raise DataError(missing_column(name, frame.columns, option, frame.attrs.get("renamed")))
     if run_col not in frame.columns or step_col not in frame.columns:
         frame, _ = complete_columns(frame, run_col, step_col)
     part = analysis_slice(

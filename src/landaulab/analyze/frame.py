@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.columns import missing_column
 from landaulab.errors import DataError
 from landaulab.late_time import BURN_IN, check_burn_in, late_start
 
@@ -120,13 +121,8 @@ def _numeric(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
 
 
 def _require(frame: pd.DataFrame, name: str, option: str) -> None:
-    if name not in frame.columns and (both := frame.attrs.get("renamed", {}).get(name)):
-        raise DataError(f"column {name!r} is ambiguous; pass {option} {' or '.join(both)}")
     if name not in frame.columns:
-        available = ", ".join(map(str, list(frame.columns)[:20]))
-        raise DataError(
-            f"column {name!r} not found (available: {available}); pass {option} with one of them"
-        )
+        raise DataError(missing_column(name, frame.columns, option, frame.attrs.get("renamed")))
 
 
 def _codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:

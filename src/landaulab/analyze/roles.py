@@ -36,13 +36,16 @@ window the analysis uses; whether an observable is Z₂ symmetric is decided by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from landaulab.analyze.columns import CLOSEST as CLOSEST
+from landaulab.analyze.columns import edit_distance as edit_distance
+from landaulab.analyze.columns import missing_column
 from landaulab.analyze.distribution import is_symmetric as _is_symmetric
 from landaulab.errors import DataError
 from landaulab.estimate import plain
@@ -116,38 +119,6 @@ def late_values(
         info = data.groupby(run_col, sort=True)[params].first()
         summary = info.join(summary)
     return summary.reset_index()
-
-
-def edit_distance(a: str, b: str) -> int:
-    """The Levenshtein distance between two strings (case-insensitive)."""
-    a, b = a.lower(), b.lower()
-    previous = list(range(len(b) + 1))
-    for i, char in enumerate(a, 1):
-        current = [i]
-        for j, other in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
-            )
-        previous = current
-    return previous[-1]
-
-
-#: How many of the closest column names lead the list of a missing-column message.
-CLOSEST = 3
-
-
-def missing_column(name: str, columns: Iterable[Any], option: str) -> str:
-    """The one-line message for a column that is not in the data.
-
-    It lists every column: the :data:`CLOSEST` nearest to ``name`` by edit distance first,
-    then the rest in table order, so no column (an observable after many parameters, say)
-    is cut off.
-    """
-    names = [str(c) for c in columns]
-    closest = sorted(names, key=lambda c: (edit_distance(name, c), names.index(c)))[:CLOSEST]
-    rest = [c for c in names if c not in closest]
-    listed = ", ".join(closest) + (f"; then {', '.join(rest)}" if rest else "")
-    return f"column {name!r} not found (closest first: {listed}); pass {option} with one"
 
 
 def is_seed(name: str) -> bool:
@@ -284,7 +255,7 @@ def choose_roles(
         (size, "--size"),
     ):
         if name is not None and name not in frame.columns:
-            raise DataError(missing_column(name, frame.columns, option))
+            raise DataError(missing_column(name, frame.columns, option, frame.attrs.get("renamed")))
     params, observables = split_columns(frame, parameters, run_col)
     swept = tuple(p for p in params if not is_seed(p) and _numeric_distinct(frame, p) > 1)
     automatic: list[str] = []
@@ -555,7 +526,9 @@ def select_runs(
         mask = np.ones(len(frame), dtype=bool)
         for name, value in where.items():
             if name not in frame.columns:
-                raise DataError(missing_column(str(name), frame.columns, "--where"))
+                raise DataError(
+                    missing_column(str(name), frame.columns, "--where", frame.attrs.get("renamed"))
+                )
             mask &= (frame[name] == value).to_numpy()
         text = " AND ".join(f"{k} = {v!r}" for k, v in where.items())
         if not mask.any():
@@ -655,7 +628,7 @@ def analysis_slice(
         (size, "--size"),
     ):
         if name is not None and name not in frame.columns:
-            raise DataError(missing_column(name, frame.columns, option))
+            raise DataError(missing_column(name, frame.columns, option, frame.attrs.get("renamed")))
     selected, notes = frame, []
     if where is not None and not (isinstance(where, Mapping) and not where):
         selected, text = select_runs(frame, where, parameters=parameters, run_col=run_col)
