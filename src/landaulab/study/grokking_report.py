@@ -98,14 +98,8 @@ def _f_figure(result: GrokkingStudyResult) -> Any:
             m = np.array(fe.m)
             (line,) = ax.plot(m, fe.f, "o", ms=4, label=f"f = {fe.control:g}")
             phi = np.linspace(0, 1, 101) - 0.5
-            f_bins = np.array(fe.f)
-            h, a, b = (fe.coefficient(k)[0] for k in ("h", "a", "b"))
-            shape = h * phi + a * phi**2 + b * phi**4
-            # the constant F0 is the weighted mean offset of the bins from the shape
-            offset = float(
-                np.mean(f_bins - (h * (m - 0.5) + a * (m - 0.5) ** 2 + b * (m - 0.5) ** 4))
-            )
-            ax.plot(phi + 0.5, shape + offset, "-", color=line.get_color(), lw=1)
+            f0, h, a, b = (fe.coefficient(k)[0] for k in ("F0", "h", "a", "b"))
+            ax.plot(phi + 0.5, f0 + h * phi + a * phi**2 + b * phi**4, "-", color=line.get_color())
         ax.set_title(f"p = {size}")
         ax.set_xlabel("m")
         ax.set_ylabel("F(m) = −ln P(m) / p²")
@@ -348,8 +342,7 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
                 "above 0.",
             ),
             figure=_f_figure(result),
-            caption="Points: F(m) per bin; lines: the Landau fit (the constant F₀ set by the "
-            "points).",
+            caption="Points: F(m) per bin; lines: the Landau fits.",
             table=energy_table,
         ),
         ExtraSection(

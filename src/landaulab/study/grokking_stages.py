@@ -381,7 +381,7 @@ def free_energy(
     ]
     reps = np.array(boot)
     coefficients = []
-    for j, name in enumerate(("h", "a", "b"), start=1):
+    for j, name in enumerate(("F0", "h", "a", "b")):
         lo, hi = np.percentile(reps[:, j], [2.5, 97.5])
         coefficients.append((name, float(coef[j]), float(lo), float(hi)))
     barrier = _barrier(coef)
