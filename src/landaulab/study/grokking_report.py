@@ -125,21 +125,25 @@ def _budget_figure(result: GrokkingStudyResult) -> Any:
 
 def _literature(result: GrokkingStudyResult) -> list[str]:
     full = _full(result)
-    moves = ""
+    moves = "The boundary per size is in the table below."
     if len(full) >= 2:
         a, b = sorted(full, key=lambda b: b.size)[:2]
-        direction = "falls" if b.value < a.value else "rises"
         apart = b.ci[1] < a.ci[0] or a.ci[1] < b.ci[0]
+        direction = "falls" if b.value < a.value else "rises"
         moves = (
-            f"From p = {a.size} to p = {b.size} the boundary {direction} from {a.value:.3f} to "
-            f"{b.value:.3f}"
-            + (
-                " (the intervals do not overlap)"
-                if apart
-                else " (the intervals overlap: not resolved)"
-            )
-            + "."
+            f"From p = {a.size} to p = {b.size} the boundary {direction} from {a.value:.3f} "
+            f"to {b.value:.3f}. "
         )
+        if not apart:
+            moves += "The intervals overlap, so the size dependence is not resolved."
+        elif direction == "falls":
+            moves += (
+                "A larger table needs a smaller fraction, as the critical training-set size "
+                "of Liu et al. and Power et al.'s data-fraction curves imply."
+            )
+        else:
+            moves += "A larger table needing a larger fraction disagrees with both papers."
+    present = [k for k, v in result.phases if v]
     orders = {o.order for o in result.orders}
     laws = {b.best for b in result.budget}
     first = orders == {"first"}
@@ -150,10 +154,13 @@ def _literature(result: GrokkingStudyResult) -> list[str]:
         "steeply as the training fraction falls and that below some fraction no network "
         "generalises within the budget; Liu et al. 2022 (arXiv:2205.10343) explain it by a "
         "critical training-set size and a phase diagram with comprehension, grokking, "
-        "memorisation and confusion. landaulab's map shows the same four phases, and "
-        + (moves or "the boundary per size is in the table below.")
-        + " Liu et al. predict a smaller critical fraction for a larger table, as found "
-        "here when the boundary falls with p.",
+        "memorisation and confusion. landaulab's map shows "
+        + (
+            "all four phases. "
+            if len(present) == 4
+            else f"{len(present)} of them ({', '.join(present)}). "
+        )
+        + moves,
         "Rubin, Seroussi & Ringel 2023 (arXiv:2310.03789) describe grokking as a first-order "
         "transition with a mixed phase in which memorising and generalising solutions "
         "coexist. "
