@@ -18,6 +18,7 @@ from landaulab.study.grokking_result import (
     FreeEnergy,
     GrokkingStudyResult,
     LawSummary,
+    MapRun,
     OrderVerdict,
     StageTiming,
 )
@@ -119,6 +120,12 @@ results = st.builds(
         st.builds(Candidate, names, opt, opt, opt, st.integers(0, 99)), max_size=3
     ).map(tuple),
     verdict=names,
+    runs=st.lists(
+        st.builds(
+            MapRun, names, floats, floats, st.integers(0, 9), st.integers(2, 99), opt, opt, names
+        ),
+        max_size=2,
+    ).map(tuple),
     timings=st.lists(
         st.builds(StageTiming, names, floats, floats, st.integers(0, 99)), max_size=3
     ).map(tuple),

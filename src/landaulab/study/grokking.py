@@ -45,6 +45,7 @@ from landaulab.study.grokking_result import (
     ControlEnsemble,
     FreeEnergy,
     GrokkingStudyResult,
+    MapRun,
     OrderVerdict,
     StageTiming,
 )
@@ -294,6 +295,19 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
         ranking=tuple(ranking),
         verdict=_verdict(config, study.boundaries, orders, budget),
         timings=tuple(study.timings),
+        runs=tuple(
+            MapRun(
+                str(r.run_id),
+                float(r.weight_decay),
+                float(r.train_fraction),
+                int(r.seed),
+                int(r.p),
+                None if pd.isna(r.memorisation_step) else float(r.memorisation_step),
+                None if pd.isna(r.generalisation_step) else float(r.generalisation_step),
+                str(r.phase),
+            )
+            for r in phases.itertuples(index=False)
+        ),
     )
     study.result = result
     _report(study, frame, on_line)

@@ -369,6 +369,45 @@ class StageTiming:
 
 
 @dataclass(frozen=True)
+class MapRun:
+    """One run of the map and its learning phase (Liu et al. 2022)."""
+
+    run_id: str
+    weight_decay: float
+    train_fraction: float
+    seed: int
+    p: int
+    memorisation_step: float | None
+    generalisation_step: float | None
+    phase: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "weight_decay": self.weight_decay,
+            "train_fraction": self.train_fraction,
+            "seed": self.seed,
+            "p": self.p,
+            "memorisation_step": self.memorisation_step,
+            "generalisation_step": self.generalisation_step,
+            "phase": self.phase,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MapRun:
+        return cls(
+            str(data["run_id"]),
+            float(data["weight_decay"]),
+            float(data["train_fraction"]),
+            int(data["seed"]),
+            int(data["p"]),
+            _opt(data["memorisation_step"]),
+            _opt(data["generalisation_step"]),
+            str(data["phase"]),
+        )
+
+
+@dataclass(frozen=True)
 class GrokkingStudyResult:
     """Everything the grokking study found (see :mod:`landaulab.study.grokking`)."""
 
@@ -385,6 +424,7 @@ class GrokkingStudyResult:
     ranking: tuple[Candidate, ...]
     verdict: str
     timings: tuple[StageTiming, ...] = field(default=())
+    runs: tuple[MapRun, ...] = field(default=())
 
     def boundary_at(self, size: int, budget: int | None = None) -> Boundary | None:
         """The boundary at ``size`` and ``budget`` (default: the full budget)."""
@@ -404,7 +444,8 @@ class GrokkingStudyResult:
             "weight_decay": self.weight_decay,
             "steps": self.steps,
             "sizes": list(self.sizes),
-            "phases": [{"phase": k, "runs": v} for k, v in self.phases],
+            "phases": dict(self.phases),
+            "phase_counts": [{"phase": k, "runs": v} for k, v in self.phases],
             "phase_map": [
                 {"weight_decay": wd, "train_fraction": f, "phase": ph}
                 for wd, f, ph in self.phase_map
@@ -422,6 +463,11 @@ class GrokkingStudyResult:
             "ranking": [c.to_dict() for c in self.ranking],
             "verdict": self.verdict,
             "timings": [t.to_dict() for t in self.timings],
+            "runs": [r.to_dict() for r in self.runs],
+            # the grokking-time law of earlier versions: the budget law of the largest size
+            "grokking_time": max(self.budget, key=lambda b: b.size).to_dict()
+            if self.budget
+            else None,
         }
 
     @classmethod
@@ -430,7 +476,7 @@ class GrokkingStudyResult:
             weight_decay=float(data["weight_decay"]),
             steps=int(data["steps"]),
             sizes=tuple(int(s) for s in data["sizes"]),
-            phases=tuple((str(c["phase"]), int(c["runs"])) for c in data["phases"]),
+            phases=tuple((str(c["phase"]), int(c["runs"])) for c in data["phase_counts"]),
             phase_map=tuple(
                 (float(c["weight_decay"]), float(c["train_fraction"]), str(c["phase"]))
                 for c in data["phase_map"]
@@ -445,4 +491,5 @@ class GrokkingStudyResult:
             ranking=tuple(Candidate.from_dict(c) for c in data["ranking"]),
             verdict=str(data["verdict"]),
             timings=tuple(StageTiming.from_dict(t) for t in data.get("timings", ())),
+            runs=tuple(MapRun.from_dict(r) for r in data.get("runs", ())),
         )
