@@ -29,9 +29,8 @@ from __future__ import annotations
 import json
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +41,7 @@ from landaulab.specs import builtin_spec_path
 from landaulab.store.store import Store
 from landaulab.study.grokking_result import (
     Boundary,
+    BudgetLaw,
     ControlEnsemble,
     FreeEnergy,
     GrokkingStudyResult,
@@ -62,6 +62,7 @@ from landaulab.study.grokking_stages import (
     budget_law,
     budget_points,
     control_ensemble,
+    decided,
     free_energy,
     late_generalisation,
     order_verdict,
@@ -246,8 +247,9 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
     ensembles: list[ControlEnsemble] = []
     energies: list[FreeEnergy] = []
     orders: list[OrderVerdict] = []
-    budget = []
+    budget: list[BudgetLaw] = []
     boundary: list[Boundary] = []
+    boundary_energies: list[FreeEnergy] = []
     for size in config.sizes:
         located = study.boundaries.get(size)
         if located is None:
@@ -273,6 +275,8 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
             None,
         )
         orders.append(order_verdict(size, size_ensembles, located.value, energy))
+        if energy is not None:
+            boundary_energies.append(energy)
         line = frame[frame.run_id.isin(line_runs.run_id)]
         points = budget_points(line, size, config.budgets(), config.n_bootstrap, rng)
         boundary += [located, *(p for p in points if p.budget < config.steps)]
@@ -280,7 +284,13 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
 
     largest = max(config.sizes)
     line = frame[frame.run_id.isin(on_line[on_line[SIZE] == largest].run_id)]
-    ranking = rank_candidates(line)
+    # generalisation's location is the located boundary itself (one number, one source)
+    ranking = [
+        replace(c, location=study.boundaries[largest].value)
+        if c.observable == ORDER_PARAMETER
+        else c
+        for c in rank_candidates(line)
+    ]
     result = GrokkingStudyResult(
         weight_decay=config.weight_decay,
         steps=config.steps,
@@ -293,7 +303,7 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
         orders=tuple(orders),
         budget=tuple(budget),
         ranking=tuple(ranking),
-        verdict=_verdict(config, study.boundaries, orders, budget),
+        verdict=_verdict(config, study.boundaries, orders, budget, boundary_energies),
         timings=tuple(study.timings),
         runs=tuple(
             MapRun(
@@ -324,7 +334,8 @@ def _verdict(
     config: StudyConfig,
     boundaries: dict[int, Boundary],
     orders: list[OrderVerdict],
-    budget: list[Any],
+    budget: list[BudgetLaw],
+    energies: list[FreeEnergy],
 ) -> str:
     where = " and ".join(
         f"{b.value:.3f} [{b.ci[0]:.3f}, {b.ci[1]:.3f}] for p = {s}"
@@ -332,23 +343,34 @@ def _verdict(
     )
     kinds = {o.order for o in orders}
     if kinds == {"first"}:
-        order = "grokked and ungrokked seeds coexist there, a first-order transition"
+        order = (
+            "ungrokked seeds coexist there with grokked ones or ones caught in their jump, "
+            "the signature of a first-order transition"
+        )
+        if not all(f.double_well for f in energies):
+            order += " (the free energy's double well is not resolved with these seeds)"
     elif kinds == {"continuous"}:
         order = "one peak of P(m) shifts through it, a continuous change"
     else:
         order = "its order is " + ", ".join(f"{o.order} for p = {o.size}" for o in orders)
-    laws = {b.best for b in budget}
-    if laws == {"power"}:
-        moves = "and with the budget it converges to a critical fraction (power law)"
-    elif laws == {"arrhenius"}:
-        moves = "and it keeps moving with the budget (Arrhenius, no critical fraction)"
-    else:
-        moves = "and with the budget " + ", ".join(
-            f"the {b.best or 'no'} law fits best for p = {b.size}" for b in budget
-        )
+    parts = []
+    for law in budget:
+        if not decided(law):
+            parts.append(f"the budget law is undecided for p = {law.size}")
+        elif law.best == "power":
+            fit = next(f for f in law.fits if f.law == "power")
+            div = fit.divergence
+            fc = f" {div[0]:.3f}" if div is not None and div[0] is not None else ""
+            parts.append(
+                f"it converges with the budget to a critical fraction{fc} for "
+                f"p = {law.size} (power law)"
+            )
+        else:
+            parts.append(f"it keeps moving with the budget for p = {law.size} ({law.best} law)")
+    moves = "; ".join(parts)
     return (
         f"At weight decay {config.weight_decay:g} and {config.steps} steps the "
-        f"generalisation boundary lies at training fraction {where}; {order}, {moves}."
+        f"generalisation boundary lies at training fraction {where}; {order}; {moves}."
     )
 
 

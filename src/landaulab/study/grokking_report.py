@@ -14,7 +14,7 @@ import pandas as pd
 
 from landaulab.report import ExtraSection
 from landaulab.study.grokking_result import Boundary, GrokkingStudyResult
-from landaulab.study.grokking_stages import HIGH, LOW, StudyConfig
+from landaulab.study.grokking_stages import HIGH, LOW, StudyConfig, decided
 
 PHASE_COLOURS = {
     "comprehension": "#4c9f70",
@@ -123,6 +123,16 @@ def _budget_figure(result: GrokkingStudyResult) -> Any:
     return fig
 
 
+def _at_boundary(result: GrokkingStudyResult) -> list[Any]:
+    """The free energy at the ensemble control nearest each size's located boundary."""
+    out = []
+    for b in _full(result):
+        mine = [f for f in result.free_energy if f.size == b.size]
+        if mine:
+            out.append(min(mine, key=lambda f: abs(f.control - b.value)))
+    return out
+
+
 def _literature(result: GrokkingStudyResult) -> list[str]:
     full = _full(result)
     moves = "The boundary per size is in the table below."
@@ -145,7 +155,7 @@ def _literature(result: GrokkingStudyResult) -> list[str]:
             moves += "A larger table needing a larger fraction disagrees with both papers."
     present = [k for k, v in result.phases if v]
     orders = {o.order for o in result.orders}
-    laws = {b.best for b in result.budget}
+    laws = {b.best if decided(b) else "undecided" for b in result.budget}
     first = orders == {"first"}
     ranking = [c for c in result.ranking if c.lead is not None]
     earliest = max(ranking, key=lambda c: c.lead or 0.0) if ranking else None
@@ -165,8 +175,14 @@ def _literature(result: GrokkingStudyResult) -> list[str]:
         "transition with a mixed phase in which memorising and generalising solutions "
         "coexist. "
         + (
-            "landaulab agrees: at the boundary seeds split between the two peaks of P(m) "
-            "instead of sitting between them."
+            "landaulab agrees on coexistence: at the boundary the seeds are ungrokked, "
+            "grokked or caught in their jump, and few rest between the two peaks of P(m)"
+            + (
+                "; the static free energy is a resolved double well."
+                if all(f.double_well for f in _at_boundary(result))
+                else "; but with these seeds the static free energy does not resolve a "
+                "double well, so the barrier Rubin et al. describe is not measured here."
+            )
             if first
             else "landaulab's ensembles do not show clean coexistence at every size ("
             + ", ".join(f"{o.order} for p = {o.size}" for o in result.orders)
@@ -182,9 +198,12 @@ def _literature(result: GrokkingStudyResult) -> list[str]:
             "boundary keeps moving, so a divergence at a finite critical fraction is not "
             "supported by these numbers."
             if laws == {"arrhenius"}
-            else "landaulab's budget law differs between sizes ("
-            + ", ".join(f"{b.best} for p = {b.size}" for b in result.budget)
-            + "), so the numbers do not decide between a divergence and activation."
+            else "landaulab's budget law is not the same at every size ("
+            + ", ".join(
+                (f"{b.best} law for p = {b.size}" if decided(b) else f"undecided for p = {b.size}")
+                for b in result.budget
+            )
+            + "), so these numbers support a divergence only where the power law is preferred."
         ),
         "Nanda et al. 2023 (arXiv:2301.05217) show that Fourier features form gradually "
         "before the test accuracy jumps, and that the weight norm falls during a clean-up "
@@ -373,8 +392,9 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
             id="order-parameter-ranking",
             title="Which observable marks the transition",
             paragraphs=(
-                f"Along the line at p = {max(result.sizes)}: the location of each candidate "
-                "uses the boundary's own definition (its seed-averaged late value crossing "
+                f"Along the line at p = {max(result.sizes)}: the location of generalisation "
+                "is the located boundary; that of every other candidate uses the boundary's "
+                "own definition (its seed-averaged late value crossing "
                 "half-way between its values at the two ends of the line); sharpness is the "
                 "fraction of its change that happens between two neighbouring sampled "
                 "fractions; the lead is the median number of steps by which its own rise "

@@ -543,6 +543,18 @@ def budget_law(size: int, points: Sequence[Boundary], n_bootstrap: int) -> Budge
     return BudgetLaw(size, points, fits, best, verdict)
 
 
+#: Akaike weight below which the best law is not preferred: ΔAICc < 2 between two laws
+#: (weight < e/(1 + e) ≈ 0.73) means both are substantially supported (Burnham &
+#: Anderson 2002, §2.6).
+DECISIVE_WEIGHT = math.e / (1 + math.e)
+
+
+def decided(law: BudgetLaw) -> bool:
+    """Whether the best law of a budget fit is clearly preferred (ΔAICc ≥ 2)."""
+    best = next((f for f in law.fits if f.law == law.best), None)
+    return best is not None and best.weight is not None and best.weight >= DECISIVE_WEIGHT
+
+
 def _budget_verdict(best: str | None, fits: Sequence[LawSummary], n: int) -> str:
     if best is None:
         return f"no law could be fitted to {n} points"
@@ -550,6 +562,12 @@ def _budget_verdict(best: str | None, fits: Sequence[LawSummary], n: int) -> str
     chosen = by[best]
     w = chosen.weight
     weight = f" (Akaike weight {w:.2f})" if w is not None else ""
+    if w is None or w < DECISIVE_WEIGHT:
+        return (
+            f"over {n} budgets the {best} law fits slightly better{weight}, but both laws "
+            "stay within 2 of each other in AICc: the data do not decide whether the "
+            "boundary converges to a critical fraction or keeps moving"
+        )
     if best == "power" and chosen.divergence is not None and chosen.divergence[0] is not None:
         v, lo, hi = chosen.divergence
         ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
