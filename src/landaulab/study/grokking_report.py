@@ -399,8 +399,9 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
                 "fraction of its change that happens between two neighbouring sampled "
                 "fractions; the lead is the median number of steps by which its own rise "
                 "(half its change after memorisation) precedes that of generalisation in "
-                "runs that generalise. The top Hessian eigenvalue is measured at 8 "
-                "log-spaced steps only, so its lead is coarse.",
+                "runs that generalise. The top Hessian eigenvalue is recorded on the map's runs "
+                "only (two seeds per fraction, at 8 log-spaced steps), so its location and "
+                "lead are coarse.",
             ),
             table=ranking_table,
         ),

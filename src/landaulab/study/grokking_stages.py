@@ -80,6 +80,7 @@ class StudyConfig:
     min_budget: int
     settings: dict[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 400
+    observables: tuple[str, ...] | None = None
 
     def line_spec(self, size: int, fractions: Sequence[float], seeds: int, name: str) -> SweepSpec:
         """A sweep along the training fraction at the study's weight decay and ``size``."""
@@ -96,7 +97,8 @@ class StudyConfig:
                 "seeds": list(range(seeds)),
                 "settings": settings,
                 "controls": {CONTROL: [round(float(f), 6) for f in fractions]},
-                "record": {"every": self.every},
+                "record": {"every": self.every}
+                | ({} if self.observables is None else {"observables": list(self.observables)}),
             }
         )
 
@@ -107,6 +109,17 @@ class StudyConfig:
         snapped = sorted({int(round(b / self.every) * self.every) for b in raw})
         return [b for b in snapped if 0 < b <= self.steps]
 
+
+#: What the lines record: everything but the top Hessian eigenvalue, whose Lanczos
+#: iterations cost about a third of a run; the map records it (for the ranking).
+LINE_OBSERVABLES = (
+    "train_loss",
+    "test_loss",
+    "train_accuracy",
+    "test_accuracy",
+    "weight_norm",
+    "fourier_concentration",
+)
 
 #: Settings shared by the map and every line (so the map's runs on the line are reused).
 SETTINGS: dict[str, Any] = {
@@ -136,6 +149,7 @@ FULL = StudyConfig(
     n_budgets=10,
     min_budget=500,
     settings=SETTINGS,
+    observables=LINE_OBSERVABLES,
 )
 
 QUICK = StudyConfig(
@@ -154,6 +168,7 @@ QUICK = StudyConfig(
     min_budget=400,
     settings=SETTINGS,
     n_bootstrap=200,
+    observables=LINE_OBSERVABLES,
 )
 
 
