@@ -1,93 +1,160 @@
-"""The grokking study's analysis on a store of planted learning curves."""
+"""The grokking study's analysis and report on a store of planted learning curves, and
+(marked slow) the quick study end to end."""
 
 from __future__ import annotations
 
 import json
-import re
+import math
+import os
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from landaulab.report.formatting import estimate, human
+from landaulab.spec.plan import plan_sweep
+from landaulab.spec.schema import load_spec
+from landaulab.specs import builtin_spec_path
 from landaulab.store import RunRecord, Store
-from landaulab.study.grokking import (
-    GrokkingStudy,
-    add_generalisation,
-    analyse_grokking,
-    choose_weight_decay,
-)
-from landaulab.study.phases import classify_phases
+from landaulab.study.grokking import GrokkingStudy, analyse_grokking
+from landaulab.study.grokking_result import Boundary, GrokkingStudyResult
+from landaulab.study.grokking_stages import QUICK, add_generalisation
 from tests.report.htmlcheck import parse
 
-P = 23
+CONFIG = replace(QUICK, n_bootstrap=60)
+CRITICAL = {19: 0.45, 23: 0.40}
 
 
-def _curve(steps: np.ndarray, t: float | None, rng: np.random.Generator) -> np.ndarray:
-    if t is None:
-        base = np.full(steps.shape, 1.0 / P)
-    else:
-        base = 1.0 / P + (1 - 1.0 / P) / (1.0 + np.exp(-(steps - t) / 40.0))
-    return np.clip(base + 0.003 * rng.normal(size=steps.shape), 0.0, 1.0)
+def _trajectory(p: int, f: float, seed: int, steps: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Memorise by step 100; generalise at t = 60/(f − f_c) (log-normal seed scatter),
+    a jump 100 steps wide; stop 150 steps after generalising."""
+    grid = np.arange(0, steps + 1, 50)
+    fc = CRITICAL.get(p, 0.45)
+    t = 60.0 / (f - fc) * math.exp(0.3 * rng.normal()) if f > fc else math.inf
+    if t + 150 < steps:
+        grid = grid[grid <= t + 150]
+    chance = 1.0 / p
+    gen = 1.0 / (1.0 + np.exp(-(grid - t) / 25.0)) if math.isfinite(t) else 0 * grid
+    test = chance + (1 - chance) * gen + 0.002 * rng.normal(size=grid.size)
+    return pd.DataFrame(
+        {
+            "step": grid,
+            "train_accuracy": np.clip(grid / 100.0, 0, 1),
+            "test_accuracy": np.clip(test, 0, 1),
+            "test_loss": 3.0 - 2.5 * gen,
+            "weight_norm": 30.0 - 5.0 * gen,
+        }
+    )
 
 
-def _planted_store(path: Path) -> Store:
-    """Grokking happens above a training fraction that falls with weight decay; the
-    generalisation step grows as the fraction approaches that boundary."""
-    store = Store(path, create=True)
+def _planted(folder: Path) -> GrokkingStudy:
+    store = Store(folder / "store", create=True)
     rng = np.random.default_rng(0)
-    steps = np.arange(0, 3001, 50)
-    for wd, boundary in ((0.3, 0.55), (1.0, 0.35), (3.0, 0.25)):
-        for fraction in (0.2, 0.3, 0.4, 0.5, 0.6):
-            for seed in (0, 1):
-                t_gen = 150 + 60 / (fraction - boundary) if fraction > boundary else None
-                if t_gen is not None and t_gen > 2900:
-                    t_gen = None
-                params = {
-                    "p": P,
-                    "weight_decay": wd,
-                    "train_fraction": fraction,
-                    "seed": seed,
-                    "steps": 3000,
-                }
-                trajectory = pd.DataFrame(
-                    {
-                        "step": steps,
-                        "train_accuracy": _curve(steps, 80.0, rng),
-                        "test_accuracy": _curve(steps, t_gen, rng),
-                        "test_loss": 3.0 - 2.5 * _curve(steps, t_gen, rng),
-                        "weight_norm": 30.0 - 5.0 * _curve(steps, t_gen, rng),
-                    }
-                )
-                run_id = f"wd{wd}-f{fraction}-s{seed}"
-                store.publish(RunRecord(run_id, "modular_arithmetic", params, "done"), trajectory)
-    return store
+    for run in plan_sweep(load_spec(builtin_spec_path(CONFIG.map_spec))):
+        params = dict(run.params)
+        if params["weight_decay"] == CONFIG.weight_decay:
+            continue  # the line's own runs stand for the map's there
+        frame = _trajectory(23, params["train_fraction"] * params["weight_decay"], 0, 2000, rng)
+        store.publish(RunRecord(run.run_id, "modular_arithmetic", params, "done"), frame)
+    study = GrokkingStudy(folder=folder, store=folder / "store", config=CONFIG)
+    for p, fc in CRITICAL.items():
+        centre = round(fc + 60.0 / 2000, 3)  # the median seed generalises at the budget
+        study.boundaries[p] = Boundary(p, 2000, centre, (centre - 0.01, centre + 0.01), "planted")
+        study.controls[p] = (round(centre - 0.05, 3), round(centre, 3), round(centre + 0.05, 3))
+        line = {round(f, 2) for f in np.arange(0.42, 0.80, 0.03)} - set(study.controls[p])
+        for f in sorted({*study.controls[p], *line}):
+            seeds = CONFIG.ensemble_seeds if f in study.controls[p] else 4
+            for seed in range(seeds):
+                params = {"p": p, "weight_decay": 1.0, "train_fraction": f, "steps": 2000}
+                frame = _trajectory(p, f, seed, 2000, rng)
+                run_id = f"p{p}-f{f}-s{seed}"
+                record = RunRecord(run_id, "modular_arithmetic", params | {"seed": seed}, "done")
+                store.publish(record, frame)
+    return study
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> GrokkingStudy:
     """The study's analysis and report of the planted store (run once)."""
-    folder = tmp_path_factory.mktemp("grokking-study")
-    _planted_store(folder / "store")
-    study = GrokkingStudy(folder=folder, store=folder / "store", sweep=None)
-    return analyse_grokking(study, n_bootstrap=100)
+    return analyse_grokking(_planted(tmp_path_factory.mktemp("grokking-study")))
 
 
-def test_study_classifies_ranks_analyses_and_reports(study: GrokkingStudy) -> None:
-    assert study.report_html is not None and study.report_html.exists()
-    html = study.report_html.read_text()
-    for section in ("phase-diagram", "phases", "order-parameter-ranking", "narrative"):
-        assert f'id="{section}"' in html
+def test_the_report_has_every_stage_and_reads_the_typed_result(study: GrokkingStudy) -> None:
+    assert study.result is not None and study.report_html is not None
+    html = study.report_html.read_text(encoding="utf-8")
+    for section in (
+        "what-we-find",
+        "boundary",
+        "coexistence",
+        "static-free-energy",
+        "budget-law",
+        "order-parameter-ranking",
+    ):
+        assert f'id="{section}"' in html, section
     payload = json.loads(study.report_json.read_text())  # type: ignore[union-attr]
-    assert payload["study"]["weight_decay"] in (0.3, 1.0, 3.0)
-    assert sum(payload["study"]["phases"].values()) == 30
-    assert payload["study"]["ranking"][0]["observable"] in {
-        "generalisation",
-        "test_loss",
-        "weight_norm",
-    }
-    assert payload["analysis"]["transition"]["order"] in {"first", "second", "crossover", "none"}
+    # report.json carries the result itself, exactly
+    assert GrokkingStudyResult.from_dict(payload["study"]) == study.result
+    assert json.loads((study.folder / "study.json").read_text()) == payload["study"]
+
+
+def test_report_json_contract(study: GrokkingStudy) -> None:
+    payload = json.loads(study.report_json.read_text())  # type: ignore[union-attr]
+    found = payload["study"]
+    for entry in found["boundary"]:
+        assert set(entry) >= {"size", "budget", "value", "ci"}
+        assert entry["ci"][0] <= entry["value"] <= entry["ci"][1]
+    ensemble = found["boundary_ensemble"]
+    assert ensemble["sizes"] == [19, 23]
+    assert ensemble["n_runs"] == 2 * 3 * CONFIG.ensemble_seeds
+    assert ensemble["controls"] == sorted({c for cs in study.controls.values() for c in cs})
+    assert isinstance(found["verdict"], str) and found["verdict"].endswith(".")
+    # the located boundary is the full-budget entry, one per size
+    full = [b for b in found["boundary"] if b["budget"] == CONFIG.steps]
+    assert sorted(b["size"] for b in full) == [19, 23]
+
+
+def test_planted_coexistence_reads_as_first_order(study: GrokkingStudy) -> None:
+    """Planted seeds either jump to m = 1 or stay at 0: the ensembles must show it."""
+    assert study.result is not None
+    for e in study.result.ensembles:
+        assert e.n == CONFIG.ensemble_seeds
+        assert e.middle - e.transit <= 2, e
+    orders = {o.size: o.order for o in study.result.orders}
+    assert set(orders.values()) <= {"first", "undecided"}
+    assert "first" in orders.values()
+
+
+def test_the_boundary_moves_to_smaller_fractions_with_the_budget(study: GrokkingStudy) -> None:
+    """Planted grokking time 60/(f − f_c): the boundary at budget t is f_c + 60/t."""
+    assert study.result is not None
+    for law in study.result.budget:
+        points = sorted(law.points, key=lambda p: p.budget)
+        assert len(points) >= 5
+        values = [p.value for p in points]
+        assert values[0] > values[-1]
+        fc = CRITICAL[law.size]
+        for p in points:
+            # where the seed-median crosses ½: f_c + 60/t, within the interval's reach
+            assert p.ci[0] - 0.05 <= fc + 60.0 / p.budget <= p.ci[1] + 0.05, p
+
+
+def test_every_number_of_the_summary_is_the_one_of_its_section(study: GrokkingStudy) -> None:
+    assert study.result is not None and study.report_html is not None
+    page = parse(study.report_html.read_text(encoding="utf-8"))
+    summary = page.section_text["what-we-find"]
+    assert study.result.verdict.rstrip(".") in summary
+    for size in study.result.sizes:
+        b = study.result.boundary_at(size)
+        assert b is not None
+        text = f"{b.value:.3f}"
+        assert text in summary and text in page.section_text["boundary"]
+    for law in study.result.budget:
+        assert law.verdict in summary and law.verdict in page.section_text["budget-law"]
+    for order in study.result.orders:
+        assert order.evidence in page.section_text["coexistence"]
 
 
 def test_generalisation_is_zero_at_chance_and_one_at_perfect() -> None:
@@ -95,72 +162,19 @@ def test_generalisation_is_zero_at_chance_and_one_at_perfect() -> None:
     assert add_generalisation(frame)["generalisation"].tolist() == [0.0, 1.0, 0.0]
 
 
-def test_the_analysed_weight_decay_crosses_the_boundary(tmp_path: Path) -> None:
-    frame = add_generalisation(_planted_store(tmp_path / "s").frame())
-    runs = frame.groupby("run_id")[["weight_decay", "train_fraction", "seed", "p"]].first()
-    phases = classify_phases(frame)
-    wd = choose_weight_decay(phases, runs.reset_index())
-    line = phases.merge(runs.reset_index(), on="run_id")
-    line = line[line.weight_decay == wd]
-    assert line.phase.isin(["grokking", "comprehension"]).any()
-    assert line.phase.eq("memorisation").any()
-
-
-def test_every_number_of_the_summary_is_the_one_of_its_section_and_the_json(
-    study: GrokkingStudy,
-) -> None:
-    """One number, one source: the summary, the sections and report.json agree."""
-    assert study.report_html is not None and study.report_json is not None
-    page = parse(study.report_html.read_text(encoding="utf-8"))
-    summary = page.section_text["narrative"]
-    payload = json.loads(study.report_json.read_text())
-    analysis, dynamics = payload["analysis"], payload["dynamics"]
-    assert analysis is not None and dynamics is not None
-    control = human(payload["control"])
-    checked = 0
-
-    # the order and the critical point: summary, susceptibility section, report.json
-    order = analysis["transition"]["order"]
-    if order in ("first", "second"):
-        assert f"is {order} order" in summary
-    critical = analysis["transition"]["critical_point"]
-    if critical is not None:
-        text = estimate(critical["value"], critical["ci"])
-        assert f"{control} {text}" in summary
-        assert f"Critical point: {control} {text}" in page.section_text["susceptibility"]
-        checked += 1
-
-    # exponents: summary, exponents section, report.json
-    for name, value in (analysis["exponents"] or {}).items():
-        if value is not None and value.get("value") is not None:
-            text = estimate(value["value"], value.get("ci"))
-            assert text in summary and text in page.section_text["exponents"], name
-            checked += 1
-
-    # how many runs show a transition: summary, trajectories section, report.json
-    by_control = dynamics["transition_times"]["by_control"]
-    found = sum(c["n_with_transition"] for c in by_control)
-    total = sum(c["n_runs"] for c in by_control)
-    counted = re.findall(r"found in (\d+) of (\d+) runs", summary)
-    assert counted == [(str(found), str(total))]
-    assert re.findall(r"found in (\d+) of (\d+) runs", page.section_text["trajectories"]) == (
-        counted
+@pytest.mark.slow
+def test_quick_demo_end_to_end(tmp_path: Path) -> None:
+    """``landaulab demo --quick`` trains, locates, resolves and reports (≈ 2 minutes)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "landaulab", "demo", "--quick", "--quiet", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    checked += 1
-
-    # the grokking-time law: one fit, quoted by the summary, its section and report.json
-    laws = dynamics["transition_times"]["laws"]
-    grokking = payload["study"]["grokking_time"]
-    if laws is None:
-        assert grokking is None and "grokking-time" not in page.section_text
-    else:
-        assert grokking["verdict"] == laws["verdict"] and grokking["best"] == laws["best"]
-        assert grokking["fits"] == laws["fits"]
-        verdict = laws["verdict"].rstrip(".")[1:]  # the sentence may be capitalised
-        assert verdict in summary and verdict in page.section_text["grokking-time"]
-        if laws["best"] is not None:
-            # the law the summary's verdict says fits best is the one report.json calls best
-            best = laws["best"].replace("_", " ").split()[0].lower()
-            assert f"{best} law fits best" in verdict.lower()
-        checked += 1
-    assert checked >= 2
+    assert done.returncode == 0, done.stderr[-2000:]
+    payload = json.loads((out / "report.json").read_text())
+    assert len(payload["study"]["boundary"]) >= 2
+    assert payload["study"]["boundary_ensemble"]["n_runs"] == 2 * 3 * QUICK.ensemble_seeds

@@ -1,4 +1,4 @@
-"""``landaulab demo``: the grokking study on the built-in defaults."""
+"""``landaulab demo``: the grokking study (map → locate → resolve → budget → report)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from landaulab.cli.app import app
 def demo(
     out: Annotated[Path, typer.Option(help="demo folder")] = Path("landaulab-demo"),
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="a small study (about two minutes) for a first look")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
-    """Run the grokking phase diagram (weight decay × training fraction) and analyse it."""
+    """Run the grokking study: the phase diagram, the located boundary per size, the seed
+    ensemble at it, the budget law, and the report. Interrupted, it resumes."""
     from landaulab.study.grokking import run_grokking_study
 
-    result = run_grokking_study(out, workers=workers, progress=not quiet)
+    result = run_grokking_study(out, quick=quick, workers=workers, progress=not quiet)
     for line in result.messages:
         typer.echo(line)

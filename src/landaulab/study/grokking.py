@@ -1,275 +1,414 @@
-"""The grokking study: a phase diagram of modular addition over weight decay × data.
+"""The grokking study: where the generalisation boundary is, how sharp, of which order,
+and how it moves with size and with the training budget.
 
 Grokking — a network that fits its training data early and generalises long after —
 read as a phase transition (Power et al. 2022, arXiv:2201.02177; Liu et al. 2022,
-arXiv:2205.10343). The study
+arXiv:2205.10343; Rubin, Seroussi & Ringel 2023, arXiv:2310.03789). The order
+parameter is *generalisation*, test accuracy above chance rescaled to [0, 1]:
+``(test_accuracy − 1/p) / (1 − 1/p)``, 0 in the memorising phase.
 
-1. sweeps the built-in ``grokking`` spec (modular addition, weight decay × training
-   fraction, two seeds) into ``folder/store`` — resumable like any sweep;
-2. defines the order parameter *generalisation*, test accuracy above chance rescaled to
-   [0, 1]: ``(test_accuracy − 1/p) / (1 − 1/p)``, 0 in the memorising phase;
-3. classifies every run's learning phase (comprehension, grokking, memorisation,
-   confusion) from its memorisation and generalisation steps;
-4. ranks the recorded candidate order parameters by how sharply they mark the
-   transition along the training fraction;
-5. analyses the transition along the training fraction at the weight decay whose
-   boundary lies inside the grid (:func:`landaulab.analyze.analyze`) and the
-   trajectories (:func:`landaulab.dynamics.dynamics`);
-6. reads how the grokking time grows towards the boundary: the time of each run's
-   sudden rise of generalisation, fitted by the dynamics with Arrhenius, power and
-   logarithmic laws (:func:`landaulab.dynamics.laws.compare_laws`). That one fit is what
-   the summary, the grokking-time section and ``report.json`` all quote;
-7. writes ``report.html`` and ``report.json`` into ``folder``.
+The study runs in stages (:mod:`landaulab.study.grokking_stages`), each sweeping into
+one store, so an interrupted study resumes where it stopped:
+
+1. **map** — the coarse phase diagram, weight decay × training fraction;
+2. **locate** — adaptive refinement of the boundary along the training fraction at
+   the study's weight decay, to ± 0.01, for two sizes (the modulus p);
+3. **resolve** — 16 seeds at the boundary and on both sides of it, per size: P(m),
+   the static free energy F(m) = −ln P(m)/N and its Landau fit, the Binder cumulant
+   and χ, and the order verdict from coexistence;
+4. **budget** — the boundary read again at shorter budgets from the same
+   trajectories, fitted with a power law (convergence to a critical fraction) and
+   Arrhenius (no critical fraction);
+5. **rank** — the candidate order parameters located with the boundary's definition;
+6. **report** — ``report.html`` and ``report.json`` read the typed result
+   (:class:`~landaulab.study.grokking_result.GrokkingStudyResult`) and recompute nothing.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import resource
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from landaulab.dynamics.laws import LawComparison
-from landaulab.dynamics.result import DynamicsResult
-from landaulab.errors import DataError, LandaulabError
-from landaulab.execute.sweep import SweepReport, sweep
+from landaulab.errors import DataError
 from landaulab.files import write_json_atomic
 from landaulab.specs import builtin_spec_path
 from landaulab.store.store import Store
-from landaulab.study.phases import PHASES, classify_phases, late_values, rank_order_parameters
-
-ORDER_PARAMETER = "generalisation"
-CONTROL = "train_fraction"
-OTHER = "weight_decay"
-CANDIDATES = (
-    ORDER_PARAMETER,
-    "test_loss",
-    "weight_norm",
-    "fourier_concentration",
-    "hessian_top",
+from landaulab.study.grokking_result import (
+    Boundary,
+    BudgetLaw,
+    ControlEnsemble,
+    FreeEnergy,
+    GrokkingStudyResult,
+    MapRun,
+    OrderVerdict,
+    StageTiming,
 )
-LATE = 0.9  # the analysis ensemble: the last 10% of each run's logged steps
+from landaulab.study.grokking_stages import (
+    CANDIDATES,
+    CONTROL,
+    FULL,
+    ORDER_PARAMETER,
+    OTHER,
+    QUICK,
+    SIZE,
+    StudyConfig,
+    add_generalisation,
+    budget_law,
+    budget_points,
+    control_ensemble,
+    decided,
+    free_energy,
+    late_generalisation,
+    order_verdict,
+    rank_candidates,
+    rising,
+    runs_table,
+)
+from landaulab.study.phases import PHASES, classify_phases
+
+__all__ = [
+    "CANDIDATES",
+    "CONTROL",
+    "ORDER_PARAMETER",
+    "OTHER",
+    "GrokkingStudy",
+    "add_generalisation",
+    "analyse_grokking",
+    "run_grokking_study",
+]
 
 
 @dataclass
 class GrokkingStudy:
-    """Where the study wrote its outputs, and what it found."""
+    """Where the study wrote its outputs, and its result."""
 
     folder: Path
     store: Path
-    sweep: SweepReport | None
-    phases: pd.DataFrame | None = None
-    ranking: list[dict[str, Any]] = field(default_factory=list)
-    weight_decay: float | None = None
+    config: StudyConfig = FULL
+    result: GrokkingStudyResult | None = None
     report_html: Path | None = None
     report_json: Path | None = None
     messages: list[str] = field(default_factory=list)
+    boundaries: dict[int, Boundary] = field(default_factory=dict)
+    controls: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    timings: list[StageTiming] = field(default_factory=list)
 
 
-def add_generalisation(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the order parameter: test accuracy above chance, rescaled to [0, 1]."""
-    if "test_accuracy" not in frame.columns or "p" not in frame.columns:
-        raise DataError("the grokking study needs 'test_accuracy' and 'p' columns")
-    chance = 1.0 / frame["p"].astype(float)
-    out = frame.copy()
-    out[ORDER_PARAMETER] = ((frame["test_accuracy"] - chance) / (1.0 - chance)).clip(0.0, 1.0)
-    return out
+class _Clock:
+    """Wall and CPU time of a stage (this process and its finished worker processes)."""
 
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = self._cpu()
 
-def phase_map(phases: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """The most common phase per (weight decay, training fraction) cell."""
-    joined = phases.merge(runs, on="run_id")
-    return joined.groupby([OTHER, CONTROL])["phase"].agg(lambda s: s.value_counts().index[0])
+    @staticmethod
+    def _cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
-
-def choose_weight_decay(phases: pd.DataFrame, runs: pd.DataFrame) -> float:
-    """The weight decay whose line crosses the generalisation boundary with the most
-    grokking runs (the slice the Landau analysis studies)."""
-    joined = phases.merge(runs, on="run_id")
-    joined["generalised"] = joined.phase.isin(["comprehension", "grokking"])
-    best, best_score = None, (-1, -1)
-    for wd, line in joined.groupby(OTHER):
-        by_fraction = line.groupby(CONTROL)["generalised"].mean()
-        crosses = int(by_fraction.min() < 0.5 < by_fraction.max() or 0 < by_fraction.mean() < 1)
-        score = (crosses, int((line.phase == "grokking").sum()))
-        if score > best_score:
-            best, best_score = float(wd), score
-    if best is None:
-        raise DataError("no runs to choose a weight decay from")
-    return best
-
-
-def grokking_time_law(trajectories: DynamicsResult | None) -> LawComparison | None:
-    """How the grokking time grows towards the boundary: the dynamics' law comparison of
-    the main transition times (the sudden rise of generalisation) against the training
-    fraction, or ``None`` without one.
-
-    The study fits nothing itself, so the report's summary, its grokking-time section and
-    ``report.json`` quote one fit.
-    """
-    if trajectories is None:
-        return None
-    return trajectories.transitions.laws
+    def stop(self, stage: str, runs: int) -> StageTiming:
+        return StageTiming(stage, time.perf_counter() - self.wall, self._cpu() - self.cpu, runs)
 
 
 def run_grokking_study(
     folder: str | Path = "landaulab-demo",
-    spec: str | Path | None = None,
+    quick: bool = False,
     workers: int | None = None,
     progress: bool = True,
-    n_bootstrap: int = 400,
+    config: StudyConfig | None = None,
 ) -> GrokkingStudy:
-    """Run the whole grokking study; see the module docstring.
+    """Run every stage of the study into ``folder`` (see the module docstring).
 
     Parameters
     ----------
     folder
-        Output folder: ``store/``, ``report.html``, ``report.json``, ``figures/``.
-    spec
-        A sweep spec; default: the built-in ``grokking`` spec.
+        Output folder: ``store/``, ``study.json``, ``report.html``, ``report.json``,
+        ``figures/``.
+    quick
+        The small configuration (:data:`~landaulab.study.grokking_stages.QUICK`, about
+        two minutes) instead of the full one.
     workers
         Worker processes (default: number of cores).
     progress
         Show progress bars.
-    n_bootstrap
-        Bootstrap resamples for the analysis.
+    config
+        An explicit configuration (overrides ``quick``).
     """
+    from landaulab.execute.sweep import sweep
+    from landaulab.study.refine import refine
+
+    config = config or (QUICK if quick else FULL)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    store_path = folder / "store"
-    report = sweep(
-        spec or builtin_spec_path("grokking"), store=store_path, workers=workers, progress=progress
+    study = GrokkingStudy(folder=folder, store=folder / "store", config=config)
+
+    clock = _Clock()
+    mapped = sweep(
+        builtin_spec_path(config.map_spec), store=study.store, workers=workers, progress=progress
     )
-    study = GrokkingStudy(folder=folder, store=store_path, sweep=report)
-    study.messages += [str(report), f"store: {store_path}"]
-    analyse_grokking(study, n_bootstrap=n_bootstrap)
+    study.timings.append(clock.stop("map", mapped.outcomes.get("done", 0)))
+    study.messages.append(f"map: {mapped}")
+
+    for size in config.sizes:
+        clock = _Clock()
+        spec = config.line_spec(size, config.coarse, config.locate_seeds, f"locate-p{size}")
+        refined = refine(
+            spec,
+            store=study.store,
+            order_parameter="test_accuracy",
+            tolerance=config.tolerance,
+            along=CONTROL,
+            workers=workers,
+            progress=progress,
+        )
+        study.timings.append(clock.stop(f"locate p={size}", refined.trained))
+        located = [b for b in refined.boundaries if b.ordered_side == "above"]
+        if not located:
+            reasons = "; ".join(why for _, why in refined.no_boundary) or "no crossing"
+            raise DataError(f"p = {size}: no generalisation boundary on the line ({reasons})")
+        point = located[0]
+        study.boundaries[size] = Boundary(
+            size, config.steps, point.estimate, (point.lower, point.upper), "refinement_bracket"
+        )
+        study.messages.append(
+            f"locate p={size}: boundary {point.estimate:.3f} [{point.lower:.4f}, "
+            f"{point.upper:.4f}] ({refined.runs} runs, {refined.rounds} rounds)"
+        )
+
+    for size in config.sizes:
+        clock = _Clock()
+        centre = study.boundaries[size].value
+        controls = tuple(
+            sorted({round(min(0.95, max(0.05, centre + o)), 3) for o in config.offsets})
+        )
+        study.controls[size] = controls
+        spec = config.line_spec(size, controls, config.ensemble_seeds, f"resolve-p{size}")
+        resolved = sweep(spec, store=study.store, workers=workers, progress=progress)
+        study.timings.append(clock.stop(f"resolve p={size}", resolved.outcomes.get("done", 0)))
+        study.messages.append(f"resolve p={size}: {resolved}")
+
+    clock = _Clock()
+    analyse_grokking(study)
+    study.timings.append(clock.stop("analyse and report", 0))
+    if study.result is not None:
+        study.result = _with_timings(study.result, study.timings)
+        _write(study)
     return study
 
 
-def analyse_grokking(study: GrokkingStudy, n_bootstrap: int = 400) -> GrokkingStudy:
-    """Phases, ranking, Landau analysis, grokking-time law and the report of a store."""
-    from landaulab.analyze import analyze
-    from landaulab.api import report
-    from landaulab.dynamics import dynamics
-    from landaulab.report import ExtraSection
+def _with_timings(result: GrokkingStudyResult, timings: list[StageTiming]) -> GrokkingStudyResult:
+    from dataclasses import replace
 
-    store = Store(study.store)
-    frame = add_generalisation(store.frame())
+    return replace(result, timings=tuple(timings))
+
+
+def _write(study: GrokkingStudy) -> None:
+    assert study.result is not None
+    write_json_atomic(study.folder / "study.json", study.result.to_dict())
+    if study.report_json is not None and study.report_json.exists():
+        payload = json.loads(study.report_json.read_text())
+        payload["study"] = study.result.to_dict()
+        write_json_atomic(study.report_json, payload)
+
+
+def _map_runs(config: StudyConfig) -> set[str]:
+    from landaulab.spec.plan import plan_sweep
+    from landaulab.spec.schema import load_spec
+
+    return {r.run_id for r in plan_sweep(load_spec(builtin_spec_path(config.map_spec)))}
+
+
+def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
+    """Every statistic of the study from its store, then the report."""
+    config = study.config
+    rng = np.random.default_rng(0)
+    frame = add_generalisation(Store(study.store).frame())
     if frame.empty:
         raise DataError(f"{study.store}: no finished runs to analyse")
-    runs = frame.groupby("run_id", sort=True)[[OTHER, CONTROL, "seed", "p"]].first().reset_index()
-    phases = classify_phases(frame)
-    study.phases = phases.merge(runs, on="run_id")
-    cells = phase_map(phases, runs)
-    wd = choose_weight_decay(phases, runs)
-    study.weight_decay = wd
+    runs = runs_table(frame)
 
-    late = late_values(frame, CANDIDATES, burn_in=LATE).reset_index().merge(runs, on="run_id")
-    ranking = rank_order_parameters(late, CANDIDATES, CONTROL, others=[OTHER])
-    study.ranking = [s.to_dict() for s in ranking]
+    # 1. the map
+    on_map = runs[runs.run_id.isin(_map_runs(config))]
+    phases = classify_phases(frame[frame.run_id.isin(on_map.run_id)]).merge(on_map, on="run_id")
+    counts = phases.phase.value_counts().reindex(list(PHASES), fill_value=0)
+    cells = phases.groupby([OTHER, CONTROL])["phase"].agg(lambda s: s.value_counts().index[0])
 
-    line = frame[frame[OTHER] == wd]
-    analysis = analyze(
-        line,
-        order_parameter=ORDER_PARAMETER,
-        control=CONTROL,
-        burn_in=LATE,
-        n_bootstrap=n_bootstrap,
-    )
-    try:
-        trajectories = dynamics(
-            line,
-            order_parameter=ORDER_PARAMETER,
-            control=CONTROL,
-            n_bootstrap=min(n_bootstrap, 200),
-        )
-    except LandaulabError as exc:
-        trajectories = None
-        study.messages.append(f"dynamics not estimable: {exc}")
-    law = grokking_time_law(trajectories)
+    late = late_generalisation(frame).rename("m")
+    runs = runs.join(late, on="run_id").join(rising(frame).rename("rising"), on="run_id")
+    on_line = runs[np.isclose(runs[OTHER].astype(float), config.weight_decay)]
 
-    counts = study.phases.phase.value_counts().reindex(list(PHASES), fill_value=0)
-    table = cells.unstack(CONTROL)
-    extra = [
-        ExtraSection(
-            id="phases",
-            title="Learning phases",
-            paragraphs=(
-                "Each run is classified as in Liu et al. 2022 (arXiv:2205.10343) by when its "
-                "training and test accuracy pass 0.9: comprehension (both together), grokking "
-                "(test much later), memorisation (test never, within the budget), confusion "
-                "(not even the training set).",
-                "Runs per phase: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".",
-                f"The Landau analysis below follows the training fraction at weight decay {wd:g}, "
-                "the line that crosses the generalisation boundary with the most grokking runs.",
-            ),
-            table=table.reset_index().rename(columns=str),
-        ),
-        ExtraSection(
-            id="order-parameter-ranking",
-            title="Which observable marks the transition",
-            paragraphs=(
-                "Candidates ranked by sharpness: the fraction of each observable's change "
-                "along the training fraction that happens between two neighbouring values "
-                "(1 = a single jump), and the contrast of that jump to the seed spread.",
-            ),
-            table=pd.DataFrame(study.ranking),
-        ),
-    ]
-    if law is not None:
-        extra.append(
-            ExtraSection(
-                id="grokking-time",
-                title="How the grokking time grows towards the boundary",
-                paragraphs=(
-                    "The grokking time of a run is the time of its sudden rise of "
-                    "generalisation (its main transition in the trajectories section); its "
-                    f"growth towards the boundary along the training fraction at weight decay "
-                    f"{wd:g} is fitted with Arrhenius, power and logarithmic laws.",
-                    law.verdict,
-                ),
-                table=pd.DataFrame(
-                    [
-                        {k: v for k, v in f.to_dict().items() if not isinstance(v, dict | list)}
-                        for f in law.fits
-                    ]
-                ),
+    ensembles: list[ControlEnsemble] = []
+    energies: list[FreeEnergy] = []
+    orders: list[OrderVerdict] = []
+    budget: list[BudgetLaw] = []
+    boundary: list[Boundary] = []
+    boundary_energies: list[FreeEnergy] = []
+    for size in config.sizes:
+        located = study.boundaries.get(size)
+        if located is None:
+            raise DataError(f"p = {size}: the boundary was not located")
+        line_runs = on_line[on_line[SIZE] == size]
+        size_ensembles = []
+        for control in study.controls.get(size, ()):
+            members = line_runs[np.isclose(line_runs[CONTROL].astype(float), control)]
+            members = members[members.seed < config.ensemble_seeds]
+            if members.empty:
+                continue
+            members = members.sort_values("seed")
+            values = members["m"].to_numpy(dtype=float)
+            moving = members["rising"].fillna(False).to_numpy(dtype=bool)
+            size_ensembles.append(
+                control_ensemble(size, control, values, config.n_bootstrap, rng, moving)
             )
+            energies.append(free_energy(size, control, values, config.n_bootstrap, rng))
+        ensembles += size_ensembles
+        at = min(size_ensembles, key=lambda e: abs(e.control - located.value), default=None)
+        energy = next(
+            (f for f in energies if at is not None and f.size == size and f.control == at.control),
+            None,
         )
-    result = report(
-        frame,
-        order_parameter=ORDER_PARAMETER,
-        control=CONTROL,
-        output=study.folder / "report.html",
-        figures_dir=study.folder / "figures",
-        analysis=analysis,
-        dynamics=trajectories,
-        extra_sections=extra,
-        where={OTHER: wd},
-        title="Grokking as a phase transition: modular addition",
+        orders.append(order_verdict(size, size_ensembles, located.value, energy))
+        if energy is not None:
+            boundary_energies.append(energy)
+        line = frame[frame.run_id.isin(line_runs.run_id)]
+        points = budget_points(line, size, config.budgets(), config.n_bootstrap, rng)
+        boundary += [located, *(p for p in points if p.budget < config.steps)]
+        budget.append(budget_law(size, points, config.n_bootstrap))
+
+    largest = max(config.sizes)
+    line = frame[frame.run_id.isin(on_line[on_line[SIZE] == largest].run_id)]
+    # generalisation's location is the located boundary itself (one number, one source)
+    ranking = [
+        replace(c, location=study.boundaries[largest].value)
+        if c.observable == ORDER_PARAMETER
+        else c
+        for c in rank_candidates(line)
+    ]
+    result = GrokkingStudyResult(
+        weight_decay=config.weight_decay,
+        steps=config.steps,
+        sizes=tuple(config.sizes),
+        phases=tuple((k, int(v)) for k, v in counts.items()),
+        phase_map=tuple((float(k[0]), float(k[1]), str(v)) for k, v in cells.items()),
+        boundary=tuple(boundary),
+        ensembles=tuple(ensembles),
+        free_energy=tuple(energies),
+        orders=tuple(orders),
+        budget=tuple(budget),
+        ranking=tuple(ranking),
+        verdict=_verdict(config, study.boundaries, orders, budget, boundary_energies),
+        timings=tuple(study.timings),
+        runs=tuple(
+            MapRun(
+                str(r.run_id),
+                float(r.weight_decay),
+                float(r.train_fraction),
+                int(r.seed),
+                int(r.p),
+                None if pd.isna(r.memorisation_step) else float(r.memorisation_step),
+                None if pd.isna(r.generalisation_step) else float(r.generalisation_step),
+                str(r.phase),
+            )
+            for r in phases.itertuples(index=False)
+        ),
     )
-    payload = json.loads(Path(result.json).read_text())
-    payload["study"] = {
-        "weight_decay": wd,
-        "phases": {k: int(v) for k, v in counts.items()},
-        "phase_map": [
-            {OTHER: float(k[0]), CONTROL: float(k[1]), "phase": v} for k, v in cells.items()
-        ],
-        "ranking": study.ranking,
-        "grokking_time": law.to_dict() | {"summary": str(law)} if law is not None else None,
-        "runs": json.loads(study.phases.to_json(orient="records")),
-    }
-    write_json_atomic(Path(result.json), payload)
-    study.report_html = Path(result.html)
-    study.report_json = Path(result.json)
+    study.result = result
+    _report(study, frame, on_line)
+    _write(study)
     study.messages += [
-        "phases: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
-        f"sharpest order parameter: {study.ranking[0]['observable']}"
-        if study.ranking
-        else "no order parameter changes along the training fraction",
+        result.verdict,
         f"report: {study.report_html}",
         f"json: {study.report_json}",
     ]
     return study
+
+
+def _verdict(
+    config: StudyConfig,
+    boundaries: dict[int, Boundary],
+    orders: list[OrderVerdict],
+    budget: list[BudgetLaw],
+    energies: list[FreeEnergy],
+) -> str:
+    where = " and ".join(
+        f"{b.value:.3f} [{b.ci[0]:.3f}, {b.ci[1]:.3f}] for p = {s}"
+        for s, b in sorted(boundaries.items())
+    )
+    kinds = {o.order for o in orders}
+    if kinds == {"first"}:
+        order = (
+            "ungrokked seeds coexist there with grokked ones or ones caught in their jump, "
+            "the signature of a first-order transition"
+        )
+        if not all(f.double_well for f in energies):
+            order += " (the free energy's double well is not resolved with these seeds)"
+    elif kinds == {"continuous"}:
+        order = "one peak of P(m) shifts through it, a continuous change"
+    else:
+        order = "its order is " + ", ".join(f"{o.order} for p = {o.size}" for o in orders)
+    parts = []
+    for law in budget:
+        if not decided(law):
+            parts.append(f"the budget law is undecided for p = {law.size}")
+        elif law.best == "power":
+            fit = next(f for f in law.fits if f.law == "power")
+            div = fit.divergence
+            fc = f" {div[0]:.3f}" if div is not None and div[0] is not None else ""
+            parts.append(
+                f"it converges with the budget to a critical fraction{fc} for "
+                f"p = {law.size} (power law)"
+            )
+        else:
+            parts.append(f"it keeps moving with the budget for p = {law.size} ({law.best} law)")
+    moves = "; ".join(parts)
+    return (
+        f"At weight decay {config.weight_decay:g} and {config.steps} steps the "
+        f"generalisation boundary lies at training fraction {where}; {order}; {moves}."
+    )
+
+
+STUDY_NOTE = (
+    "not run on this study: the grokking study measures the transition with its own "
+    "stages (the located boundary, the seed ensembles at it, the static free energy and "
+    "the budget law), reported in the sections below"
+)
+
+
+def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) -> None:
+    """Write the report from the typed result: the study's sections only (the generic
+    Landau and dynamics pipelines are not run, so no second estimate of the boundary
+    can disagree with the study's)."""
+    from landaulab.report import Findings, RoleChoice, report
+    from landaulab.study.grokking_report import sections
+
+    assert study.result is not None
+    runs = on_line.rename(columns={"m": "value"}).drop(columns=["rising"], errors="ignore")
+    runs = runs.assign(in_slice=True).reset_index(drop=True)
+    found = Findings(
+        source=str(study.store),
+        roles=RoleChoice(
+            order_parameter=ORDER_PARAMETER,
+            control=CONTROL,
+            size=SIZE,
+            swept=(OTHER, CONTROL, SIZE),
+        ),
+        analysis=None,
+        analysis_error=STUDY_NOTE,
+        dynamics=None,
+        dynamics_error=STUDY_NOTE,
+        runs=runs,
+        extra_sections=tuple(sections(study.result, study.config)),
+        title="Grokking as a phase transition: modular addition",
+    )
+    result = report(
+        found, output=study.folder / "report.html", figures_dir=study.folder / "figures"
+    )
+    study.report_html = Path(result.html)
+    study.report_json = Path(result.json)
