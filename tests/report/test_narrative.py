@@ -82,9 +82,11 @@ def test_missing_analysis_and_failed_dynamics() -> None:
         read_dynamics(None, "fewer than 8 samples per run"),
     )
     text = str(narrative)
-    assert "The Landau analysis could not be run: column 'x' not found." in text
-    assert "Not enough data to estimate the critical point" in text
+    assert "The Landau analysis of the table was not run: column 'x' not found." in text
+    assert "order" not in text.split("not run:")[1].split("\n")[0]  # no claim beyond the reason
     assert "The training dynamics could not be analysed: fewer than 8 samples per run." in text
+    given = str(build_narrative(CONTEXT, read_analysis(None, None), read_dynamics(None)))
+    assert "No Landau analysis was given, so this summary states no critical point" in given
 
 
 def test_no_transition_and_crossover() -> None:

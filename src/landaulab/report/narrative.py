@@ -180,11 +180,13 @@ def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
     control = human(context.control)
     op = human(context.order_parameter)
     if not analysis.available:
-        why = analysis.error or "no analysis result was given"
+        if analysis.error:
+            # the reason says why (too little data, or a study that measures the
+            # transition its own way): no further claim that could contradict it
+            return [_sentence(f"The Landau analysis of the table was not run: {analysis.error}")]
         return [
-            _sentence(f"The Landau analysis could not be run: {why}"),
-            "Not enough data to estimate the critical point, the order of the transition or "
-            "the critical exponents.",
+            "No Landau analysis was given, so this summary states no critical point, order "
+            "or exponents."
         ]
     cp = analysis.critical_point
     order = analysis.order or ""
