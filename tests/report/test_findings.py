@@ -73,6 +73,7 @@ def findings(draw: st.DrawFn) -> Findings:
         n_trajectory_runs=draw(st.integers(0, 100)),
         extra_sections=extras,
         notes=tuple(draw(st.lists(sentences, max_size=2))),
+        lead=tuple(draw(st.lists(sentences, max_size=2))),
         title=draw(st.none() | sentences),
     )
 

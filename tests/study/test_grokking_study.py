@@ -146,6 +146,8 @@ def test_every_number_of_the_summary_is_the_one_of_its_section(study: GrokkingSt
     page = parse(study.report_html.read_text(encoding="utf-8"))
     summary = page.section_text["what-we-find"]
     assert study.result.verdict.rstrip(".") in summary
+    # the page's opening summary leads with the same verdict, read from the result
+    assert study.result.verdict.rstrip(".") in page.section_text["narrative"]
     for size in study.result.sizes:
         b = study.result.boundary_at(size)
         assert b is not None

@@ -798,6 +798,7 @@ def _context(findings: Findings) -> ReportContext:
         role_reasons=roles.reasons,
         slice_sentence=findings.slice.sentence,
         absolute=findings.absolute,
+        lead=findings.lead,
     )
 
 

@@ -272,6 +272,9 @@ class Findings:
         Sections the caller adds (figures rendered).
     notes
         Sentences about the data (dropped rows, missing columns, warnings).
+    lead
+        Sentences that open the summary: what the caller (a study) found, in its own words
+        and from its own results; the report repeats them and computes nothing of them.
     title
         The page title (``None``: from the columns).
     run_col, step_col
@@ -293,6 +296,7 @@ class Findings:
     n_trajectory_runs: int = 0
     extra_sections: tuple[ExtraSection, ...] = ()
     notes: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
     title: str | None = None
     run_col: str = "run_id"
     step_col: str = "step"
@@ -318,6 +322,7 @@ class Findings:
             "n_trajectory_runs": self.n_trajectory_runs,
             "extra_sections": [s.to_dict() for s in self.extra_sections],
             "notes": list(self.notes),
+            "lead": list(self.lead),
             "title": self.title,
             "run_col": self.run_col,
             "step_col": self.step_col,
@@ -367,6 +372,7 @@ class Findings:
                 ExtraSection.from_dict(s) for s in data.get("extra_sections") or ()
             ),
             notes=tuple(str(n) for n in data.get("notes") or ()),
+            lead=tuple(str(n) for n in data.get("lead") or ()),
             title=data.get("title"),
             run_col=str(data.get("run_col", "run_id")),
             step_col=str(data.get("step_col", "step")),

@@ -59,6 +59,7 @@ class ReportContext:
     slice_sentence: str | None = None
     absolute: bool = False
     notes: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -458,12 +459,14 @@ def build_narrative(
 ) -> Narrative:
     """The narrative of a report, paragraph by paragraph.
 
-    Topics: ``roles`` (what plays which part, and the data), ``transition`` (where and of
+    Topics: ``lead`` (what the caller found, given as sentences), ``roles`` (what plays
+    which part, and the data), ``transition`` (where and of
     which order), ``exponents`` (exponents and universality), ``landau`` (the fitted free
     energy), ``dynamics`` (attractors, relaxation, transition times), ``choices`` (how the
     columns were chosen, when chosen automatically).
     """
     paragraphs = [
+        ("lead", [_sentence(s) for s in context.lead]),
         ("roles", _roles(context)),
         ("transition", _transition(context, analysis)),
         ("exponents", _exponents(context, analysis)),

@@ -409,6 +409,7 @@ def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) ->
         dynamics_error=STUDY_NOTE,
         runs=runs,
         extra_sections=tuple(sections(study.result, study.config)),
+        lead=(study.result.verdict,),
         title="Grokking as a phase transition: modular addition",
     )
     result = report(
