@@ -195,7 +195,8 @@ def _toml(value: object) -> str:
 # the ids the built-in specs plan: a digest of each spec's ids in planning order. A change
 # here renames every stored run of that spec, so that resuming a sweep retrains it all.
 BUILTIN_IDS = {
-    "grokking": (50, "d7f3f0a0fca99b41", "c2b48d7fab70b406"),
+    "grokking": (70, "0e2611cb6e91c2e6", "7e0fde05392f7bc2"),
+    "grokking_quick": (9, "f25328b142193e2f", "e93694ff399a9205"),
     "quick": (4, "aa5eccb46d86095c", "e543bb6adb1d2e3e"),
 }
 

@@ -75,3 +75,12 @@ def test_modular_table_is_the_operation(operation: str) -> None:
 def test_huge_learning_rate_diverges() -> None:
     with pytest.raises(Diverged):
         _run(optimizer="sgd", lr=1e6, steps=200, stop_accuracy=None)
+
+
+def test_generalisation_is_logged_as_accuracy_above_chance() -> None:
+    """The demo's order parameter is in the store: (test accuracy − 1/p)/(1 − 1/p) in [0, 1]."""
+    table, _ = _run(steps=200)
+    chance = 1.0 / 31
+    expected = ((table.test_accuracy - chance) / (1.0 - chance)).clip(0.0, 1.0)
+    assert np.allclose(table.generalisation, expected, atol=1e-12)
+    assert table.generalisation.min() >= 0.0 and table.generalisation.max() <= 1.0

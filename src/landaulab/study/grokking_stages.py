@@ -181,9 +181,10 @@ def add_generalisation(frame: pd.DataFrame) -> pd.DataFrame:
 
     if "test_accuracy" not in frame.columns or SIZE not in frame.columns:
         raise DataError("the grokking study needs 'test_accuracy' and 'p' columns")
-    chance = 1.0 / frame[SIZE].astype(float)
+    from landaulab.tasks.modular_arithmetic import generalisation
+
     out = frame.copy()
-    out[ORDER_PARAMETER] = ((frame["test_accuracy"] - chance) / (1.0 - chance)).clip(0.0, 1.0)
+    out[ORDER_PARAMETER] = generalisation(frame["test_accuracy"], frame[SIZE].astype(float))
     return out
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from functools import reduce
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -47,6 +47,7 @@ OBSERVABLES = (
     "weight_norm",
     "fourier_concentration",
     "hessian_top",
+    "generalisation",
 )
 CURVATURE_POINTS = 8  # log-spaced steps at which the top Hessian eigenvalue is measured
 
@@ -220,6 +221,16 @@ def evaluate(
     )
 
 
+def generalisation(test_accuracy: Any, p: Any) -> Any:
+    """The grokking order parameter: test accuracy above chance, rescaled to [0, 1],
+    ``clip((accuracy − 1/p) / (1 − 1/p), 0, 1)`` — 0 while the network only memorises
+    (chance on the held-out pairs), 1 once it generalises (Power et al. 2022,
+    arXiv:2201.02177). Works on floats, numpy arrays, pandas series and tensors."""
+    chance = 1.0 / p
+    value = (test_accuracy - chance) / (1.0 - chance)
+    return value.clip(0.0, 1.0) if hasattr(value, "clip") else min(max(value, 0.0), 1.0)
+
+
 def weight_norm(model: nn.Module) -> float:
     """Euclidean norm of all parameters together."""
     return float(
@@ -350,7 +361,12 @@ def modular_arithmetic_batched(ctxs: list[RunContext], precision: Precision = "f
                 )
             )
             live = members.alive.cpu().tolist()
-            members.log(step, **{k: measured[k] for k in OBSERVABLES[:4]}, weight_norm=norms)
+            members.log(
+                step,
+                **{k: measured[k] for k in OBSERVABLES[:4]},
+                weight_norm=norms,
+                generalisation=generalisation(measured["test_accuracy"], float(shared.p)),
+            )
             _log_member_curvature(members, stacked, runs, step, curvature, train_x, train_y)
             accuracy = measured["test_accuracy"].cpu().tolist()
             for i, run in enumerate(runs):
@@ -407,6 +423,7 @@ def modular_arithmetic(ctx: RunContext) -> None:
                 train_accuracy=train_accuracy,
                 test_accuracy=test_accuracy,
                 weight_norm=weight_norm(model),
+                generalisation=generalisation(test_accuracy, float(params.p)),
             )
             if ctx.wants("fourier_concentration"):
                 ctx.log(step, fourier_concentration=embedding_fourier_concentration(model))
