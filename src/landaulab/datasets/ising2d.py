@@ -20,9 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
+from landaulab.datasets._clusters import swendsen_wang_clusters
 from landaulab.datasets._tidy import as_count, as_positive_array, tidy_frame
 from landaulab.errors import DataError
 
@@ -51,22 +50,7 @@ def swendsen_wang_sweep(
     numpy.ndarray
         The updated spins (a new array).
     """
-    replicas, length, _ = spins.shape
-    total = replicas * length * length
-    index = np.arange(total, dtype=np.int32).reshape(replicas, length, length)
-    p = bond_probability[:, None, None]
-    right = (spins == np.roll(spins, -1, axis=2)) & (rng.random(spins.shape) < p)
-    down = (spins == np.roll(spins, -1, axis=1)) & (rng.random(spins.shape) < p)
-    # each site links to at most its right and lower neighbour: build the CSR graph directly
-    targets = np.stack([np.roll(index, -1, axis=2), np.roll(index, -1, axis=1)], axis=-1)
-    active = np.stack([right, down], axis=-1).reshape(total, 2)
-    indptr = np.zeros(total + 1, dtype=np.int32)
-    np.cumsum(active.sum(axis=1), out=indptr[1:])
-    indices = targets.reshape(total, 2)[active]
-    graph = csr_matrix(
-        (np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(total, total)
-    )
-    n_clusters, labels = connected_components(graph, directed=True, connection="weak")
+    n_clusters, labels = swendsen_wang_clusters(spins, bond_probability, rng)
     flip = np.where(rng.random(n_clusters) < 0.5, -1, 1).astype(spins.dtype)
     return spins * flip[labels].reshape(spins.shape)
 

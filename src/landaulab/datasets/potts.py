@@ -23,9 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
+from landaulab.datasets._clusters import swendsen_wang_clusters
 from landaulab.datasets._tidy import as_count, as_positive_array, tidy_frame
 from landaulab.errors import DataError
 
@@ -82,22 +81,7 @@ def swendsen_wang_potts_sweep(
     numpy.ndarray
         The updated spins (a new array of the same dtype).
     """
-    replicas, length, _ = spins.shape
-    total = replicas * length * length
-    index = np.arange(total, dtype=np.int64).reshape(replicas, length, length)
-    p = bond_probability[:, None, None]
-    right = (spins == np.roll(spins, -1, axis=2)) & (rng.random(spins.shape) < p)
-    down = (spins == np.roll(spins, -1, axis=1)) & (rng.random(spins.shape) < p)
-    # each site links to at most its right and lower neighbour: build the CSR graph directly
-    targets = np.stack([np.roll(index, -1, axis=2), np.roll(index, -1, axis=1)], axis=-1)
-    active = np.stack([right, down], axis=-1).reshape(total, 2)
-    indptr = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(active.sum(axis=1), out=indptr[1:])
-    indices = targets.reshape(total, 2)[active]
-    graph = csr_matrix(
-        (np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(total, total)
-    )
-    n_clusters, labels = connected_components(graph, directed=True, connection="weak")
+    n_clusters, labels = swendsen_wang_clusters(spins, bond_probability, rng)
     colour = rng.integers(0, q, size=n_clusters).astype(spins.dtype)
     return colour[labels].reshape(spins.shape)
 
