@@ -7,11 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landaulab.analyze import AnalysisResult
 from landaulab.dynamics import DynamicsResult
 from landaulab.report import ExtraSection, Findings, ReportResult, RoleChoice, SliceChoice
 from landaulab.report.figures import Rendered
@@ -88,10 +86,6 @@ def test_findings_round_trip_exactly(found: Findings) -> None:
     assert Findings.from_dict(again.to_dict()).to_dict() == data
 
 
-@pytest.mark.skipif(
-    not hasattr(AnalysisResult, "from_dict") or not hasattr(DynamicsResult, "from_dict"),
-    reason="AnalysisResult.from_dict / DynamicsResult.from_dict are not in this version",
-)
 def test_a_saved_report_renders_the_same_report(
     first_order_report: ReportResult, tmp_path: Path
 ) -> None:
@@ -124,10 +118,6 @@ def test_report_json_holds_the_findings(first_order_report: ReportResult) -> Non
     assert saved["runs"]["columns"][-2:] == ["value", "in_slice"]
 
 
-@pytest.mark.skipif(
-    not hasattr(DynamicsResult, "from_dict"),
-    reason="DynamicsResult.from_dict is not in this version",
-)
 def test_findings_with_a_dynamics_result_round_trip(first_order_report: ReportResult) -> None:
     from dataclasses import replace
 
@@ -140,10 +130,6 @@ def test_findings_with_a_dynamics_result_round_trip(first_order_report: ReportRe
     assert again.to_dict() == data
 
 
-@pytest.mark.skipif(
-    not hasattr(DynamicsResult, "from_dict"),
-    reason="DynamicsResult.from_dict is not in this version",
-)
 def test_a_saved_report_without_analysis_renders_again(
     first_order_report: ReportResult, tmp_path: Path
 ) -> None:

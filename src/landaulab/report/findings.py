@@ -404,35 +404,13 @@ def _time_map_from_dict(data: Mapping[str, Any] | None) -> pd.DataFrame | None:
 
 
 def analysis_from_dict(data: Mapping[str, Any] | None) -> AnalysisResult | None:
-    """The analysis result of its JSON form (``AnalysisResult.from_dict``).
-
-    Raises
-    ------
-    DataError
-        When this version of the analysis cannot read its JSON form back.
-    """
-    if data is None:
-        return None
-    reader = getattr(AnalysisResult, "from_dict", None)
-    if reader is None:
-        raise DataError("this version of landaulab cannot read a saved analysis result back")
-    return reader(dict(data))  # type: ignore[no-any-return]
+    """The analysis result of its JSON form (``AnalysisResult.from_dict``), or ``None``."""
+    return None if data is None else AnalysisResult.from_dict(dict(data))
 
 
 def dynamics_from_dict(data: Mapping[str, Any] | None) -> DynamicsResult | None:
-    """The dynamics result of its JSON form (``DynamicsResult.from_dict``).
-
-    Raises
-    ------
-    DataError
-        When this version of the dynamics cannot read its JSON form back.
-    """
-    if data is None:
-        return None
-    reader = getattr(DynamicsResult, "from_dict", None)
-    if reader is None:
-        raise DataError("this version of landaulab cannot read a saved dynamics result back")
-    return reader(dict(data))  # type: ignore[no-any-return]
+    """The dynamics result of its JSON form (``DynamicsResult.from_dict``), or ``None``."""
+    return None if data is None else DynamicsResult.from_dict(dict(data))
 
 
 __all__ = [
