@@ -36,6 +36,12 @@ import numpy as np
 from landaulab.analyze.bootstrap import MIN_UNITS, TARGET_UNITS
 from landaulab.design import RULE, bin_controls, bins_to_dict
 
+#: How samples of a bin are read at the bin's control (appended to the rule of the design).
+ADJUSTMENT = (
+    "; in a bin, samples moved along the slope of the runs' mean m against their controls "
+    "to the bin's control (local-linear regression adjustment)"
+)
+
 
 @dataclass(frozen=True, eq=False)
 class Design:
@@ -63,7 +69,7 @@ class Design:
 
     def to_dict(self) -> dict[str, Any]:
         """``inputs.design``: ``{"kind", "rule"}``, plus ``"bins"`` when irregular."""
-        out: dict[str, Any] = {"kind": self.kind, "rule": RULE}
+        out: dict[str, Any] = {"kind": self.kind, "rule": RULE + ADJUSTMENT}
         if self.kind == "irregular":
             out["bins"] = [dict(b) for b in self.bins]
         return out
