@@ -16,10 +16,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "landaulab"
 
 #: Which top-level parts of landaulab each part may import (besides itself and the shared
-#: foundations: errors, estimate, serialize, late_time, files, version). The flow:
+#: foundations: errors, estimate, serialize, late_time, design, files, version). The flow:
 #: spec → execute → store → analyze/dynamics → report; studies and the faces
 #: (cli, api, the root package) orchestrate.
-FOUNDATIONS = {"errors", "estimate", "serialize", "late_time", "files", "version"}
+FOUNDATIONS = {"errors", "estimate", "serialize", "late_time", "design", "files", "version"}
 ALLOWED: dict[str, set[str]] = {
     "specs": set(),
     "datasets": set(),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.analyze.columns import missing_column
+from landaulab.analyze.design import GRID, Design, adjust_within_bins, design_controls
 from landaulab.errors import DataError
 from landaulab.late_time import BURN_IN, check_burn_in, late_start
 
@@ -64,6 +65,8 @@ class PreparedData:
     The order parameter is divided by ``scale`` (its largest magnitude), the control is
     mapped to ``(control − control_offset) / control_scale`` and the volume is divided by
     ``volume_scale``, so every later computation works with numbers of order one.
+    In an irregular control design (:mod:`.design`) ``segment_control`` is the mean
+    control of each segment's bin; ``design`` says how the segments were grouped.
     """
 
     columns: ColumnSpec
@@ -86,6 +89,7 @@ class PreparedData:
     control_scale: float
     volume_scale: float
     notes: tuple[str, ...]
+    design: Design = GRID
 
     @property
     def n_segments(self) -> int:
@@ -319,7 +323,13 @@ def prepare(
     if not np.isfinite(half) or half <= 0.0:
         half = 1.0 if abs(offset) < 1e-300 else abs(offset)
     volume_scale = float(np.max(volume))
-    segment_control = (control[starts] - offset) / half
+    own_control = (control[starts] - offset) / half
+    segment_control, design = design_controls(
+        own_control, size[starts], lambda t: offset + half * np.asarray(t, dtype=float)
+    )
+    scaled = adjust_within_bins(design, scaled, segment, kept, own_control, segment_control)
+    if design.sentence() is not None:
+        notes.append(str(design.sentence()))
     segment_volume = volume[starts] / volume_scale
     segment_volume = np.where(segment_volume > 0, segment_volume, np.finfo(float).tiny)
     energy_rows = None
@@ -353,6 +363,7 @@ def prepare(
         control_scale=half,
         volume_scale=volume_scale,
         notes=tuple(notes),
+        design=design,
     )
 
 
@@ -385,4 +396,5 @@ def analysis_inputs(
         "n_rows": int(prepared.row_segment.size),
         "symmetric": bool(symmetric),
         "landau_polynomial": landau_polynomial,
+        "design": prepared.design.to_dict(),
     }

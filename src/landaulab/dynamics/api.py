@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from landaulab.design import RULE, Binning, bins_to_dict
 from landaulab.dynamics.early_warning import early_warning, summarize_early_warning
 from landaulab.dynamics.escapes import escape_rates
 from landaulab.dynamics.estimates import bounds_of, number, value_of
@@ -91,7 +93,8 @@ def dynamics(
         Column holding time (step, epoch, seconds).
     control
         Optional control-parameter column (constant within each run); estimates are made
-        per control value.
+        per control value, or per equal-count bin of runs along the control when too few
+        runs share a value (an irregular design, :mod:`landaulab.design`).
     run_col
         Column identifying runs.
     n_bootstrap
@@ -238,6 +241,9 @@ def dynamics(
     evidence = narrate(
         per_control, transitions, plateaus, scaling, slowing, escape_laws, trajectories
     )
+    binning = trajectories.binning()
+    if binning is not None and binning.irregular:
+        evidence.insert(0, _design_sentence(binning))
     return DynamicsResult(
         order_parameter=order_parameter,
         time_col=time_col,
@@ -253,6 +259,7 @@ def dynamics(
         escape_laws=escape_laws,
         evidence=tuple(evidence),
         notes=tuple(result_notes),
+        design=_design(binning),
         settings={
             "n_bootstrap": int(n_bootstrap),
             "seed": int(seed),
@@ -263,6 +270,25 @@ def dynamics(
             "late_fraction": late,
             "burn_in": burn_in,
         },
+    )
+
+
+def _design(binning: Binning | None) -> dict[str, Any] | None:
+    """``design`` of the result: ``{"kind", "rule"(, "bins")}``; ``None`` without a
+    control column."""
+    if binning is None:
+        return None
+    out: dict[str, Any] = {"kind": binning.kind, "rule": RULE}
+    if binning.irregular:
+        out["bins"] = bins_to_dict(binning)
+    return out
+
+
+def _design_sentence(binning: Binning) -> str:
+    return (
+        "Irregular control design (too few runs share a control value to resample them): "
+        "runs grouped into equal-count bins along the control, each bin at the mean "
+        f"control of its runs: {binning.summary()}."
     )
 
 

@@ -18,7 +18,9 @@ part of the public contract:
 
 plus ``saddles``, ``barriers``, ``drift_diffusion``, ``tdgl``, ``critical_slowing_down``,
 ``escapes``, ``early_warning``, ``controls`` (runs and samples per control value),
-``notes`` and ``settings``. Every number is finite or ``null``; an interval ``[lo, hi]``
+``design`` (``{"kind": "grid"|"irregular", "rule", "bins"}``: how runs were grouped along
+the control, :mod:`landaulab.design`; ``null`` without a control column), ``notes`` and
+``settings``. Every number is finite or ``null``; an interval ``[lo, hi]``
 has ``null`` for a bound that is not known (``[lo, null]`` is a lower bound only).
 
 ``DynamicsResult.from_dict(d)`` rebuilds the typed result from that JSON, with
@@ -114,6 +116,10 @@ class DynamicsResult:
         Sentences on what was dropped or could not be estimated.
     settings
         Bootstrap size, seed, confidence and method settings.
+    design
+        How runs were grouped along the control: ``{"kind", "rule"}``, with ``"bins"``
+        (``{"low", "high", "control", "n_runs"}`` each) for an irregular design; ``None``
+        without a control column.
     """
 
     order_parameter: str
@@ -131,6 +137,7 @@ class DynamicsResult:
     evidence: tuple[str, ...]
     notes: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    design: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (see the module docstring); JSON-safe, no NaN."""
@@ -187,6 +194,7 @@ class DynamicsResult:
                 {"control": to_json(cd.control), "n_runs": cd.n_runs, "n_samples": cd.n_samples}
                 for cd in self.controls
             ],
+            "design": to_json(dict(self.design)) if self.design is not None else None,
         }
 
     @classmethod
@@ -259,6 +267,7 @@ class DynamicsResult:
             evidence=tuple(data.get("evidence") or ()),
             notes=tuple(data.get("notes") or ()),
             settings=dict(data.get("settings") or {}),
+            design=dict(data["design"]) if data.get("design") is not None else None,
         )
 
     def __str__(self) -> str:

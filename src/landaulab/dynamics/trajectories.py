@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landaulab.design import Binning, bin_controls
 from landaulab.errors import DataError
 
 #: Below this many runs at one control value, resampling uses contiguous blocks of runs.
 MIN_RUNS_FOR_RUN_BOOTSTRAP = 5
+#: Fewest runs in a bin of an irregular control design (two run-bootstrap minimums).
+RUNS_PER_BIN = 2 * MIN_RUNS_FOR_RUN_BOOTSTRAP
 #: Number of blocks a lone trajectory is cut into for a block bootstrap.
 BLOCKS_PER_LONE_TRAJECTORY = 10
 
@@ -110,15 +113,30 @@ class Trajectories:
             notes=self.notes,
         )
 
+    def binning(self) -> Binning | None:
+        """How the runs are grouped along the control (:mod:`landaulab.design`): one group
+        per value on a grid, equal-count bins of at least :data:`RUNS_PER_BIN` runs in an
+        irregular design; ``None`` without a control column."""
+        if self.control_col is None:
+            return None
+        return bin_controls(
+            self.controls, min_per_value=MIN_RUNS_FOR_RUN_BOOTSTRAP, per_bin=RUNS_PER_BIN
+        )
+
     def groups(self) -> list[tuple[float | None, np.ndarray]]:
         """Runs grouped by control value: ``[(control or None, run positions), ...]``.
 
         Groups are sorted by control value; without a control column there is one group.
+        In an irregular design (:meth:`binning`) a group is a bin of runs and its control
+        the mean of their controls.
         """
-        if self.control_col is None:
+        binning = self.binning()
+        if binning is None:
             return [(None, np.arange(self.n_runs))]
-        values = np.unique(self.controls)
-        return [(float(v), np.flatnonzero(self.controls == v)) for v in values]
+        return [
+            (float(binning.control[g]), np.flatnonzero(binning.label == g))
+            for g in range(binning.n_groups)
+        ]
 
     def increments(self, lag: int = 1) -> Increments:
         """Increments ``value[i + lag] - value[i]`` between samples of the same run.

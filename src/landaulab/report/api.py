@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from landaulab.analyze.bootstrap import MIN_UNITS, TARGET_UNITS
+from landaulab.design import bin_controls
 from landaulab.files import write_bytes_atomic, write_json_atomic
 from landaulab.report import figures as fig
 from landaulab.report.aggregate import phase_grid
@@ -167,6 +169,20 @@ def _labels(inputs: _Inputs) -> tuple[str, str]:
     return human(inputs.roles.control), f"|{op}|" if inputs.absolute else op
 
 
+def _irregular(inputs: _Inputs) -> bool:
+    """Whether the control design is irregular: as the analysis or the dynamics saw it,
+    or, without either, by the one rule of :mod:`landaulab.design` on the runs' controls."""
+    kinds = {inputs.analysis.design, inputs.dynamics.design} - {None}
+    if kinds:
+        return "irregular" in kinds
+    runs, control = inputs.findings.slice_runs, inputs.roles.control
+    if control not in runs.columns:
+        return False
+    values = pd.to_numeric(runs[control], errors="coerce").to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    return bin_controls(values, min_per_value=MIN_UNITS, per_bin=TARGET_UNITS).irregular
+
+
 def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
     roles = inputs.roles
     control_label, value_label = _labels(inputs)
@@ -175,6 +191,7 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
     critical = inputs.analysis.critical_point
     paragraphs: list[str] = []
     figure: Figure | None
+    scattered = _irregular(inputs)
     if others and roles.control in runs.columns:
         second = max(others, key=lambda p: (runs[p].nunique(), p == roles.size, p))
         grid = phase_grid(runs.dropna(subset=["value"]), roles.control, second)
@@ -186,6 +203,7 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             value_label=f"late-time {value_label}",
             critical=critical if on_row is not None or second == roles.size else None,
             critical_row=on_row,
+            scattered=scattered,
         )
         caption = (
             f"Late-time {value_label} (mean over the late steps of each run, the window of "
@@ -199,8 +217,8 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
                 f"{human(second)} = {plain(on_row, 4)}."
             )
         paragraphs.append(
-            f"Each cell is one condition; the colour is the late-time {value_label}. "
-            f"A phase boundary shows as a sharp change of colour."
+            f"Each {'point' if scattered else 'cell'} is one condition; the colour is the "
+            f"late-time {value_label}. A phase boundary shows as a sharp change of colour."
         )
     else:
         grid = inputs.findings.time_map if inputs.findings.time_map is not None else pd.DataFrame()
@@ -212,10 +230,16 @@ def _phase_section(inputs: _Inputs, figures: _Figures) -> Section:
             value_label=f"mean {value_label}",
             critical=critical,
             time_edges=edges,
+            scattered=scattered,
         )
         caption = (
             f"Mean {value_label} over runs, by {control_label} and training time: "
             "only one parameter is swept, so the diagram's second axis is time."
+        )
+    if scattered:
+        caption += (
+            f" The values of {control_label} are irregular (too few runs share one), so "
+            "each condition is drawn as a point at its value."
         )
     block = figures.add("phase_diagram", figure, caption)
     missing = (

@@ -6,7 +6,8 @@ says why). Figures are built on :class:`~matplotlib.figure.Figure` directly, so 
 report never touches the global pyplot state or the user's interactive backend.
 :func:`render` turns a figure into PNG and PDF bytes; :func:`save` writes them atomically.
 
-Methods drawn: the phase diagram as a heat map of the late-time order parameter; ⟨m⟩,
+Methods drawn: the phase diagram as a heat map of the late-time order parameter (as
+scattered points on numeric axes for an irregular control design); ⟨m⟩,
 χ = V·Var(m) and the Binder cumulant U₄ = 1 − ⟨m⁴⟩/(3⟨m²⟩²) (Binder 1981, Z. Phys. B 43,
 119) with the estimated T_c; the Landau free energy F(m) = −log P(m)/V with its fit and
 minima (Landau 1937); the finite-size-scaling collapse y·L^ρ against (T − T_c)·L^(1/ν)
@@ -172,6 +173,7 @@ def phase_diagram(
     critical: Estimate | None = None,
     critical_row: float | None = None,
     time_edges: np.ndarray | None = None,
+    scattered: bool = False,
 ) -> Figure | None:
     """Heat map of the late-time order parameter over two controls.
 
@@ -188,9 +190,23 @@ def phase_diagram(
         then drawn across that row only. ``None``: across the whole diagram.
     time_edges
         Bin edges when the rows are training time (a control × time diagram).
+    scattered
+        Draw every finite cell as a point at its control values on numeric axes instead
+        of a heat map with one column per value (an irregular control design, whose values
+        rarely repeat).
     """
     if grid.empty or not np.isfinite(grid.to_numpy(dtype=float)).any():
         return None
+    if scattered:
+        return _phase_points(
+            grid,
+            x_label=x_label,
+            y_label=y_label,
+            value_label=value_label,
+            critical=critical,
+            critical_row=critical_row,
+            time_edges=time_edges,
+        )
     values = grid.to_numpy(dtype=float)
     xs = np.asarray(grid.columns, dtype=float)
     figure = new_figure(6.4, 4.6)
@@ -248,6 +264,58 @@ def phase_diagram(
         elif where is not None:
             axes.axvline(where, color="#2ecc71", ls="--", lw=1.5, label=label)
             axes.legend(loc="upper left", fontsize=8, framealpha=0.8)
+    return figure
+
+
+def _phase_points(
+    grid: pd.DataFrame,
+    *,
+    x_label: str,
+    y_label: str,
+    value_label: str,
+    critical: Estimate | None,
+    critical_row: float | None,
+    time_edges: np.ndarray | None,
+) -> Figure:
+    """The phase diagram of :func:`phase_diagram` as points: one per finite cell, at its
+    control (x) and second control or time-bin centre (y), coloured by its value."""
+    values = grid.to_numpy(dtype=float)
+    xs = np.asarray(grid.columns, dtype=float)
+    if time_edges is not None and time_edges.size == values.shape[0] + 1:
+        ys = 0.5 * (time_edges[:-1] + time_edges[1:])
+    else:
+        ys = np.asarray(grid.index, dtype=float)
+    row, column = np.nonzero(np.isfinite(values))
+    x, y, colour = xs[column], ys[row], values[row, column]
+    figure = new_figure(6.4, 4.6)
+    axes = figure.add_subplot()
+    norm = Normalize(float(colour.min()), float(colour.max()) or 1.0)
+    # a marker about as tall as a row of the diagram (side in points, area in points²)
+    side = float(np.clip(270.0 / max(np.unique(y).size, 1), 3.0, 12.0))
+    points = axes.scatter(
+        x, y, c=colour, cmap="magma", norm=norm, s=side**2, marker="s", lw=0, rasterized=True
+    )
+    _log_scale_if_wide(axes, xs)
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    colourbar = figure.colorbar(points, ax=axes)
+    colourbar.set_label(value_label)
+    if critical is not None and critical.value is not None:
+        label = f"critical point {estimate(critical.value, critical.ci)}"
+        if critical_row is not None and time_edges is None:
+            axes.plot(
+                [critical.value],
+                [critical_row],
+                marker="|",
+                ms=18,
+                mew=3,
+                color="#2ecc71",
+                ls="none",
+                label=label,
+            )
+        else:
+            axes.axvline(critical.value, color="#2ecc71", ls="--", lw=1.5, label=label)
+        axes.legend(loc="upper left", fontsize=8, framealpha=0.8)
     return figure
 
 

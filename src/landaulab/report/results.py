@@ -39,7 +39,11 @@ class Curve:
 
 @dataclass(frozen=True)
 class AnalysisView:
-    """What a report shows of an analysis result (``available`` False: none was given)."""
+    """What a report shows of an analysis result (``available`` False: none was given).
+
+    ``design`` is the kind of control design the analysis saw (``"grid"``,
+    ``"irregular"``, or ``None`` for results without it).
+    """
 
     available: bool
     error: str | None = None
@@ -59,6 +63,7 @@ class AnalysisView:
     not_estimable: dict[str, str] = field(default_factory=dict)
     ginzburg: str | None = None
     notes: list[str] = field(default_factory=list)
+    design: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,9 @@ class DynamicsView:
     ``transition_summary`` the per-control rows of the transition times (``control``,
     ``median``, ``ci``, ``n_runs``, ``n_with_transition``); ``n_with_transition`` and
     ``n_runs_checked`` are their totals, the one count every sentence and table quotes;
-    ``laws`` the law comparison of the transition times (its ``verdict``).
+    ``laws`` the law comparison of the transition times (its ``verdict``); ``design`` the
+    kind of control design the runs were grouped by (``"grid"``, ``"irregular"``, or
+    ``None``).
     """
 
     available: bool
@@ -99,6 +106,7 @@ class DynamicsView:
     slowing_down: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     looked_for_transitions: bool = False
+    design: str | None = None
 
     @property
     def n_with_transition(self) -> int:
@@ -160,7 +168,14 @@ def read_analysis(result: AnalysisResult | None, error: str | None = None) -> An
         other_critical_points=others,
         not_estimable={str(k): str(v) for k, v in result.not_estimable.items() if v is not None},
         ginzburg=ginzburg or None,
+        design=_design_kind(result.inputs.get("design")),
     )
+
+
+def _design_kind(design: Any) -> str | None:
+    """``design["kind"]`` of a result's design entry (``None`` when there is none)."""
+    kind = design.get("kind") if isinstance(design, dict) else None
+    return str(kind) if kind is not None else None
 
 
 def _coefficients(result: AnalysisResult) -> list[dict[str, Any]]:
@@ -312,6 +327,7 @@ def read_dynamics(result: DynamicsResult | None, error: str | None = None) -> Dy
         slowing_down=slowing.to_dict() if slowing is not None else None,
         notes=[s for s in result.notes if s.strip()],
         looked_for_transitions=True,
+        design=_design_kind(dict(result.design) if result.design is not None else None),
     )
 
 
