@@ -12,6 +12,7 @@ from hypothesis.extra.pandas import column, data_frames, range_indexes
 from landaulab.analyze.roles import (
     choose_roles,
     choose_slice,
+    constant_per_group,
     correlation_ratio,
     fixed_slice,
     split_columns,
@@ -112,3 +113,27 @@ def test_a_chosen_slice_is_checked() -> None:
         fixed_slice(frame, roles, {"train_fraction": 0.55})
     with pytest.raises(DataError, match="not found"):
         fixed_slice(frame, roles, {"nope": 1})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.one_of(
+                st.none(), st.integers(-2, 2), st.floats(allow_nan=True, allow_infinity=True)
+            ),
+            st.one_of(st.none(), st.sampled_from(["a", "b"])),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_constant_per_group_matches_counting_distinct_values(rows: list) -> None:
+    """The min/max shortcut agrees with counting distinct values per group, whatever the
+    values (missing, infinite, mixed)."""
+    frame = pd.DataFrame(rows, columns=["run", "x", "label"])
+    frame["x"] = pd.to_numeric(frame["x"])
+    counted = frame.groupby("run", sort=False)[["x", "label"]].nunique(dropna=True).max()
+    expected = [c for c in ("x", "label") if int(counted.get(c, 0)) <= 1]
+    assert constant_per_group(frame, "run", ["x", "label"]) == expected
