@@ -142,7 +142,7 @@ def estimate_exponents(
             located
             if headline.name == "vanishing_point" and np.isfinite(located.exponent)
             else None,
-            "susceptibility_peak" in search.located,
+            search.critical_fluctuations,
             most_probable=(
                 (fit.m_star[c.index], fit.m_star_replicates[:, c.index])
                 if fit is not None
