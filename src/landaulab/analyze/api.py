@@ -174,7 +174,7 @@ def _pipeline(
     order = verdict.order
     refined = refine_critical_points(search, context, order)
     headline = choose_critical_point(order, refined, prepared)
-    exponents = estimate_exponents(prepared, order, curves, headline, refined, n_bootstrap)
+    exponents = estimate_exponents(prepared, order, curves, headline, refined, n_bootstrap, fit=fit)
     field_scan = measure_delta(
         scan, prepared, order, headline, exponents.exponents, n_bootstrap=n_bootstrap, seed=seed
     )

@@ -344,6 +344,9 @@ class CriticalPointSearch(Findings):
         else None (then the vanishing point is not valid).
     orders
         Method name → the orders of transition it locates, and why not at others.
+    critical_fluctuations
+        Whether χ of the largest size has a critical fluctuation peak, whether or not that
+        peak locates T_c (a pseudo-critical point of a finite size does not).
     """
 
     locations: Mapping[str, Location] = field(default_factory=dict)
@@ -351,6 +354,7 @@ class CriticalPointSearch(Findings):
     estimates: tuple[CriticalPoint, ...] = ()
     sharper_than_grid: str | None = None
     orders: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    critical_fluctuations: bool = False
 
     def candidates(self, name: str) -> tuple[Candidate, ...]:
         """Every candidate of method ``name`` (none when it did not run)."""
@@ -440,9 +444,9 @@ def choose_critical_point(
     if order not in ORDERS:
         if order == "crossover":
             where = ""
-            peak = search.located.get("susceptibility_peak")
-            if peak is not None:
-                peak_at = float(prepared.to_control(peak.located.value))
+            peak = search.locations.get("susceptibility_peak")
+            if peak is not None and peak.chosen is not None and search.critical_fluctuations:
+                peak_at = float(prepared.to_control(peak.chosen.located.value))
                 where = f"; the susceptibility peaks at {peak_at:.4g}"
             evidence.append(f"No critical point for a crossover{where}.")
         return Headline(evidence=tuple(evidence))

@@ -158,7 +158,8 @@ def find_critical_points(context: LocatorContext) -> CriticalPointSearch:
         _invalidate(locations, "vanishing_point", reason)
         valid.pop("vanishing_point", None)
     peak = locations["susceptibility_peak"].chosen if "susceptibility_peak" in locations else None
-    if peak is not None and is_fluctuation_peak(peak) and "vanishing_point" in valid:
+    critical = peak is not None and is_fluctuation_peak(peak)
+    if critical and "vanishing_point" in valid:
         # critical fluctuations round m of a finite system near T_c: its vanishing point is
         # biased by the rounding, and the fluctuation-based locators apply instead
         reason = (
@@ -174,6 +175,7 @@ def find_critical_points(context: LocatorContext) -> CriticalPointSearch:
         sharper_than_grid=sharper,
         evidence=tuple(evidence),
         orders={locator.name: (locator.orders, locator.elsewhere) for locator in LOCATORS},
+        critical_fluctuations=critical,
     )
 
 

@@ -1,5 +1,22 @@
 """The susceptibility peak of each size: at finite size it is shifted from T_c by
-O(L^(−1/ν)) (Fisher & Barber 1972, Phys. Rev. Lett. 28, 1516)."""
+O(L^(−1/ν)) (Fisher & Barber 1972, Phys. Rev. Lett. 28, 1516).
+
+The peak of one size is a *pseudo-critical* point T*(L) = T_c + a·L^(−1/ν) (Fisher & Barber
+1972; Binder 1981, Z. Phys. B 43, 119): a biased estimator of T_c whose bootstrap interval
+(the spread of the peak position over resampled runs) does not contain the shift a·L^(−1/ν),
+so it looks precise exactly where it is systematically off. The shift is not small against
+that interval: it is of the order of the width of the peak itself (both scale as
+L^(−1/ν)); for the mean-field χ = N·Var(|m|) of P(m) ∝ exp(−N(a₂m² + a₄m⁴)) the peak lies
+at a₂ = −2.16·√(a₄/N), while the peak's full width at half maximum spans a₂ from −4.6 to
++1.0 in the same units. Only sizes can tell whether the peak has reached T_c, so the largest
+size's peak stands for T_c only where a smaller size has a critical fluctuation peak too and
+the peak does not move significantly between them (:func:`_drifts`); otherwise it is listed
+as a pseudo-critical point (:data:`PSEUDO`), still a sign of critical fluctuations
+(:func:`is_fluctuation_peak`) but never the headline. The same holds at a first-order
+transition, where the χ peak of a finite system is shifted from the transition by O(1/V)
+(Challa, Landau & Binder 1986, Phys. Rev. B 34, 1841); there the equal-depth point, located
+at every size and extrapolated in 1/V, locates it.
+"""
 
 from __future__ import annotations
 
@@ -112,20 +129,34 @@ def _flat(c: SizeCurves, peak: Located) -> str | None:
 #: How the reason of a peak that moves with size begins.
 MOVES = "the peak moves with size"
 
+#: How the reason of a peak that no smaller size's peak can check begins.
+PSEUDO = "a finite-size pseudo-critical point"
+
 
 def is_fluctuation_peak(candidate: Candidate) -> bool:
     """Whether ``candidate`` is a critical fluctuation peak (valid, or only moving with
-    size, which is itself a sign of critical fluctuations)."""
-    return candidate.reason is None or candidate.reason.startswith(MOVES)
+    size or unchecked across sizes: finite-size effects of a critical peak)."""
+    return candidate.reason is None or candidate.reason.startswith((MOVES, PSEUDO))
+
+
+def _unchecked(largest: Candidate, n_sizes: int) -> str:
+    """Why the χ peak of the largest size, without a smaller size's critical peak to
+    compare it with, does not locate T_c."""
+    without = "with one size" if n_sizes == 1 else "without a critical χ peak of a smaller size"
+    return (
+        f"{PSEUDO} (the χ peak of size {largest.sizes[0]:.6g}), shifted from the transition "
+        f"by O(L^(−1/ν)) (O(1/V) at first order), a shift that cannot be measured {without}"
+    )
 
 
 def _drifts(smaller: Candidate, largest: Candidate, context: LocatorContext) -> str | None:
     """Why the χ peak of the largest size is a finite-size pseudo-critical point, or None.
 
     The peak of a finite system is shifted from T_c by O(L^(−1/ν)) (Fisher & Barber 1972):
-    where the peak moves significantly between the two largest sizes (the 95 % interval of
-    the shift of the parabolic vertices, replicate by replicate, excludes zero), the
-    largest size's peak has not reached T_c and does not locate it.
+    where the peak moves significantly between ``smaller`` (the nearest smaller size with a
+    critical peak) and the largest size (the 95 % interval of the shift of the parabolic
+    vertices, replicate by replicate, excludes zero), the largest size's peak has not
+    reached T_c and does not locate it.
     """
     a, b = smaller.located, largest.located
     size = min(np.asarray(a.replicates).size, np.asarray(b.replicates).size)
@@ -150,8 +181,11 @@ def locate_susceptibility_peak(context: LocatorContext) -> Location:
     above :data:`~landaulab.analyze.curves.DEEPLY_ORDERED_BINDER`) is where runs converge
     slowest, not a critical fluctuation peak, and does not locate T_c; nor does a peak
     whose disordered side shows no fluctuations around zero (:func:`_transient`), nor a
-    maximum of a flat χ (:func:`_flat`), nor one
-    that still moves significantly with size (:func:`_drifts`).
+    maximum of a flat χ (:func:`_flat`). A critical peak of the largest size locates T_c
+    only against the nearest smaller size with a critical peak: not where it still moves
+    significantly with size (:func:`_drifts`), nor without such a size (one size, or no
+    smaller χ that stands out), where it is a pseudo-critical point at an unmeasured shift
+    from T_c (:func:`_unchecked`).
     """
     candidates = []
     evidence = []
@@ -185,8 +219,12 @@ def locate_susceptibility_peak(context: LocatorContext) -> Location:
                 )
         candidates.append(Candidate(peak, (s,), size_detail(s), reason))
     chosen = next((c for c in candidates if c.sizes == (largest.size,)), None)
-    if chosen is not None and chosen.valid and len(candidates) >= 2:
-        reason = _drifts(candidates[-2], chosen, context)
+    if chosen is not None and chosen.valid:
+        smaller = [c for c in candidates[:-1] if c.valid]
+        if smaller:
+            reason = _drifts(smaller[-1], chosen, context)
+        else:
+            reason = _unchecked(chosen, len(context.curves))
         if reason is not None:
             candidates[-1] = chosen = replace(chosen, reason=reason)
     return Location(candidates=tuple(candidates), chosen=chosen, evidence=tuple(evidence))
