@@ -208,11 +208,8 @@ def prepare(
     n_rows = len(frame)
     value = _numeric(frame, columns.order_parameter, "order-parameter")
     control = _numeric(frame, columns.control, "control")
-    size = _numeric(frame, columns.size, "size") if columns.size is not None else np.ones(n_rows)
-    if columns.volume is not None:
-        volume = _numeric(frame, columns.volume, "volume")
-    else:
-        volume = size.copy()
+    size = _numeric(frame, columns.size, "size") if columns.size is not None else None
+    volume = _numeric(frame, columns.volume, "volume") if columns.volume is not None else size
     energy = _numeric(frame, columns.energy, "energy") if columns.energy is not None else None
 
     if columns.run != "run_id":
@@ -229,6 +226,8 @@ def prepare(
     else:
         step = np.arange(n_rows, dtype=float)
         notes.append("No 'step' column: rows are taken in table order within each run.")
+    direction_code: np.ndarray | None = None
+    labels: tuple[str, ...] = ()
     if columns.direction is not None:
         raw = frame[columns.direction]
         present = raw.notna().to_numpy()
@@ -240,55 +239,73 @@ def prepare(
                 f"direction column {columns.direction!r} must hold exactly two values "
                 f"(e.g. up/down); found {n_directions}"
             )
-    else:
-        direction_code = np.zeros(n_rows, dtype=np.int64)
-        labels = ()
 
-    finite = (
-        np.isfinite(value)
-        & np.isfinite(control)
-        & np.isfinite(size)
-        & np.isfinite(volume)
-        & np.isfinite(step)
-        & (run_code >= 0)
-        & (direction_code >= 0)
-    )
-    dropped = int(n_rows - finite.sum())
+    # Row arrays are only built for the columns given (no arrays of ones for a missing
+    # size or direction), filtered only where some row is dropped, and the per-segment
+    # attributes are read at each segment's first row instead of permuting every column:
+    # a few arrays of one number per row is all that is ever held at once.
+    finite = np.isfinite(value) & np.isfinite(control) & np.isfinite(step) & (run_code >= 0)
+    for extra in (size, volume):
+        if extra is not None:
+            finite &= np.isfinite(extra)
+    if direction_code is not None:
+        finite &= direction_code >= 0
+    dropped = int(n_rows - np.count_nonzero(finite))
     if dropped:
         notes.append(
             f"Dropped {dropped} of {n_rows} rows with missing or non-finite values "
             f"(order parameter, control, size, volume, step or run)."
         )
-    if not finite.any():
+    if dropped == n_rows:
         raise DataError(
             f"no row has finite values of {columns.order_parameter!r} and {columns.control!r}"
             " (and size/volume/step); nothing to analyse"
         )
-    if np.any(size[finite] <= 0):
+
+    def usable(x: np.ndarray) -> np.ndarray:
+        return x[finite] if dropped else x
+
+    if size is not None and np.any(usable(size) <= 0):
         raise DataError(f"size column {columns.size!r} must be positive")
-    if np.any(volume[finite] <= 0):
+    if volume is not None and np.any(usable(volume) <= 0):
         raise DataError(f"volume column {columns.volume or columns.size!r} must be positive")
 
-    value, control, size, volume, step = (x[finite] for x in (value, control, size, volume, step))
-    run_code, direction_code = run_code[finite], direction_code[finite]
+    value, control, step, run_code = (usable(x) for x in (value, control, step, run_code))
+    shared = volume is size  # the volume defaults to the size: filter it once
+    size = usable(size) if size is not None else None
+    volume = size if shared else usable(volume) if volume is not None else None
+    if direction_code is not None:
+        direction_code = usable(direction_code)
     if energy is not None:
-        energy = energy[finite]
+        energy = usable(energy)
     if use_abs:
         value = np.abs(value)
 
     control_code, n_control = _codes(control)
-    size_code, n_size = _codes(size)
     key = run_code * n_control + control_code
+    del control_code
     key, _ = _codes(key)
-    key, _ = _codes(key * n_size + size_code)
-    segment, _ = _codes(key * 2 + direction_code)
+    if size is not None:
+        size_code, n_size = _codes(size)
+        key, _ = _codes(key * n_size + size_code)
+        del size_code
+    if direction_code is not None:
+        key = key * 2 + direction_code
+    segment, _ = _codes(key)
+    del key
 
-    order = np.lexsort((step, segment))
-    segment, step, value = segment[order], step[order], value[order]
-    control, size, volume = control[order], size[order], volume[order]
-    run_code, direction_code = run_code[order], direction_code[order]
-    if energy is not None:
-        energy = energy[order]
+    # rows in (segment, step) order; most logs already are, and then nothing is sorted
+    ordered = bool(
+        np.all(
+            (segment[1:] > segment[:-1]) | ((segment[1:] == segment[:-1]) & (step[1:] >= step[:-1]))
+        )
+    )
+    origin: np.ndarray | None = None  # row of the unsorted arrays at each sorted row
+    if not ordered:
+        origin = np.lexsort((step, segment))
+        segment, step, value = segment[origin], step[origin], value[origin]
+        if energy is not None:
+            energy = energy[origin]
 
     repeated = np.zeros(segment.size, dtype=bool)
     repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])
@@ -298,14 +315,16 @@ def prepare(
             "(kept the first)."
         )
         keep = ~repeated
+        origin = np.flatnonzero(keep) if origin is None else origin[keep]
         segment, step, value = segment[keep], step[keep], value[keep]
-        control, size, volume = control[keep], size[keep], volume[keep]
-        run_code, direction_code = run_code[keep], direction_code[keep]
         if energy is not None:
             energy = energy[keep]
+    del repeated
 
     starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
     counts = np.diff(np.r_[starts, segment.size])
+    at_start = starts if origin is None else origin[starts]
+    del origin
     first = step[starts]
     last = step[starts + counts - 1]
     threshold = late_start(first, last, burn_in)
@@ -317,20 +336,23 @@ def prepare(
         scale = 1.0
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = value / scale
+    del value
     c_lo, c_hi = float(np.min(control)), float(np.max(control))
     offset = 0.5 * c_lo + 0.5 * c_hi
     half = 0.5 * c_hi - 0.5 * c_lo
     if not np.isfinite(half) or half <= 0.0:
         half = 1.0 if abs(offset) < 1e-300 else abs(offset)
-    volume_scale = float(np.max(volume))
-    own_control = (control[starts] - offset) / half
+    n_segments = starts.size
+    segment_size = size[at_start] if size is not None else np.ones(n_segments)
+    volume_scale = float(np.max(volume)) if volume is not None else 1.0
+    segment_volume = volume[at_start] / volume_scale if volume is not None else np.ones(n_segments)
+    own_control = (control[at_start] - offset) / half
     segment_control, design = design_controls(
-        own_control, size[starts], lambda t: offset + half * np.asarray(t, dtype=float)
+        own_control, segment_size, lambda t: offset + half * np.asarray(t, dtype=float)
     )
     scaled = adjust_within_bins(design, scaled, segment, kept, own_control, segment_control)
     if design.sentence() is not None:
         notes.append(str(design.sentence()))
-    segment_volume = volume[starts] / volume_scale
     segment_volume = np.where(segment_volume > 0, segment_volume, np.finfo(float).tiny)
     energy_rows = None
     energy_scale = 1.0
@@ -352,11 +374,15 @@ def prepare(
         row_energy=energy_rows,
         energy_scale=energy_scale,
         row_kept=kept,
-        segment_run=run_code[starts],
+        segment_run=run_code[at_start],
         segment_control=segment_control,
-        segment_size=size[starts],
+        segment_size=segment_size,
         segment_volume=segment_volume,
-        segment_direction=direction_code[starts],
+        segment_direction=(
+            direction_code[at_start]
+            if direction_code is not None
+            else np.zeros(n_segments, dtype=np.int64)
+        ),
         direction_labels=labels,
         scale=scale,
         control_offset=offset,
