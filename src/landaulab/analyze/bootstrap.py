@@ -61,7 +61,13 @@ class Resampling:
         """
         values = np.asarray(unit_values, dtype=float)
         full = np.add.reduceat(values, self.group_starts)
-        replicates = np.add.reduceat(self.weights * values[None, :], self.group_starts, axis=1)
+        n_bootstrap = self.n_bootstrap
+        replicates = np.empty((n_bootstrap, self.group_starts.size))
+        for low in range(0, n_bootstrap, _chunk(values.size)):
+            high = min(low + _chunk(values.size), n_bootstrap)
+            replicates[low:high] = np.add.reduceat(
+                self.weights[low:high] * values[None, :], self.group_starts, axis=1
+            )
         return full, replicates
 
 
@@ -86,13 +92,28 @@ def resample_units(
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     base = starts[unit_group]
     size = counts[unit_group]
-    draws = base[None, :] + np.floor(rng.random((n_bootstrap, n_units)) * size[None, :]).astype(
-        np.int64
-    )
-    flat = draws + (np.arange(n_bootstrap, dtype=np.int64) * n_units)[:, None]
-    weights = np.bincount(flat.ravel(), minlength=n_bootstrap * n_units)
-    weights = weights.reshape(n_bootstrap, n_units).astype(np.float32)
+    # the draws are made a block of replicates at a time (the same random stream as one
+    # (B, U) draw), so memory is O(U) per block instead of several (B, U) arrays of int64;
+    # a count never exceeds the largest group, so it is held in the smallest such integer
+    largest = int(counts.max()) if counts.size else 0
+    dtype = np.min_scalar_type(largest) if largest > 0 else np.dtype(np.uint8)
+    weights = np.empty((n_bootstrap, n_units), dtype=dtype)
+    step = _chunk(n_units)
+    for low in range(0, n_bootstrap, step):
+        high = min(low + step, n_bootstrap)
+        draws = base[None, :] + np.floor(rng.random((high - low, n_units)) * size[None, :]).astype(
+            np.int64
+        )
+        draws += (np.arange(high - low, dtype=np.int64) * n_units)[:, None]
+        block = np.bincount(draws.ravel(), minlength=(high - low) * n_units)
+        weights[low:high] = block.reshape(high - low, n_units)
     return Resampling(weights=weights, unit_group=unit_group, group_starts=starts)
+
+
+def _chunk(n_units: int) -> int:
+    """Replicates per block so that a block of (replicates × units) numbers stays near
+    2²² (32 MB of float64)."""
+    return max(1, (1 << 22) // max(n_units, 1))
 
 
 def standard_error(replicates: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -142,17 +142,13 @@ def build_ensemble(prepared: PreparedData, n_bootstrap: int, seed: int) -> Ensem
         np.ceil(TARGET_UNITS / np.maximum(segments_per_group, 1)).astype(np.int64),
         1,
     )
-    segment_blocks = blocks[segment_group]
-    seg_starts = np.flatnonzero(np.r_[True, row_segment[1:] != row_segment[:-1]])
-    seg_counts = np.diff(np.r_[seg_starts, row_segment.size])
-    rank = np.arange(row_segment.size) - np.repeat(seg_starts, seg_counts)
-    n_in_segment = np.repeat(seg_counts, seg_counts)
-    nblk = segment_blocks[row_segment]
-    block = (rank * nblk) // np.maximum(n_in_segment, 1)
-    unit_key = row_segment * int(blocks.max()) + block
-    row_unit, unit_keys = pd.factorize(unit_key, sort=True)
-    row_unit = np.asarray(row_unit, dtype=np.int64)
-    unit_segment = np.asarray(unit_keys, dtype=np.int64) // int(blocks.max())
+    if np.all(blocks == 1):
+        # every unit is a whole segment, and every segment keeps its last row: the unit
+        # of a row is its segment (what the general rule below gives, without its arrays)
+        row_unit = row_segment
+        unit_segment = np.arange(prepared.n_segments, dtype=np.int64)
+    else:
+        row_unit, unit_segment = _block_units(row_segment, blocks[segment_group])
     unit_group = segment_group[unit_segment]
     order = np.argsort(unit_group, kind="stable")
     relabel = np.empty_like(order)
@@ -196,6 +192,24 @@ def build_ensemble(prepared: PreparedData, n_bootstrap: int, seed: int) -> Ensem
         boot=boot,
         blocked=bool(np.any(blocks > 1)),
     )
+
+
+def _block_units(
+    row_segment: np.ndarray, segment_blocks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resampling unit of every retained row, and the segment of every unit, where segment
+    ``s`` is cut into ``segment_blocks[s]`` contiguous blocks of (nearly) equal length."""
+    seg_starts = np.flatnonzero(np.r_[True, row_segment[1:] != row_segment[:-1]])
+    seg_counts = np.diff(np.r_[seg_starts, row_segment.size])
+    rank = np.arange(row_segment.size) - np.repeat(seg_starts, seg_counts)
+    n_in_segment = np.repeat(seg_counts, seg_counts)
+    nblk = segment_blocks[row_segment]
+    block = (rank * nblk) // np.maximum(n_in_segment, 1)
+    most = int(segment_blocks.max())
+    unit_key = row_segment * most + block
+    row_unit, unit_keys = pd.factorize(unit_key, sort=True)
+    unit_segment = np.asarray(unit_keys, dtype=np.int64) // most
+    return np.asarray(row_unit, dtype=np.int64), unit_segment
 
 
 def _moments(sums: dict[str, np.ndarray]) -> Moments:

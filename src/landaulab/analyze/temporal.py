@@ -291,14 +291,20 @@ def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
         return None
     stride = np.maximum(np.ceil(counts / _MAX_POINTS).astype(np.int64), 1)
     rank = np.arange(seg.size) - np.repeat(starts, counts)
-    keep = (rank % np.repeat(stride, counts)) == 0
-    column = rank[keep] // np.repeat(stride, counts)[keep]
-    width = int(column.max()) + 1
     n_seg = starts.size
-    times = np.full((n_seg, width), np.nan)
-    values = np.full((n_seg, width), np.nan)
-    times[seg[keep], column] = prepared.row_step[keep]
-    values[seg[keep], column] = prepared.row_value[keep]
+    if np.all(stride == 1):  # every row is a point: no selection arrays
+        times = np.full((n_seg, int(counts.max())), np.nan)
+        values = np.full_like(times, np.nan)
+        times[seg, rank] = prepared.row_step
+        values[seg, rank] = prepared.row_value
+    else:
+        keep = (rank % np.repeat(stride, counts)) == 0
+        column = rank[keep] // np.repeat(stride, counts)[keep]
+        times = np.full((n_seg, int(column.max()) + 1), np.nan)
+        values = np.full_like(times, np.nan)
+        times[seg[keep], column] = prepared.row_step[keep]
+        values[seg[keep], column] = prepared.row_value[keep]
+    del rank
     fits = fit_sigmoids(times, values)
     scale = prepared.scale
     runs = pd.DataFrame(
