@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from landaulab.analyze.api import analyze as _run_analysis
+from landaulab.analyze.api import analyze_prepared, prepare_analysis
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.roles import (
     Roles,
@@ -70,13 +71,22 @@ class SliceWarning(UserWarning):
 
 
 # ---------------------------------------------------------------------- loading
-def load(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, list[str] | None, str]:
+def load(
+    source: str | Path | pd.DataFrame,
+    needed: Sequence[str] | None = None,
+    *,
+    run_col: str = "run_id",
+    all_parameters: bool = False,
+) -> tuple[pd.DataFrame, list[str] | None, str]:
     """The tidy frame of a source, its run parameters (when known) and a label for it.
 
     Parameters
     ----------
     source
         A store directory, a CSV/Parquet file of the tidy frame, or the frame itself.
+    needed, run_col, all_parameters
+        From a CSV/Parquet file, read only the ``needed`` columns and the run parameters
+        (:func:`landaulab.store.load.load_frame`); None reads every column.
 
     Raises
     ------
@@ -97,7 +107,7 @@ def load(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, list[str] | N
         if frame.empty or len(frame.columns) <= 2:
             raise DataError(f"{path}: the store has no completed runs; run a sweep into it first")
         return frame, parameters, str(path)
-    frame = load_frame(path)
+    frame = load_frame(path, needed, run_col=run_col, all_parameters=all_parameters)
     if frame.empty:
         raise DataError(f"{path}: the table has no rows; nothing to report")
     return frame, None, str(path)
@@ -194,7 +204,13 @@ def _selected(
     """The runs of ``source`` an analysis along ``control`` uses (one rule for the three
     faces: :func:`landaulab.analyze.roles.analysis_slice`); the sentence saying which runs
     is issued as a :class:`SliceWarning`."""
-    frame, parameters, _ = load(source)
+    needed = [order_parameter, control, size, step_col, *exclude, *(named or {}).values()]
+    frame, parameters, _ = load(
+        source,
+        [name for name in needed if name is not None],
+        run_col=run_col,
+        all_parameters=where is not None,
+    )
     for option, name in (named or {}).items():
         if name is not None and name not in frame.columns:
             raise DataError(missing_column(name, frame.columns, option, frame.attrs.get("renamed")))
@@ -269,7 +285,8 @@ def analyze(
             "--field": field,
         },
     )
-    result = _run_analysis(
+    fixed = part.fixed
+    prepared = prepare_analysis(
         part.frame,
         order_parameter=order_parameter,
         control=control,
@@ -285,15 +302,21 @@ def analyze(
         energy=energy,
         field=field,
     )
-    if where is None and not part.fixed:
+    del part  # the table read from a file is not needed once laid out
+    if not isinstance(frame, pd.DataFrame):
+        from landaulab.store.load import release_read_buffers
+
+        release_read_buffers()
+    result = analyze_prepared(prepared)
+    if where is None and not fixed:
         return result
     from dataclasses import replace
 
     inputs = dict(result.inputs)
     if where is not None:
         inputs["where"] = where if isinstance(where, str) else dict(where)
-    if part.fixed:
-        inputs["slice"] = dict(part.fixed)
+    if fixed:
+        inputs["slice"] = dict(fixed)
     return replace(result, inputs=inputs)
 
 

@@ -67,3 +67,21 @@ def test_groups_summarise_runs_and_stages_use_the_median_trajectory():
     assert group["jump_fraction"] == 1.0
     assert group["median_midpoint"] == pytest.approx(150.0, abs=3)
     assert len(group["stages"]) >= 1
+
+
+def test_fits_in_blocks_equal_one_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs are independent fits: fitting them a block at a time (what bounds the memory
+    of 10⁵ runs) gives exactly the fits of one batch."""
+    import landaulab.analyze.temporal as temporal
+
+    rng = np.random.default_rng(0)
+    times = np.tile(np.arange(100.0), (300, 1))
+    centres = rng.uniform(20, 80, (300, 1))
+    values = 1 / (1 + np.exp(-(times - centres) / 3)) + 0.05 * rng.standard_normal(times.shape)
+    values[::7, 60:] = np.nan  # ragged runs
+    whole = fit_sigmoids(times, values)
+    monkeypatch.setattr(temporal, "_BLOCK_CELLS", 3_000)  # blocks of 30 runs
+    blocked = fit_sigmoids(times, values)
+    for name in ("before", "after", "midpoint", "width", "residual", "has_jump"):
+        np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name))
+    assert whole.has_jump.mean() > 0.9

@@ -24,16 +24,14 @@ from landaulab.analyze.curves import build_curves, order_parameter_curve
 from landaulab.analyze.distribution import build_histograms, is_symmetric, symmetry_findings
 from landaulab.analyze.ensemble import build_ensemble, ensemble_table, resampling_findings
 from landaulab.analyze.exponents import estimate_exponents
-from landaulab.analyze.field import measure_delta, split_field
+from landaulab.analyze.field import measure_delta
 from landaulab.analyze.findings import Findings, gather
 from landaulab.analyze.frame import (
-    ColumnSpec,
     PreparedData,
     analysis_inputs,
-    as_table,
-    prepare,
 )
 from landaulab.analyze.hysteresis import detect_hysteresis
+from landaulab.analyze.inputs import PreparedAnalysis, prepare_analysis
 from landaulab.analyze.landau import GENERAL, SYMMETRIC, fit_free_energy
 from landaulab.analyze.landau_result import landau_result
 from landaulab.analyze.locators import find_critical_points, refine_critical_points
@@ -41,7 +39,6 @@ from landaulab.analyze.order import CoexistenceStep, coexistence_jumps, decide_o
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.temporal import temporal_step
 from landaulab.analyze.universality import judge_universality
-from landaulab.errors import DataError
 from landaulab.late_time import BURN_IN
 
 
@@ -114,32 +111,31 @@ def analyze(
     FitWarning
         A fit failed and was dropped (Landau fits of sparse groups, the data collapse).
     """
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
-        raise DataError(f"n_bootstrap must be an integer >= 10; got {n_bootstrap!r}")
-    if n_bootstrap < 10:
-        raise DataError(f"n_bootstrap must be at least 10; got {n_bootstrap}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise DataError(f"seed must be a non-negative integer; got {seed!r}")
-    columns = ColumnSpec(
-        order_parameter=order_parameter,
-        control=control,
-        size=size,
-        volume=volume,
-        run=run_col,
-        step=step_col,
-        direction=direction_col,
-        energy=energy,
+    return analyze_prepared(
+        prepare_analysis(
+            frame,
+            order_parameter=order_parameter,
+            control=control,
+            size=size,
+            volume=volume,
+            run_col=run_col,
+            step_col=step_col,
+            burn_in=burn_in,
+            use_abs=use_abs,
+            direction_col=direction_col,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            energy=energy,
+            field=field,
+        )
     )
-    # numerical RuntimeWarnings of empty or degenerate groups are expected and handled;
-    # the named warnings (FitWarning, FewSamplesWarning) reach the caller
+
+
+def analyze_prepared(analysis: PreparedAnalysis) -> AnalysisResult:
+    """The second half of :func:`analyze`: every step of the analysis of a prepared table."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        scan = None
-        if field is not None:
-            frame, field_rows = split_field(as_table(frame), field)
-            scan = (field_rows, field)
-        prepared = prepare(frame, columns, burn_in=burn_in, use_abs=use_abs)
-        return _pipeline(prepared, int(n_bootstrap), int(seed), scan)
+        return _pipeline(analysis.prepared, analysis.n_bootstrap, analysis.seed, analysis.scan)
 
 
 def _pipeline(

@@ -122,8 +122,12 @@ def build_histograms(ensemble: Ensemble, symmetric: bool) -> Histograms:
     multiple = np.maximum(np.ceil((vmax - vmin + safe) / (n_bins * safe) - 1e-9), 1.0)
     width = np.where(lattice, multiple * safe, np.where(span > 0, span / n_bins * (1 + 1e-9), 1.0))
     lower = np.where(lattice, vmin - 0.5 * safe, lo)
-    bins = np.floor((values - lower[group]) / width[group]).astype(np.int64)
-    bins = np.clip(bins, 0, n_bins - 1)
+    position = values - lower[group]
+    position /= width[group]
+    np.floor(position, out=position)
+    np.clip(position, 0, n_bins - 1, out=position)
+    bins = position.astype(np.int64)
+    del position
     n_units = ensemble.resampling.unit_group.size
     unit_counts = np.bincount(
         ensemble.row_unit * n_bins + bins, minlength=n_units * n_bins
@@ -140,20 +144,27 @@ def build_histograms(ensemble: Ensemble, symmetric: bool) -> Histograms:
 
 
 def _lattice_spacing(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Smallest positive gap between distinct values of each group (inf if continuous)."""
-    order = np.lexsort((values, group))
-    v, g = values[order], group[order]
-    gap = np.diff(v)
-    same = g[1:] == g[:-1]
-    positive = same & (gap > 1e-12 * np.maximum(np.abs(v[1:]), 1e-300))
-    frame = pd.DataFrame({"g": g[1:][positive], "gap": gap[positive]})
-    smallest = frame.groupby("g")["gap"].min().reindex(range(n_groups)).to_numpy()
-    distinct = (
-        pd.DataFrame({"g": g[1:][positive]}).groupby("g").size().reindex(range(n_groups))
-    ).to_numpy(dtype=float)
+    """Smallest positive gap between distinct values of each group (inf if continuous).
+
+    The values of one group at a time are sorted (rows are gathered by a stable sort of the
+    group codes), so the work memory is one group's values, not several copies of all rows.
+    """
     counts = np.bincount(group, minlength=n_groups)
+    order = np.argsort(group, kind="stable")
+    bounds = np.r_[0, np.cumsum(counts)]
+    smallest = np.full(n_groups, np.nan)
+    distinct = np.zeros(n_groups)
+    for g in range(n_groups):
+        if counts[g] < 2:
+            continue
+        v = np.sort(values[order[bounds[g] : bounds[g + 1]]])
+        gap = np.diff(v)
+        positive = gap > 1e-12 * np.maximum(np.abs(v[1:]), 1e-300)
+        distinct[g] = np.count_nonzero(positive)
+        if distinct[g]:
+            smallest[g] = gap[positive].min()
     # A lattice: the data repeat values (far fewer distinct values than samples).
-    discrete = np.nan_to_num(distinct, nan=0.0) + 1 < 0.5 * counts
+    discrete = distinct + 1 < 0.5 * counts
     return np.where(discrete & np.isfinite(smallest), smallest, np.inf)
 
 

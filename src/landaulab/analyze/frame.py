@@ -113,6 +113,14 @@ class PreparedData:
 def _numeric(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
     """The column as float64 (non-numbers become NaN); DataError if nothing is numeric."""
     series = frame[name]
+    if series.dtype == np.float64:
+        # already float64 (NaN for missing): a read-only view, no copy of millions of rows
+        values = series.to_numpy()
+        if values.size and not np.isfinite(values).any() and series.notna().any():
+            raise DataError(
+                f"{role} column {name!r} has no finite numbers; choose a numeric column"
+            )
+        return values
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype(float)
     try:
@@ -138,6 +146,19 @@ def _codes(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
         text = np.where(series.notna().to_numpy(), series.astype(str).to_numpy(), None)
         codes, uniques = pd.factorize(text, sort=True, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.int64), len(uniques)
+
+
+def _run_codes(series: pd.Series) -> np.ndarray:
+    """:func:`_codes` of a run column; a categorical (dictionary-encoded) column is coded
+    through its categories, without materialising one Python object per row."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return _codes(series.to_numpy())[0]
+    codes = series.cat.codes.to_numpy()
+    n_categories = len(series.cat.categories)
+    rank = np.full(n_categories + 1, -1, dtype=np.int64)  # the last entry: missing (−1)
+    used = np.bincount(codes[codes >= 0], minlength=n_categories) > 0
+    rank[:n_categories][used], _ = _codes(np.asarray(series.cat.categories)[used])
+    return rank[codes]  # a code of −1 reads the last entry
 
 
 def _labelled_codes(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -217,7 +238,7 @@ def prepare(
     if columns.step != "step":
         _require(frame, columns.step, "--step-col")
     if columns.run in frame.columns:
-        run_code, _ = _codes(frame[columns.run].to_numpy())
+        run_code = _run_codes(frame[columns.run])
     else:
         run_code = np.arange(n_rows, dtype=np.int64)
         notes.append("No 'run_id' column: every row is treated as an independent run.")
@@ -282,7 +303,8 @@ def prepare(
         value = np.abs(value)
 
     control_code, n_control = _codes(control)
-    key = run_code * n_control + control_code
+    key = run_code * n_control
+    key += control_code
     del control_code
     key, _ = _codes(key)
     if size is not None:
@@ -291,7 +313,13 @@ def prepare(
         del size_code
     if direction_code is not None:
         key = key * 2 + direction_code
-    segment, _ = _codes(key)
+    if key.size and bool(np.all(key[1:] >= key[:-1])):
+        # rows already grouped in key order (runs logged one after another): the sorted
+        # codes are the running count of key changes, without hashing every row
+        segment = np.zeros(key.size, dtype=np.int64)
+        np.cumsum(key[1:] != key[:-1], out=segment[1:])
+    else:
+        segment, _ = _codes(key)
     del key
 
     # rows in (segment, step) order; most logs already are, and then nothing is sorted

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,8 @@ from landaulab.serialize import to_json
 
 _MAX_POINTS = 400
 _LN9 = float(np.log(9.0))
+#: Cells (runs × points) fitted at once; ~2 MB per work array.
+_BLOCK_CELLS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,21 @@ def fit_sigmoids(times: np.ndarray, values: np.ndarray, *, iterations: int = 30)
     iterations
         Levenberg–Marquardt iterations.
     """
+    rows = times.shape[0]
+    block = max(1, _BLOCK_CELLS // max(times.shape[1], 1))
+    if rows > block:  # rows are independent fits: a block at a time bounds the memory
+        parts = [
+            fit_sigmoids(times[i : i + block], values[i : i + block], iterations=iterations)
+            for i in range(0, rows, block)
+        ]
+        return SigmoidFits(
+            **{
+                f.name: np.concatenate([getattr(part, f.name) for part in parts])
+                for f in fields(SigmoidFits)
+            }
+        )
     mask = np.isfinite(times) & np.isfinite(values)
     n = mask.sum(axis=1)
-    rows = times.shape[0]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         t_first = np.nanmin(np.where(mask, times, np.nan), axis=1)
@@ -280,6 +294,35 @@ GROUP_COLUMNS = (
 )
 
 
+def _point_tables(
+    prepared: PreparedData, starts: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tables (segment, point) of the times and values of every segment, NaN-padded; a
+    segment of more than :data:`_MAX_POINTS` rows keeps every k-th row."""
+    seg = prepared.row_segment
+    n_seg = starts.size
+    stride = np.maximum(np.ceil(counts / _MAX_POINTS).astype(np.int64), 1)
+    if np.all(stride == 1) and np.all(counts == counts[0]):
+        # segments of equal length, every row a point: the row arrays, sorted by segment
+        # and step, already are the tables (views, no copy)
+        shape = (n_seg, int(counts[0]))
+        return prepared.row_step.reshape(shape), prepared.row_value.reshape(shape)
+    rank = np.arange(seg.size) - np.repeat(starts, counts)
+    if np.all(stride == 1):  # every row is a point: no selection arrays
+        times = np.full((n_seg, int(counts.max())), np.nan)
+        values = np.full_like(times, np.nan)
+        times[seg, rank] = prepared.row_step
+        values[seg, rank] = prepared.row_value
+        return times, values
+    keep = (rank % np.repeat(stride, counts)) == 0
+    column = rank[keep] // np.repeat(stride, counts)[keep]
+    times = np.full((n_seg, int(column.max()) + 1), np.nan)
+    values = np.full_like(times, np.nan)
+    times[seg[keep], column] = prepared.row_step[keep]
+    values[seg[keep], column] = prepared.row_value[keep]
+    return times, values
+
+
 def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
     """Fit a logistic jump to every run segment (all steps, before burn-in)."""
     seg = prepared.row_segment
@@ -289,22 +332,7 @@ def transitions_in_time(prepared: PreparedData) -> TemporalResult | None:
     counts = np.diff(np.r_[starts, seg.size])
     if counts.max() < 8:
         return None
-    stride = np.maximum(np.ceil(counts / _MAX_POINTS).astype(np.int64), 1)
-    rank = np.arange(seg.size) - np.repeat(starts, counts)
-    n_seg = starts.size
-    if np.all(stride == 1):  # every row is a point: no selection arrays
-        times = np.full((n_seg, int(counts.max())), np.nan)
-        values = np.full_like(times, np.nan)
-        times[seg, rank] = prepared.row_step
-        values[seg, rank] = prepared.row_value
-    else:
-        keep = (rank % np.repeat(stride, counts)) == 0
-        column = rank[keep] // np.repeat(stride, counts)[keep]
-        times = np.full((n_seg, int(column.max()) + 1), np.nan)
-        values = np.full_like(times, np.nan)
-        times[seg[keep], column] = prepared.row_step[keep]
-        values[seg[keep], column] = prepared.row_value[keep]
-    del rank
+    times, values = _point_tables(prepared, starts, counts)
     fits = fit_sigmoids(times, values)
     scale = prepared.scale
     runs = pd.DataFrame(

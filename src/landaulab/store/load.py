@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,13 @@ from landaulab.errors import DataError, StoreError
 from landaulab.store.store import MARKER, Store
 
 
-def load_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
+def load_frame(
+    path: str | os.PathLike[str],
+    needed: Sequence[str] | None = None,
+    *,
+    run_col: str = "run_id",
+    all_parameters: bool = False,
+) -> pd.DataFrame:
     """Read the tidy frame (one row per run and step) from ``path``.
 
     Parameters
@@ -19,6 +26,18 @@ def load_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
     path
         A landaulab store directory, a ``.csv`` / ``.csv.gz`` file, or a ``.parquet``
         file (or a directory of Parquet files).
+    needed
+        The columns an analysis uses (None: every column). From a CSV or Parquet file that
+        has all of them and ``run_col``, only these are read, plus the run parameters that
+        could select or slice runs: the other columns constant within every run that take
+        several values across runs (with ``all_parameters``, every column constant within
+        every run). Which columns those are is decided by one DuckDB aggregate over the
+        file, so a file of millions of rows is never held whole; the run column is read
+        dictionary-encoded (a pandas categorical).
+    run_col
+        The run column (with ``needed``).
+    all_parameters
+        Keep the parameters that take one value too (a ``where`` predicate may name them).
 
     Raises
     ------
@@ -39,19 +58,115 @@ def load_frame(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise DataError(f"{path}: a directory that is neither a landaulab store nor Parquet files")
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
-        return _read(path, "parquet")
-    if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
-        return _read(path, "csv")
+        kind = "parquet"
+    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
+        kind = "csv"
+    else:
+        kind = ""
+    if kind and needed is not None:
+        columns = _lean_columns(path, kind, needed, run_col, all_parameters)
+        if columns is not None:
+            return _read(path, kind, columns, run_col)
+    if kind:
+        return _read(path, kind)
     raise DataError(f"{path}: unknown format; give a store directory, a .csv(.gz) or a .parquet")
 
 
-def _read(path: Path, kind: str) -> pd.DataFrame:
+def release_read_buffers() -> None:
+    """Hand the memory of tables read through Arrow and since dropped back to the system
+    (Arrow's allocator keeps freed blocks for reuse; a table of millions of rows read once
+    should not stay resident for the rest of an analysis)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _separator(path: Path) -> str:
+    return "\t" if ".tsv" in path.name.lower() else ","
+
+
+def _lean_columns(
+    path: Path, kind: str, needed: Sequence[str], run_col: str, all_parameters: bool
+) -> list[str] | None:
+    """The columns to read for an analysis (see :func:`load_frame`), or None to read all
+    (the file lacks a needed column or the run column, or DuckDB cannot read it)."""
+    import duckdb
+
+    if kind == "parquet":
+        source = f"read_parquet({_quoted(str(path))})"
+    else:
+        source = f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))})"
+    connection = duckdb.connect()
     try:
-        if kind == "parquet":
+        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        types = {str(row[0]): str(row[1]).upper() for row in described}
+        wanted = list(dict.fromkeys([run_col, *needed]))
+        if any(name not in types for name in wanted):
+            return None
+        others = [name for name in types if name not in set(wanted)]
+        if not others:
+            return wanted
+        parts = []
+        for i, name in enumerate(others):
+            value = _identifier(name)
+            if types[name] in ("DOUBLE", "FLOAT", "REAL"):
+                value = f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END"
+            parts.append(f"min({value}) AS lo{i}, max({value}) AS hi{i}")
+        checks = ", ".join(
+            f"bool_and(lo{i} IS NOT DISTINCT FROM hi{i}), min(lo{i}) < max(hi{i})"
+            for i in range(len(others))
+        )
+        row = connection.execute(
+            f"SELECT {checks} FROM (SELECT {', '.join(parts)} FROM {source} "
+            f"GROUP BY {_identifier(run_col)})"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    keep = [
+        name
+        for i, name in enumerate(others)
+        if bool(row[2 * i]) and (all_parameters or bool(row[2 * i + 1]))
+    ]
+    return wanted + keep
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read(
+    path: Path, kind: str, columns: list[str] | None = None, run_col: str | None = None
+) -> pd.DataFrame:
+    try:
+        if kind == "parquet" and columns is not None:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path, columns=columns, read_dictionary=[run_col])
+            # column by column into pandas, each Arrow buffer freed once converted, and the
+            # freed buffers handed back to the system: the file is held once, not thrice
+            frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
+            del table
+            pa.default_memory_pool().release_unused()
+        elif kind == "parquet":
             frame = pd.read_parquet(path)
         else:
-            sep = "\t" if ".tsv" in path.name.lower() else ","
-            frame = pd.read_csv(path, sep=sep, compression="infer", low_memory=False)
+            frame = pd.read_csv(
+                path,
+                sep=_separator(path),
+                compression="infer",
+                low_memory=False,
+                usecols=columns,
+                dtype={run_col: "category"} if columns is not None else None,
+            )
     except (OSError, ValueError, EOFError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: cannot read {kind} ({first})") from None

@@ -1,0 +1,69 @@
+"""Reading only what an analysis needs from a CSV or Parquet file."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import landaulab.api as face
+from landaulab.store.load import load_frame
+
+
+def _runs(n_runs: int = 240, n_steps: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    temperature = np.linspace(0.5, 1.5, 12)[np.arange(n_runs) % 12]
+    run = np.repeat(np.arange(n_runs), n_steps)
+    frame = pd.DataFrame(
+        {
+            "run_id": [f"run-{i:04d}" for i in run],
+            "step": np.tile(np.arange(n_steps), n_runs),
+            "temperature": np.repeat(temperature, n_steps),
+            "seed": np.repeat(np.arange(n_runs) % 20, n_steps),
+            "lr": 0.1,  # one value: not a parameter that could slice
+            "width": np.repeat(np.where(np.arange(n_runs) % 2 == 0, 16, 32), n_steps),
+            "loss": rng.random(n_runs * n_steps),  # an observable
+        }
+    )
+    frame["m"] = np.maximum(1 - frame["temperature"], 0) + 0.05 * rng.standard_normal(len(frame))
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_only_needed_columns_and_varying_parameters_are_read(tmp_path: Path, suffix: str) -> None:
+    frame = _runs()
+    path = tmp_path / f"runs{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    lean = load_frame(path, ["m", "temperature", "step"])
+    assert set(lean.columns) == {"run_id", "m", "temperature", "step", "seed", "width"}
+    assert isinstance(lean["run_id"].dtype, pd.CategoricalDtype)
+    assert len(lean) == len(frame)
+    with_where = load_frame(path, ["m", "temperature", "step"], all_parameters=True)
+    assert "lr" in with_where.columns and "loss" not in with_where.columns
+    # a needed column the file lacks: everything is read, so errors can suggest names
+    assert "loss" in load_frame(path, ["magnetisation"]).columns
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_analysis_of_a_file_equals_the_analysis_of_its_frame(tmp_path: Path, suffix: str) -> None:
+    """The lean read changes nothing: same slice (width varies within each temperature),
+    same numbers, with and without a ``where``."""
+    frame = _runs()
+    path = tmp_path / f"runs{suffix}"
+    frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    for where in (None, "lr = 0.1 AND width = 16"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from_file = face.analyze(
+                path, order_parameter="m", control="temperature", where=where, n_bootstrap=50
+            )
+            from_frame = face.analyze(
+                frame, order_parameter="m", control="temperature", where=where, n_bootstrap=50
+            )
+        assert json.dumps(from_file.to_dict(), sort_keys=True, default=str) == json.dumps(
+            from_frame.to_dict(), sort_keys=True, default=str
+        )
