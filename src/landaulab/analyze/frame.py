@@ -356,7 +356,7 @@ def prepare(
     first = step[starts]
     last = step[starts + counts - 1]
     threshold = late_start(first, last, burn_in)
-    kept = step >= np.repeat(threshold, counts) - 1e-9 * np.abs(np.repeat(threshold, counts))
+    kept = step >= np.repeat(threshold - 1e-9 * np.abs(threshold), counts)
     kept[starts + counts - 1] = True
 
     scale = float(np.max(np.abs(value))) if value.size else 1.0
