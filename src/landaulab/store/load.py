@@ -66,7 +66,10 @@ def load_frame(
     if kind and needed is not None:
         columns = _lean_columns(path, kind, needed, run_col, all_parameters)
         if columns is not None:
-            return _read(path, kind, columns, run_col)
+            try:
+                return _read(path, kind, columns, run_col)
+            except DataError:  # a file the lean readers reject: the full read decides
+                pass
     if kind:
         return _read(path, kind)
     raise DataError(f"{path}: unknown format; give a store directory, a .csv(.gz) or a .parquet")
@@ -79,6 +82,35 @@ def release_read_buffers() -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+
+
+def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
+    """``columns`` of a CSV file, parsed by DuckDB into Arrow (the run column
+    dictionary-encoded) and handed to pandas a column at a time."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET enable_progress_bar = false")
+        selected = ", ".join(_identifier(name) for name in columns)
+        table = connection.sql(f"SELECT {selected} FROM {_csv_source(path)}").to_arrow_table()
+    finally:
+        connection.close()
+    index = table.schema.get_field_index(run_col)
+    if pa.types.is_string(table.schema.field(index).type) or pa.types.is_large_string(
+        table.schema.field(index).type
+    ):
+        table = table.set_column(index, run_col, pc.dictionary_encode(table.column(index)))
+    frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
+    del table
+    release_read_buffers()
+    return frame
+
+
+def _csv_source(path: Path) -> str:
+    return f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))})"
 
 
 def _separator(path: Path) -> str:
@@ -95,9 +127,10 @@ def _lean_columns(
     if kind == "parquet":
         source = f"read_parquet({_quoted(str(path))})"
     else:
-        source = f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))})"
+        source = _csv_source(path)
     connection = duckdb.connect()
     try:
+        connection.execute("SET enable_progress_bar = false")
         described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         types = {str(row[0]): str(row[1]).upper() for row in described}
         wanted = list(dict.fromkeys([run_col, *needed]))
@@ -158,15 +191,10 @@ def _read(
             pa.default_memory_pool().release_unused()
         elif kind == "parquet":
             frame = pd.read_parquet(path)
+        elif columns is not None:
+            frame = _read_csv_columns(path, columns, str(run_col))
         else:
-            frame = pd.read_csv(
-                path,
-                sep=_separator(path),
-                compression="infer",
-                low_memory=False,
-                usecols=columns,
-                dtype={run_col: "category"} if columns is not None else None,
-            )
+            frame = pd.read_csv(path, sep=_separator(path), compression="infer", low_memory=False)
     except (OSError, ValueError, EOFError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: cannot read {kind} ({first})") from None
