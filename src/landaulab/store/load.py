@@ -110,7 +110,7 @@ def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFr
 
 
 def _csv_source(path: Path) -> str:
-    return f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))})"
+    return f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))}, header = true)"
 
 
 def _separator(path: Path) -> str:
