@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import landaulab.api as face
 from landaulab.store.load import load_frame
@@ -67,3 +69,58 @@ def test_analysis_of_a_file_equals_the_analysis_of_its_frame(tmp_path: Path, suf
         assert json.dumps(from_file.to_dict(), sort_keys=True, default=str) == json.dumps(
             from_frame.to_dict(), sort_keys=True, default=str
         )
+
+
+_names = st.sampled_from(["m", "temperature", "T 'quoted'", 'a"b', "lr", "x,y"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_runs=st.integers(2, 12),
+    n_steps=st.integers(1, 6),
+    control_name=_names,
+    extra=st.lists(_names, max_size=2, unique=True),
+    holes=st.floats(0, 0.3),
+    seed=st.integers(0, 2**16),
+)
+def test_lean_csv_read_agrees_with_pandas(
+    tmp_path_factory: pytest.TempPathFactory,
+    n_runs: int,
+    n_steps: int,
+    control_name: str,
+    extra: list[str],
+    holes: float,
+    seed: int,
+) -> None:
+    """Whatever the column names (quotes, commas, spaces), holes and sizes, the analysis
+    of a CSV read lean equals the analysis of the frame pandas reads from it, or both fail
+    with the same message."""
+    rng = np.random.default_rng(seed)
+    rows = n_runs * n_steps
+    frame = pd.DataFrame(
+        {
+            "run_id": np.repeat([f"r{i}" for i in range(n_runs)], n_steps),
+            "step": np.tile(np.arange(n_steps), n_runs),
+            control_name: np.repeat(rng.choice([0.5, 1.0, 1.5], n_runs), n_steps),
+        }
+    )
+    frame["value"] = rng.random(rows)
+    frame.loc[rng.random(rows) < holes, "value"] = np.nan
+    for name in extra:
+        if name not in frame.columns:
+            frame[name] = np.repeat(rng.integers(0, 2, n_runs), n_steps)
+    path = tmp_path_factory.mktemp("csv") / "runs.csv"
+    frame.to_csv(path, index=False)
+
+    def outcome(source: object) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result = face.analyze(
+                    source, order_parameter="value", control=control_name, n_bootstrap=20
+                )
+            except Exception as error:  # the same error either way is what is checked
+                return f"{type(error).__name__}: {error}"
+        return json.dumps(result.to_dict(), sort_keys=True, default=str)
+
+    assert outcome(path) == outcome(pd.read_csv(path))
