@@ -1,0 +1,931 @@
+"""Read a CSV/TSV/Parquet table of runs in one streaming pass, a chunk of runs at a time.
+
+DuckDB reads the file (in parallel, never all of it in memory) and hands over record
+batches in file order; each batch is validated column by column (so every error names
+its file, column, row and value), its rows are assigned to runs, and every *complete*
+run (its last row seen) is turned into a :class:`Chunk` with numpy, many runs at a
+time: repeated steps collapsed (they must agree), empty columns and rows dropped,
+divergence, last values and the trajectory fingerprint found. A run that goes on into
+the next batch waits for it. No pandas frame of the file and no per-run frame is built.
+
+Runs are expected to be contiguous (each run's rows together, as loggers write them;
+their steps may come in any order). If a run reappears after another, the pass finishes
+validating the file and a second pass reads it ordered by run and step (DuckDB sorts,
+spilling to disk if needed); the consumer is told to discard what it got from the
+first pass (:data:`RESTART`).
+
+Cells are read as pandas would read them, so that an import names its runs, sets their
+parameters and fingerprints their trajectories exactly as before: pandas' spellings of
+a missing value are missing; a run or parameter column is an integer, number, boolean
+or text column when every cell of it is one (an integer column with an empty cell is a
+number column); a run name is the text of that value.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from landaulab.errors import DataError
+from landaulab.serialize import to_json
+from landaulab.store.ingest.common import merge_params, params_from_name
+from landaulab.store.tidy import literal, quote
+
+Layout = Literal["wide", "long"]
+METRIC_COLUMNS = ("metric", "metric_name", "name", "tag", "key")
+"""Long layout: the metric-name columns looked for, in order."""
+
+BATCH_ROWS = 1 << 20
+"""Rows per record batch read from DuckDB."""
+
+_NA_VALUES = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+"""pandas' default spellings of a missing cell."""
+
+_TRUE, _FALSE = ("True", "TRUE", "true"), ("False", "FALSE", "false")
+_INTEGER = "[+-]?[0-9]+"
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How to read tables (see :func:`landaulab.store.ingest.tabular.read_table`)."""
+
+    layout: Layout = "wide"
+    run_col: str | None = None
+    step_col: str = "step"
+    metric_col: str | None = None
+    value_col: str = "value"
+    param_cols: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass
+class Chunk:
+    """Complete runs of one file, validated, with their rows run after run.
+
+    Attributes
+    ----------
+    path
+        The file.
+    names, identities
+        Each run's name and its identity within its source.
+    params
+        Each run's parameters (flat, JSON-safe).
+    statuses, reasons, diverged
+        ``done`` or ``diverged`` (an infinite value), why, and where.
+    fingerprints
+        Each run's trajectory fingerprint (as :meth:`IngestedRun.fingerprint`).
+    columns
+        Each run's trajectory columns: ``step`` and the metrics it logged.
+    finals
+        Each run's values at its last step (``step`` and its non-NaN metrics).
+    counts
+        Each run's number of rows.
+    step, values
+        The rows: steps and one float64 array per metric of the file (NaN: not logged).
+    """
+
+    path: Path
+    names: list[str]
+    identities: list[str]
+    params: list[dict[str, Any]]
+    statuses: list[str]
+    reasons: list[str | None]
+    diverged: list[dict[str, Any] | None]
+    fingerprints: list[str]
+    columns: list[tuple[str, ...]]
+    finals: list[dict[str, Any]]
+    counts: np.ndarray
+    step: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def trajectories(self) -> Iterator[pd.DataFrame]:
+        """Each run's trajectory table (``step`` and the metrics it logged)."""
+        start = 0
+        for count, columns in zip(self.counts.tolist(), self.columns, strict=True):
+            stop = start + count
+            data: dict[str, Any] = {"step": self.step[start:stop]}
+            data.update({c: self.values[c][start:stop] for c in columns[1:]})
+            yield pd.DataFrame(data)
+            start = stop
+
+
+RESTART = object()
+"""Yielded by :meth:`TableScan.chunks` when the file's runs are not contiguous: discard
+what the file gave so far; its runs follow again, read in order."""
+
+
+# --------------------------------------------------------------------------- columns
+_INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+
+
+def _kind_of_type(sql_type: str) -> str:
+    """``int``, ``float``, ``bool``, ``text`` or ``other`` for a DuckDB type."""
+    base = sql_type.upper()
+    if base.removeprefix("U") in _INT_TYPES:
+        return "int"
+    if base in ("FLOAT", "DOUBLE", "REAL") or base.startswith("DECIMAL"):
+        return "float"
+    if base == "BOOLEAN":
+        return "bool"
+    if base == "VARCHAR":
+        return "text"
+    return "other"
+
+
+def _first_row(path: Path, delimiter: str) -> list[str] | None:
+    """The header of a CSV/TSV file (``None`` if it has no line)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+            assert isinstance(handle, io.TextIOBase)
+            for row in csv.reader(handle, delimiter=delimiter):
+                if row and any(cell.strip() for cell in row):
+                    return row
+    except (OSError, EOFError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read this table ({exc})") from None
+    return None
+
+
+class _Ungrouped(Exception):
+    """A run's rows are not contiguous in file order."""
+
+
+@dataclass
+class _Rows:
+    """Rows of a record batch, with each row's run (``key``), in file or run order."""
+
+    key: np.ndarray
+    step: np.ndarray
+    values: list[np.ndarray]
+    params: list[pa.Array]
+    metric: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.key.size)
+
+    def take(self, rows: slice) -> _Rows:
+        return _Rows(
+            self.key[rows],
+            self.step[rows],
+            [v[rows] for v in self.values],
+            [p[rows] for p in self.params],
+            None if self.metric is None else self.metric[rows],
+        )
+
+    @staticmethod
+    def join(first: _Rows | None, second: _Rows) -> _Rows:
+        if first is None or not len(first):
+            return second
+        return _Rows(
+            np.concatenate((first.key, second.key)),
+            np.concatenate((first.step, second.step)),
+            [np.concatenate(p) for p in zip(first.values, second.values, strict=True)],
+            [pa.concat_arrays([a, b]) for a, b in zip(first.params, second.params, strict=True)],
+            None
+            if first.metric is None or second.metric is None
+            else np.concatenate((first.metric, second.metric)),
+        )
+
+
+class TableScan:
+    """One table file, read as runs.
+
+    Parameters
+    ----------
+    path
+        The ``.csv`` / ``.tsv`` (optionally ``.gz``) or ``.parquet`` file.
+    prefix
+        The file's name for its runs (its stem, or its path below the folder).
+    single_file
+        Whether the file was given itself (run names are then the run column's values).
+    options
+        How to read it.
+    """
+
+    def __init__(self, path: Path, prefix: str, single_file: bool, options: TableOptions) -> None:
+        import duckdb
+
+        self.path = path
+        self.prefix = prefix
+        self.single_file = single_file
+        self.options = options
+        self.connection: Any = duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")
+        self.source = self._source()
+        self._describe()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.connection.close()
+
+    # ---------------------------------------------------------------- the source
+    @property
+    def is_parquet(self) -> bool:
+        return self.path.name.lower().endswith((".parquet", ".pq"))
+
+    def _source(self) -> str:
+        name = literal(str(self.path))
+        if self.is_parquet:
+            return f"read_parquet({name})"
+        delimiter = "\t" if ".tsv" in self.path.name.lower() else ","
+        header = _first_row(self.path, delimiter) if self.path.stat().st_size else None
+        if header is None:
+            raise DataError(f"{self.path}: the file is empty")
+        seen: set[str] = set()
+        for column in header:
+            if column in seen:
+                raise DataError(f"{self.path}: column {column!r} appears twice")
+            seen.add(column)
+        nulls = ", ".join(literal(v) for v in _NA_VALUES)
+        return (
+            f"read_csv({name}, header = true, delim = {literal(delimiter)}, "
+            f"all_varchar = true, nullstr = [{nulls}])"
+        )
+
+    def _unreadable(self, exc: Exception) -> DataError:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return DataError(f"{self.path}: cannot read this table ({first})")
+
+    def _describe(self) -> None:
+        import duckdb
+
+        try:
+            described = self.connection.sql(f"DESCRIBE SELECT * FROM {self.source}").fetchall()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+        self.columns = [str(row[0]) for row in described]
+        self.types = {str(row[0]): _kind_of_type(str(row[1])) for row in described}
+        duplicated = [c for c in self.columns if self.columns.count(c) > 1]
+        if duplicated:
+            raise DataError(f"{self.path}: column {duplicated[0]!r} appears twice")
+        self._resolve_columns()
+
+    def _require(self, column: str, option: str) -> None:
+        if column not in self.columns:
+            shown = ", ".join(self.columns[:12])
+            raise DataError(
+                f"{self.path}: no column {column!r} (columns: {shown}); choose {option}"
+            )
+
+    def _resolve_columns(self) -> None:
+        o = self.options
+        run_col = o.run_col
+        if run_col is not None:
+            self._require(run_col, "--run-col")
+        elif "run" in self.columns:
+            run_col = "run"
+        self.run_col = run_col
+        self._require(o.step_col, "--step-col")
+        for column in o.param_cols:
+            self._require(column, "--param-col")
+        reserved = {o.step_col, *o.param_cols, *([run_col] if run_col else [])}
+        self.metric_col: str | None = None
+        if o.layout == "long":
+            metric_col = o.metric_col
+            if metric_col is None:
+                metric_col = next((c for c in METRIC_COLUMNS if c in self.columns), None)
+                if metric_col is None:
+                    raise DataError(
+                        f"{self.path}: long layout needs a metric-name column "
+                        f"({', '.join(METRIC_COLUMNS)}); choose --metric-col"
+                    )
+            self._require(metric_col, "--metric-col")
+            self._require(o.value_col, "--value-col")
+            extra = [c for c in self.columns if c not in reserved | {metric_col, o.value_col}]
+            if extra:
+                raise DataError(
+                    f"{self.path}: column {extra[0]!r} is not used by the long layout; "
+                    "declare it with --param-col or drop it"
+                )
+            self.metric_col = metric_col
+            self.numeric = [o.value_col]
+        else:
+            self.numeric = [c for c in self.columns if c not in reserved]
+            if not self.numeric:
+                raise DataError(
+                    f"{self.path}: no metric columns besides {', '.join(sorted(reserved))}"
+                )
+        for column in (o.step_col, *self.numeric):
+            if self.types[column] == "other":
+                raise DataError(
+                    f"{self.path}: column {column!r} is not numeric; "
+                    "declare hyperparameter columns with --param-col or drop the column"
+                )
+
+    # ------------------------------------------------------------- column facts
+    def _facts(self) -> None:
+        """Read once what pandas would decide per column: the kind of the run and
+        parameter columns, the rows, the metric names of a long table."""
+        o = self.options
+        asks: dict[str, str] = {"rows": "count(*)"}
+        looked = [c for c in ([self.run_col] if self.run_col else []) + list(o.param_cols)]
+        for i, column in enumerate(dict.fromkeys(looked)):
+            c, kind = quote(column), self.types[column]
+            if kind == "text":
+                present = f"FILTER (WHERE {c} IS NOT NULL)"
+                asks[f"int{i}"] = f"bool_and(regexp_full_match(trim({c}), '{_INTEGER}')) {present}"
+                asks[f"num{i}"] = f"bool_and(TRY_CAST({c} AS DOUBLE) IS NOT NULL) {present}"
+                asks[f"bool{i}"] = (
+                    f"bool_and({c} IN ({', '.join(map(literal, _TRUE + _FALSE))})) {present}"
+                )
+                asks[f"whole{i}"] = (
+                    f"bool_and(TRY_CAST({c} AS DOUBLE) = round(TRY_CAST({c} AS DOUBLE))) {present}"
+                )
+            elif kind == "float":
+                asks[f"whole{i}"] = (
+                    f"bool_and(CAST({c} AS DOUBLE) = round(CAST({c} AS DOUBLE))) "
+                    f"FILTER (WHERE {c} IS NOT NULL)"
+                )
+            asks[f"null{i}"] = f"bool_or({c} IS NULL)"
+        if self.metric_col is not None:
+            asks["metrics"] = f"list(DISTINCT CAST({quote(self.metric_col)} AS VARCHAR))"
+        select = ", ".join(f"{sql} AS {quote(name)}" for name, sql in asks.items())
+        import duckdb
+
+        try:
+            (row,) = self.connection.execute(f"SELECT {select} FROM {self.source}").fetchall()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+        facts = dict(zip(asks, row, strict=True))
+        if not facts["rows"]:
+            raise DataError(f"{self.path}: the table has no rows")
+        self.kinds: dict[str, str] = {}
+        self.whole: dict[str, bool] = {}
+        for i, column in enumerate(dict.fromkeys(looked)):
+            kind = self.types[column]
+            null = bool(facts[f"null{i}"])
+            if kind == "text":
+                if facts[f"int{i}"]:
+                    kind = "float" if null else "int"
+                elif facts[f"num{i}"]:
+                    kind = "float"
+                elif facts[f"bool{i}"]:
+                    kind = "bool"
+            elif kind == "int" and null:
+                kind = "float"
+            self.kinds[column] = kind
+            self.whole[column] = bool(facts.get(f"whole{i}", True))
+        self.metrics: list[str] = (
+            sorted(str(m) for m in facts["metrics"] if m is not None)
+            if self.metric_col is not None
+            else list(self.numeric)
+        )
+        if "step" in self.metrics and self.metric_col is not None:
+            raise DataError(f"{self.path}: a metric is named 'step'; rename it")
+
+    # ------------------------------------------------------------- expressions
+    def _number(self, column: str) -> tuple[str, str | None]:
+        """SQL of a numeric column as DOUBLE and of its "not a number" flag."""
+        c, kind = quote(column), self.types[column]
+        if kind == "text":
+            return (
+                f"TRY_CAST({c} AS DOUBLE)",
+                f"({c} IS NOT NULL AND TRY_CAST({c} AS DOUBLE) IS NULL)",
+            )
+        return f"CAST({c} AS DOUBLE)", None
+
+    def _label(self) -> str:
+        """SQL of the run name: the text of the value as pandas would read it."""
+        assert self.run_col is not None
+        c, kind, source = quote(self.run_col), self.kinds[self.run_col], self.types[self.run_col]
+        if kind == "bool":
+            truth = f"{c} IN ({', '.join(map(literal, _TRUE))})" if source == "text" else c
+            return f"CASE WHEN {c} IS NULL THEN NULL WHEN {truth} THEN 'True' ELSE 'False' END"
+        if kind == "int":
+            return (
+                f"CAST(CAST({c} AS BIGINT) AS VARCHAR)"
+                if source == "text"
+                else f"CAST({c} AS VARCHAR)"
+            )
+        if kind == "float":
+            number = f"CAST({c} AS DOUBLE)"
+            if self.whole[self.run_col]:
+                return f"CAST(CAST({number} AS BIGINT) AS VARCHAR)"
+            return f"CAST({number} AS VARCHAR)"
+        return f"CAST({c} AS VARCHAR)"
+
+    def _param(self, column: str) -> str:
+        """SQL of a parameter column, typed as pandas would read it."""
+        c, kind, source = quote(column), self.kinds[column], self.types[column]
+        if source == "text":
+            if kind == "int":
+                return f"CAST({c} AS BIGINT)"
+            if kind == "float":
+                return f"CAST({c} AS DOUBLE)"
+            if kind == "bool":
+                truth = ", ".join(map(literal, _TRUE))
+                return f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} IN ({truth}) END"
+            return c
+        if kind == "float" and source == "int":
+            return f"CAST({c} AS DOUBLE)"
+        return c
+
+    def _select(self, ordered: bool) -> str:
+        o = self.options
+        parts = [f"{self._label() if self.run_col else 'NULL::VARCHAR'} AS label"]
+        step, step_bad = self._number(o.step_col)
+        parts.append(f"{step} AS step")
+        parts.append(f"{step_bad or 'false'} AS step_bad")
+        if self.metric_col is not None:
+            parts.append(f"CAST({quote(self.metric_col)} AS VARCHAR) AS metric")
+        for i, column in enumerate(self.numeric):
+            value, bad = self._number(column)
+            parts.append(f"{value} AS v{i}")
+            parts.append(f"{bad or 'false'} AS b{i}")
+        for i, column in enumerate(o.param_cols):
+            parts.append(f"{self._param(column)} AS p{i}")
+        sql = f"SELECT {', '.join(parts)} FROM {self.source}"
+        if ordered:
+            sql += " ORDER BY label, step"
+        return sql
+
+    def _batches(self, ordered: bool) -> Iterator[pa.RecordBatch]:
+        import duckdb
+
+        try:
+            reader = self.connection.sql(self._select(ordered)).to_arrow_reader(BATCH_ROWS)
+            yield from reader
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+
+    # -------------------------------------------------------------- validation
+    def _raw(self, column: str, row: int) -> Any:
+        """The cell of ``column`` in data row ``row`` (0-based), as read."""
+        import duckdb
+
+        connection = duckdb.connect()  # the scan's own is busy streaming
+        try:
+            found = connection.execute(
+                f"SELECT {quote(column)} FROM {self.source} LIMIT 1 OFFSET {row}"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+        finally:
+            connection.close()
+        return found[0][0] if found else None
+
+    def _validate(self, batch: pa.RecordBatch, offset: int) -> None:
+        """Column errors of one batch, naming the first bad row of the file."""
+        o = self.options
+        step = batch.column("step")
+        bad = np.asarray(batch.column("step_bad").to_numpy(zero_copy_only=False), dtype=bool)
+        numbers = np.asarray(step.to_numpy(zero_copy_only=False), dtype=np.float64)
+        wrong = bad | ~np.isfinite(numbers)
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raw = self._raw(o.step_col, offset + i) if bad[i] else float(numbers[i])
+            shown = float("nan") if raw is None else raw
+            raise DataError(
+                f"{self.path}: column {o.step_col!r} has a missing or non-numeric value "
+                f"{shown!r} (row {offset + i + 1}); steps must be integers"
+            )
+        fractional = numbers != np.round(numbers)
+        if fractional.any():
+            i = int(np.flatnonzero(fractional)[0])
+            raise DataError(
+                f"{self.path}: column {o.step_col!r} has a non-integer value {float(numbers[i])!r} "
+                f"(row {offset + i + 1}); steps must be integers (choose another --step-col)"
+            )
+        if self.run_col is not None:
+            missing = np.asarray(batch.column("label").is_null().to_numpy(zero_copy_only=False))
+            if missing.any():
+                row = offset + int(np.flatnonzero(missing)[0]) + 1
+                raise DataError(
+                    f"{self.path}: column {self.run_col!r} is empty in row {row}; "
+                    "every row needs a run"
+                )
+        if self.metric_col is not None:
+            missing = np.asarray(batch.column("metric").is_null().to_numpy(zero_copy_only=False))
+            if missing.any():
+                row = offset + int(np.flatnonzero(missing)[0]) + 1
+                raise DataError(f"{self.path}: column {self.metric_col!r} is empty in row {row}")
+        for i, column in enumerate(self.numeric):
+            flags = np.asarray(batch.column(f"b{i}").to_numpy(zero_copy_only=False), dtype=bool)
+            if flags.any():
+                j = int(np.flatnonzero(flags)[0])
+                raise DataError(
+                    f"{self.path}: column {column!r} is not numeric "
+                    f"(row {offset + j + 1}: {self._raw(column, offset + j)!r}); "
+                    "declare hyperparameter columns with --param-col or drop the column"
+                )
+
+    # --------------------------------------------------------------- the runs
+    def chunks(self) -> Iterator[Chunk | object]:
+        """The file's runs, a chunk of complete runs at a time (see :data:`RESTART`)."""
+        self._facts()
+        self._labels: list[str] = []
+        grouped = True
+        try:
+            yield from self._pass(ordered=False)
+        except _Ungrouped:
+            grouped = False
+        if grouped:
+            return
+        yield RESTART
+        self._labels = []
+        yield from self._pass(ordered=True)
+
+    def _pass(self, ordered: bool) -> Iterator[Chunk]:
+        index: dict[str | None, int] = {}
+        carry: _Rows | None = None
+        offset = 0
+        ungrouped = False
+        for batch in self._batches(ordered):
+            if not ordered:
+                self._validate(batch, offset)
+            offset += batch.num_rows
+            if ungrouped:
+                continue
+            try:
+                rows = self._rows(batch, index, carry)
+            except _Ungrouped:
+                ungrouped = True
+                continue
+            rows = _Rows.join(carry, rows)
+            cut = int(np.searchsorted(rows.key, rows.key[-1], side="left"))
+            carry = rows.take(slice(cut, None))
+            if cut:
+                yield self._chunk(rows.take(slice(0, cut)))
+        if ungrouped:
+            raise _Ungrouped
+        if carry is not None and len(carry):
+            yield self._chunk(carry)
+
+    def _rows(
+        self, batch: pa.RecordBatch, index: dict[str | None, int], carry: _Rows | None
+    ) -> _Rows:
+        """The batch's rows with their runs; raises :class:`_Ungrouped` if a run returns."""
+        labels = batch.column("label")
+        encoded = pc.dictionary_encode(labels) if self.run_col is not None else None
+        if encoded is None:
+            if not index:
+                index[None] = len(self._labels)
+                self._labels.append("")
+            key = np.full(batch.num_rows, index[None], dtype=np.int64)
+        else:
+            open_key = int(carry.key[-1]) if carry is not None and len(carry) else -1
+            names = encoded.dictionary.to_pylist()
+            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            # order of first appearance of each label in this batch
+            first_seen = np.full(len(names), codes.size, dtype=np.int64)
+            np.minimum.at(first_seen, codes, np.arange(codes.size))
+            mapping = np.empty(len(names), dtype=np.int64)
+            for j in np.argsort(first_seen, kind="stable").tolist():
+                name = names[j]
+                if name in index:
+                    if index[name] != open_key:
+                        raise _Ungrouped
+                    mapping[j] = index[name]
+                else:
+                    mapping[j] = index[name] = len(self._labels)
+                    self._labels.append(str(name))
+            key = mapping[codes]
+            if key.size > 1 and bool(np.any(key[1:] < key[:-1])):
+                raise _Ungrouped
+        step = np.asarray(batch.column("step").to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = [
+            np.asarray(batch.column(f"v{i}").to_numpy(zero_copy_only=False), dtype=np.float64)
+            for i in range(len(self.numeric))
+        ]
+        params = [batch.column(f"p{i}") for i in range(len(self.options.param_cols))]
+        metric = None
+        if self.metric_col is not None:
+            position = {name: i for i, name in enumerate(self.metrics)}
+            names_encoded = pc.dictionary_encode(batch.column("metric"))
+            lookup = np.array(
+                [position[str(m)] for m in names_encoded.dictionary.to_pylist()], dtype=np.int64
+            )
+            metric = lookup[
+                np.asarray(names_encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            ]
+        return _Rows(key, step.astype(np.int64), values, params, metric)
+
+    # -------------------------------------------------------------- a chunk
+    def _where(self, label: str) -> str:
+        return f"{self.path}" + (f" (run {label!r})" if self.run_col else "")
+
+    def _name(self, label: str) -> str:
+        if self.run_col is None:
+            return self.prefix
+        return label if self.single_file else f"{self.prefix}/{label}"
+
+    def _chunk(self, rows: _Rows) -> Chunk:
+        """Turn the rows of complete runs into a :class:`Chunk` (vectorised over runs)."""
+        order = _order(rows.key, rows.step, rows.metric)
+        if order is not None:
+            rows = _Rows(
+                rows.key[order],
+                rows.step[order],
+                [v[order] for v in rows.values],
+                [p.take(pa.array(order)) for p in rows.params],
+                None if rows.metric is None else rows.metric[order],
+            )
+        starts = _starts(rows.key)
+        keys = rows.key[starts]
+        labels = [self._labels[k] for k in keys.tolist()]
+        params = self._params(rows, starts, labels)
+        key, step, matrix = self._collapse(rows, labels)
+        # metrics each run logged, rows with any value
+        starts = _starts(key)
+        logged = np.column_stack([~np.isnan(column) for column in matrix]) if matrix else None
+        assert logged is not None
+        present = np.logical_or.reduceat(logged, starts, axis=0)
+        empty = ~present.any(axis=1)
+        if empty.any():
+            label = labels[int(np.flatnonzero(empty)[0])]
+            raise DataError(
+                f"{self.path}: run {self._name(label)!r} has no scalar values to import"
+            )
+        keep = logged.any(axis=1)
+        if not keep.all():
+            key, step = key[keep], step[keep]
+            matrix = [column[keep] for column in matrix]
+            starts = _starts(key)
+        counts = np.diff(np.append(starts, key.size))
+        statuses, reasons, diverged = self._divergence(step, matrix, starts, present)
+        finals = self._finals(step, matrix, starts, counts, present)
+        columns = [
+            ("step", *(self.metrics[j] for j in np.flatnonzero(row).tolist())) for row in present
+        ]
+        fingerprints = _fingerprints(step, matrix, starts, counts, present, columns)
+        names = [self._name(label) for label in labels]
+        identities = [f"{self.prefix}/{label}" if self.run_col else self.prefix for label in labels]
+        return Chunk(
+            path=self.path,
+            names=names,
+            identities=identities,
+            params=params,
+            statuses=statuses,
+            reasons=reasons,
+            diverged=diverged,
+            fingerprints=fingerprints,
+            columns=columns,
+            finals=finals,
+            counts=counts,
+            step=step,
+            values=dict(zip(self.metrics, matrix, strict=True)),
+        )
+
+    def _params(self, rows: _Rows, starts: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+        """Each run's parameters: its parameter columns (constant within it), the names
+        matched by ``pattern``, then ``params``."""
+        o = self.options
+        per_column = [
+            _constant(column, starts, self.path, name, labels)
+            for column, name in zip(rows.params, o.param_cols, strict=True)
+        ]
+        out = []
+        for i, label in enumerate(labels):
+            own = {name: values[i] for name, values in zip(o.param_cols, per_column, strict=True)}
+            named = params_from_name(o.pattern, self._name(label))
+            out.append(merge_params(own, named, o.params))
+        return out
+
+    def _collapse(
+        self, rows: _Rows, labels: list[str]
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One row per (run, step): repeated steps merged (they must agree), a long
+        table turned wide."""
+        key, step = rows.key, rows.step
+        new = np.ones(key.size, dtype=bool)
+        new[1:] = (key[1:] != key[:-1]) | (step[1:] != step[:-1])
+        group = np.cumsum(new) - 1
+        first = np.flatnonzero(new)
+        run_of = np.cumsum(np.concatenate(([True], key[1:] != key[:-1]))) - 1
+        if rows.metric is None:
+            if first.size == key.size:
+                return key, step, rows.values
+            matrix = []
+            for j, column in enumerate(rows.values):
+                merged, conflict = _merge(column, first)
+                if conflict.any():
+                    g = int(np.flatnonzero(conflict)[0])
+                    lo, hi = _pair(column, first, g)
+                    self._conflict(
+                        labels[run_of[first[g]]], int(step[first[g]]), self.metrics[j], lo, hi
+                    )
+                matrix.append(merged)
+            return key[first], step[first], matrix
+        # long: one cell per (run, step, metric)
+        cell = np.lexsort((rows.metric, group))
+        pair_new = np.ones(cell.size, dtype=bool)
+        g_sorted, m_sorted = group[cell], rows.metric[cell]
+        pair_new[1:] = (g_sorted[1:] != g_sorted[:-1]) | (m_sorted[1:] != m_sorted[:-1])
+        pair_first = np.flatnonzero(pair_new)
+        value = rows.values[0][cell]
+        merged, conflict = _merge(value, pair_first)
+        if conflict.any():
+            p = int(np.flatnonzero(conflict)[0])
+            lo, hi = _pair(value, pair_first, p)
+            row = int(cell[pair_first[p]])
+            self._conflict(
+                labels[run_of[row]],
+                int(step[row]),
+                self.metrics[int(m_sorted[pair_first[p]])],
+                lo,
+                hi,
+            )
+        matrix = [np.full(first.size, np.nan) for _ in self.metrics]
+        targets = g_sorted[pair_first]
+        for j in range(len(self.metrics)):
+            mine = m_sorted[pair_first] == j
+            matrix[j][targets[mine]] = merged[mine]
+        return key[first], step[first], matrix
+
+    def _conflict(self, label: str, step: int, column: str, lo: float, hi: float) -> None:
+        raise DataError(
+            f"{self._where(label)}: step {step} has two values of {column!r} "
+            f"({lo!r} and {hi!r}); is a run column missing (--run-col)?"
+        )
+
+    def _divergence(
+        self, step: np.ndarray, matrix: list[np.ndarray], starts: np.ndarray, present: np.ndarray
+    ) -> tuple[list[str], list[str | None], list[dict[str, Any] | None]]:
+        """The first infinite value of each run (earliest step, then column order)."""
+        n = step.size
+        best_row = np.full(starts.size, n, dtype=np.int64)
+        best_col = np.full(starts.size, -1, dtype=np.int64)
+        for j, column in enumerate(matrix):
+            hits = np.isinf(column)
+            if not hits.any():
+                continue
+            rows = np.where(hits, np.arange(n), n)
+            first = np.minimum.reduceat(rows, starts)
+            better = first < best_row
+            best_row = np.where(better, first, best_row)
+            best_col = np.where(better, j, best_col)
+        statuses: list[str] = []
+        reasons: list[str | None] = []
+        diverged: list[dict[str, Any] | None] = []
+        for row, col in zip(best_row.tolist(), best_col.tolist(), strict=True):
+            if col < 0:
+                statuses.append("done")
+                reasons.append(None)
+                diverged.append(None)
+                continue
+            at = {"step": int(step[row]), "observable": self.metrics[col]}
+            statuses.append("diverged")
+            reasons.append(f"{at['observable']} became non-finite at step {at['step']}")
+            diverged.append(at)
+        return statuses, reasons, diverged
+
+    def _finals(
+        self,
+        step: np.ndarray,
+        matrix: list[np.ndarray],
+        starts: np.ndarray,
+        counts: np.ndarray,
+        present: np.ndarray,
+    ) -> list[dict[str, Any]]:
+        """Each run's values at its last step (NaN left out)."""
+        last = starts + counts - 1
+        steps = step[last].tolist()
+        columns = [column[last].tolist() for column in matrix]
+        out = []
+        for i, s in enumerate(steps):
+            final: dict[str, Any] = {"step": int(s)}
+            for j, name in enumerate(self.metrics):
+                value = columns[j][i]
+                if value == value:
+                    final[name] = float(value)
+            out.append(final)
+        return out
+
+
+# ------------------------------------------------------------------------ helpers
+def _starts(key: np.ndarray) -> np.ndarray:
+    """Where each run's rows begin (rows grouped by run)."""
+    if not key.size:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+
+
+def _order(key: np.ndarray, step: np.ndarray, metric: np.ndarray | None) -> np.ndarray | None:
+    """The stable order by run and step; ``None`` when the rows are in it already."""
+    if key.size < 2:
+        return None
+    same = key[1:] == key[:-1]
+    if not np.any(same & (step[1:] < step[:-1])):
+        return None
+    return np.lexsort((step, key))
+
+
+def _merge(values: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (starting at ``first``): the value its non-NaN cells share, and
+    whether they disagree."""
+    lo = np.fmin.reduceat(values, first)
+    hi = np.fmax.reduceat(values, first)
+    return lo, (lo != hi) & ~np.isnan(lo)
+
+
+def _pair(values: np.ndarray, first: np.ndarray, group: int) -> tuple[float, float]:
+    """Two disagreeing values of a group, in row order."""
+    stop = first[group + 1] if group + 1 < first.size else values.size
+    cells = [float(v) for v in values[first[group] : stop] if v == v]
+    other = next(v for v in cells[1:] if v != cells[0])
+    return cells[0], other
+
+
+def _constant(
+    column: pa.Array, starts: np.ndarray, path: Path, name: str, labels: list[str]
+) -> list[Any]:
+    """Each run's value of a parameter column (``None`` if empty in the run).
+
+    Raises
+    ------
+    DataError
+        If it varies within a run.
+    """
+    if pa.types.is_floating(column.type):  # NaN is missing, as in pandas
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+    encoded = pc.dictionary_encode(column)
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    values = encoded.dictionary.to_pylist()
+    present = codes >= 0
+    big = np.iinfo(np.int64).max
+    lo = np.minimum.reduceat(np.where(present, codes, big), starts)
+    hi = np.maximum.reduceat(np.where(present, codes, -1), starts)
+    varying = (hi >= 0) & (lo != hi)
+    if varying.any():
+        i = int(np.flatnonzero(varying)[0])
+        stop = starts[i + 1] if i + 1 < starts.size else codes.size
+        seen = list(dict.fromkeys(c for c in codes[starts[i] : stop].tolist() if c >= 0))
+        raise DataError(
+            f"{path}: parameter column {name!r} varies within run {labels[i]!r} "
+            f"({values[seen[0]]!r}, {values[seen[1]]!r}); "
+            "a hyperparameter must be constant per run"
+        )
+    return [None if h < 0 else to_json(values[h], nonfinite="string") for h in hi.tolist()]
+
+
+def _fingerprints(
+    step: np.ndarray,
+    matrix: list[np.ndarray],
+    starts: np.ndarray,
+    counts: np.ndarray,
+    present: np.ndarray,
+    columns: Sequence[tuple[str, ...]],
+) -> list[str]:
+    """Each run's :meth:`IngestedRun.fingerprint`, hashing rows many runs at a time."""
+    out: list[str] = [""] * starts.size
+    signatures: dict[bytes, list[int]] = {}
+    for i, row in enumerate(present):
+        signatures.setdefault(row.tobytes(), []).append(i)
+    for runs in signatures.values():
+        chosen = np.flatnonzero(present[runs[0]])
+        if len(runs) == starts.size:
+            rows: np.ndarray | slice = slice(None)
+            offsets = starts
+        else:
+            picked = np.asarray(runs)
+            rows = np.concatenate([np.arange(starts[i], starts[i] + counts[i]) for i in runs])
+            offsets = np.concatenate(([0], np.cumsum(counts[picked])[:-1]))
+        data = {"step": step[rows]}
+        data.update({str(j): matrix[j][rows] for j in chosen.tolist()})
+        hashed = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
+        header = json.dumps(list(columns[runs[0]])).encode()
+        for i, begin in zip(runs, offsets.tolist(), strict=True):
+            digest = hashlib.sha256(header)
+            digest.update(hashed[begin : begin + counts[i]].tobytes())
+            out[i] = digest.hexdigest()[:16]
+    return out
+
+
+__all__ = ["METRIC_COLUMNS", "RESTART", "Chunk", "Layout", "TableOptions", "TableScan"]
