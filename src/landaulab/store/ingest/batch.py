@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from landaulab.errors import DataError
-from landaulab.store.batches import dumps, runs_table, trajectory_table
+from landaulab.store.batches import RUN_SCHEMA, dumps, trajectory_table
 from landaulab.store.ingest.common import (
     IngestResult,
     earlier_readings,
@@ -41,13 +41,26 @@ BUFFER_ROWS = 1 << 22
 so that they can be taken back if the file's runs must be read again in order)."""
 
 
+_FIELDS = tuple(RUN_SCHEMA.names)
+_FINAL = json.JSONEncoder().encode  # an infinite last value is kept, as Infinity
+
+
 @dataclass
 class _Pending:
-    """What one import has read so far: run table rows and buffered trajectory rows."""
+    """What one import has read so far: its run table (a list per column) and
+    trajectory rows not yet written."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    tables: list[tuple[pa.Table, list[int], np.ndarray]] = field(default_factory=list)
+    columns: dict[str, list[Any]] = field(default_factory=lambda: {f: [] for f in _FIELDS})
+    tables: list[tuple[pa.Table, int, np.ndarray]] = field(default_factory=list)
     buffered: int = 0
+
+    def __len__(self) -> int:
+        return len(self.columns["run_id"])
+
+    def truncate(self, rows: int) -> None:
+        """Forget the runs from ``rows`` on."""
+        for values in self.columns.values():
+            del values[rows:]
 
 
 class _Import:
@@ -60,15 +73,16 @@ class _Import:
         self.kind = kind
         self.task = task
         self.how = dict(how)
+        self.how_json = json.dumps(self.how, sort_keys=True, allow_nan=False)
         self.existing = existing
         self.writer = store.new_batch()
         self.pending = _Pending()
         self.added: list[str] = []
+        self.added_set: set[str] = set()
         self.skipped: list[str] = []
         self.names: dict[str, str] = {}
         self.identities: dict[str, str] = {}
         self.ids: set[str] = set()
-        self.added_set: set[str] = set()
 
     # ------------------------------------------------------------- per file
     def read(self, scan: TableScan) -> None:
@@ -82,11 +96,19 @@ class _Import:
             self._take(item, mark)
         self._flush(mark, final=True)
 
+    def _record(self, chunk: Chunk) -> tuple[str, str]:
+        """The JSON text of a run's ``record`` around its name (keys sorted, as
+        ``json.dumps(record, sort_keys=True)`` writes it)."""
+        head = (
+            f'{{"options": {self.how_json}, '
+            f'"origin": {json.dumps(chunk.path.resolve().as_posix())}, '
+            f'"path": {json.dumps(str(chunk.path))}, "run": '
+        )
+        return head, f', "source": {json.dumps(self.kind)}}}'
+
     def _take(self, chunk: Chunk, mark: _Mark) -> None:
-        origin = chunk.path.resolve().as_posix()
         source = str(chunk.path)
         keep = np.zeros(len(chunk), dtype=bool)
-        kept: list[int] = []
         for i in range(len(chunk)):
             identity, name = chunk.identities[i], chunk.names[i]
             if identity in self.identities:
@@ -108,65 +130,74 @@ class _Import:
             self.added.append(run_id)
             self.added_set.add(run_id)
             keep[i] = True
-            record = {
-                "source": self.kind,
-                "run": name,
-                "path": source,
-                "origin": origin,
-                "options": self.how,
-            }
-            kept.append(len(self.pending.rows))
-            self.pending.rows.append(
-                {
-                    "run_id": run_id,
-                    "task": self.task,
-                    "status": chunk.statuses[i],
-                    "reason": chunk.reasons[i],
-                    "params": dumps(chunk.params[i]),
-                    "diverged": dumps(chunk.diverged[i]),
-                    "stopped_early": None,
-                    "record": dumps(record),
-                    "duration_s": None,
-                    "finished": None,
-                    "attempt": 1,
-                    "columns": json.dumps(list(chunk.columns[i])),
-                    "final": json.dumps(chunk.finals[i], sort_keys=True),
-                    "n_rows": int(chunk.counts[i]),
-                }
-            )
+        kept = np.flatnonzero(keep).tolist()
         if not kept:
             return
+        first = len(self.pending)
+        self._describe(self.added[-len(kept) :], chunk, kept)
         counts = chunk.counts
         rows = np.repeat(keep, counts)
-        local = np.repeat(np.arange(int(keep.sum())), counts[keep])
+        local = np.repeat(np.arange(len(kept)), counts[keep])
         table = trajectory_table(
-            [self.pending.rows[k]["run_id"] for k in kept],
+            self.pending.columns["run_id"][first:],
             local,
             chunk.step[rows],
             {name: column[rows] for name, column in chunk.values.items()},
         )
         offsets = np.concatenate(([0], np.cumsum(counts[keep])[:-1]))
-        self.pending.tables.append((table, kept, offsets))
+        self.pending.tables.append((table, first, offsets))
         self.pending.buffered += table.num_rows
         if self.pending.buffered > BUFFER_ROWS:
             self._flush(mark, final=False)
+
+    def _describe(self, run_ids: list[str], chunk: Chunk, kept: list[int]) -> None:
+        """Add the kept runs of a chunk to the run table."""
+        head, tail = self._record(chunk)
+        columns: dict[tuple[str, ...], str] = {}
+        out = self.pending.columns
+        out["run_id"] += run_ids
+        out["task"] += [self.task] * len(kept)
+        out["status"] += [chunk.statuses[i] for i in kept]
+        out["reason"] += [chunk.reasons[i] for i in kept]
+        out["params"] += [dumps(chunk.params[i]) for i in kept]
+        out["diverged"] += [dumps(chunk.diverged[i]) for i in kept]
+        out["stopped_early"] += [None] * len(kept)
+        out["record"] += [head + json.dumps(chunk.names[i]) + tail for i in kept]
+        out["duration_s"] += [None] * len(kept)
+        out["finished"] += [None] * len(kept)
+        out["attempt"] += [1] * len(kept)
+        out["columns"] += [
+            columns.get(chunk.columns[i])
+            or columns.setdefault(chunk.columns[i], json.dumps(list(chunk.columns[i])))
+            for i in kept
+        ]
+        out["final"] += [_FINAL(chunk.finals[i]) for i in kept]
+        out["part"] += [None] * len(kept)
+        out["first_row"] += [None] * len(kept)
+        out["n_rows"] += chunk.counts[kept].tolist()
 
     def _flush(self, mark: _Mark, final: bool) -> None:
         """Write the buffered rows (in a part of the file's own if it is large)."""
         if not final and mark.part is None:
             mark.part = self.writer.checkpoint()
-        for table, kept, offsets in self.pending.tables:
+        parts, firsts = self.pending.columns["part"], self.pending.columns["first_row"]
+        for table, first_run, offsets in self.pending.tables:
             part, first = self.writer.write(table)
-            for k, offset in zip(kept, offsets.tolist(), strict=True):
-                self.pending.rows[k]["part"] = part
-                self.pending.rows[k]["first_row"] = first + offset
+            for j, offset in enumerate(offsets.tolist()):
+                parts[first_run + j] = part
+                firsts[first_run + j] = first + offset
         self.pending.tables.clear()
         self.pending.buffered = 0
 
     # --------------------------------------------------------------- finish
     def runs(self) -> pa.Table:
         """The batch's run table."""
-        return runs_table(self.pending.rows)
+        return pa.table(
+            {
+                name: pa.array(values, RUN_SCHEMA.field(name).type)
+                for name, values in self.pending.columns.items()
+            }
+        )
 
 
 @dataclass
@@ -184,7 +215,7 @@ class _Mark:
     @classmethod
     def of(cls, state: _Import) -> _Mark:
         return cls(
-            len(state.pending.rows),
+            len(state.pending),
             len(state.added),
             len(state.skipped),
             dict(state.names),
@@ -199,7 +230,7 @@ class _Mark:
             self.part = None
         state.pending.tables.clear()
         state.pending.buffered = 0
-        del state.pending.rows[self.rows :]
+        state.pending.truncate(self.rows)
         for run_id in state.added[self.added :]:
             state.added_set.discard(run_id)
         del state.added[self.added :]

@@ -187,6 +187,10 @@ class _Ungrouped(Exception):
     """A run's rows are not contiguous in file order."""
 
 
+class _FactsBroken(Exception):
+    """A row contradicts what the first rows said of a column's kind."""
+
+
 @dataclass
 class _Rows:
     """Rows of a record batch, with each row's run (``key``), in file or run order."""
@@ -350,47 +354,87 @@ class TableScan:
                 )
 
     # ------------------------------------------------------------- column facts
-    def _facts(self) -> None:
-        """Read once what pandas would decide per column: the kind of the run and
-        parameter columns, the rows, the metric names of a long table."""
-        o = self.options
-        asks: dict[str, str] = {"rows": "count(*)"}
-        looked = [c for c in ([self.run_col] if self.run_col else []) + list(o.param_cols)]
-        for i, column in enumerate(dict.fromkeys(looked)):
-            c, kind = quote(column), self.types[column]
-            if kind == "text":
-                present = f"FILTER (WHERE {c} IS NOT NULL)"
-                asks[f"int{i}"] = f"bool_and(regexp_full_match(trim({c}), '{_INTEGER}')) {present}"
-                asks[f"num{i}"] = f"bool_and(TRY_CAST({c} AS DOUBLE) IS NOT NULL) {present}"
-                asks[f"bool{i}"] = (
-                    f"bool_and({c} IN ({', '.join(map(literal, _TRUE + _FALSE))})) {present}"
-                )
-                asks[f"whole{i}"] = (
-                    f"bool_and(TRY_CAST({c} AS DOUBLE) = round(TRY_CAST({c} AS DOUBLE))) {present}"
-                )
-            elif kind == "float":
-                asks[f"whole{i}"] = (
-                    f"bool_and(CAST({c} AS DOUBLE) = round(CAST({c} AS DOUBLE))) "
-                    f"FILTER (WHERE {c} IS NOT NULL)"
-                )
-            asks[f"null{i}"] = f"bool_or({c} IS NULL)"
-        if self.metric_col is not None:
-            asks["metrics"] = f"list(DISTINCT CAST({quote(self.metric_col)} AS VARCHAR))"
-        select = ", ".join(f"{sql} AS {quote(name)}" for name, sql in asks.items())
-        import duckdb
+    def _facts(self, exact: bool) -> None:
+        """Decide what pandas would per column: the kind of the run and parameter columns
+        (integer, number, boolean or text; an integer column with an empty cell is a
+        number column) and the metric names of a long table.
 
-        try:
-            (row,) = self.connection.execute(f"SELECT {select} FROM {self.source}").fetchall()
-        except duckdb.Error as exc:
-            raise self._unreadable(exc) from None
-        facts = dict(zip(asks, row, strict=True))
-        if not facts["rows"]:
-            raise DataError(f"{self.path}: the table has no rows")
+        Each fact is first asked of the file's first rows; a text cell there settles that
+        a column is not numeric. A fact the first rows cannot settle is, unless
+        ``exact``, taken from them and checked on every row as the file streams
+        (:attr:`checks`; a contradiction starts the file again with exact facts), so
+        that a file is parsed once.
+        """
+        o = self.options
+        # name: (aggregate over the rows, a row contradicting "True", answer that settles)
+        asks: dict[str, tuple[str, str, bool]] = {}
+        looked = list(dict.fromkeys(([self.run_col] if self.run_col else []) + list(o.param_cols)))
+        for i, column in enumerate(looked):
+            c, kind = quote(column), self.types[column]
+            some = f"{c} IS NOT NULL"
+            if kind == "text":
+                truth = ", ".join(map(literal, _TRUE + _FALSE))
+                number = f"TRY_CAST({c} AS DOUBLE)"
+                integer = f"regexp_full_match(trim({c}), '{_INTEGER}')"
+                whole = f"coalesce({number} = round({number}), false)"
+                asks[f"int{i}"] = (f"bool_and({integer}) FILTER ({some})", f"NOT {integer}", False)
+                asks[f"num{i}"] = (
+                    f"bool_and({number} IS NOT NULL) FILTER ({some})",
+                    f"{number} IS NULL",
+                    False,
+                )
+                asks[f"bool{i}"] = (
+                    f"bool_and({c} IN ({truth})) FILTER ({some})",
+                    f"{c} NOT IN ({truth})",
+                    False,
+                )
+                if column == self.run_col:
+                    asks[f"whole{i}"] = (
+                        f"bool_and({whole}) FILTER ({some})",
+                        f"NOT {whole}",
+                        False,
+                    )
+            elif kind == "float" and column == self.run_col:
+                number = f"CAST({c} AS DOUBLE)"
+                whole = f"{number} = round({number})"
+                asks[f"whole{i}"] = (f"bool_and({whole}) FILTER ({some})", f"NOT ({whole})", False)
+            if kind in ("text", "int"):
+                asks[f"null{i}"] = (f"bool_or({c} IS NULL)", "", True)
+        facts: dict[str, Any] = {}
+        sample: dict[str, Any] = {}
+        if asks:
+            sample = self._ask(
+                {k: v[0] for k, v in asks.items()}, f"(SELECT * FROM {self.source} LIMIT 10000)"
+            )
+            facts = {k: v for k, v in sample.items() if v is not None and v == asks[k][2]}
+        rest = [k for k in asks if k not in facts]
+        for i in range(len(looked)):  # needed only for a column that may be a number
+            for fact, needs in (("null", "int"), ("whole", "num")):
+                if facts.get(f"{needs}{i}") is False and f"{fact}{i}" in rest:
+                    rest.remove(f"{fact}{i}")
+                    facts[f"{fact}{i}"] = not asks[f"{fact}{i}"][2]
+        self.checks: list[str] = []
+        if not exact and all(sample.get(k) is not None for k in rest):
+            for k in rest:  # assume what the first rows say; check every row
+                facts[k] = sample[k]
+                column = quote(looked[int(re.sub(r"\D", "", k))])
+                contradiction = (
+                    f"{column} IS NULL"
+                    if k.startswith("null")
+                    else (f"{column} IS NOT NULL AND {asks[k][1]}")
+                )
+                self.checks.append(contradiction)
+            rest = []
+        wanted = {k: asks[k][0] for k in rest}
+        if self.metric_col is not None:
+            wanted["metrics"] = f"list(DISTINCT CAST({quote(self.metric_col)} AS VARCHAR))"
+        if wanted:
+            facts.update(self._ask(wanted, self.source))
         self.kinds: dict[str, str] = {}
         self.whole: dict[str, bool] = {}
-        for i, column in enumerate(dict.fromkeys(looked)):
+        for i, column in enumerate(looked):
             kind = self.types[column]
-            null = bool(facts[f"null{i}"])
+            null = bool(facts.get(f"null{i}"))
             if kind == "text":
                 if facts[f"int{i}"]:
                     kind = "float" if null else "int"
@@ -403,12 +447,23 @@ class TableScan:
             self.kinds[column] = kind
             self.whole[column] = bool(facts.get(f"whole{i}", True))
         self.metrics: list[str] = (
-            sorted(str(m) for m in facts["metrics"] if m is not None)
+            sorted(str(m) for m in facts["metrics"] or () if m is not None)
             if self.metric_col is not None
             else list(self.numeric)
         )
         if "step" in self.metrics and self.metric_col is not None:
             raise DataError(f"{self.path}: a metric is named 'step'; rename it")
+
+    def _ask(self, asks: dict[str, str], source: str) -> dict[str, Any]:
+        """One row of aggregates over ``source``, by name."""
+        import duckdb
+
+        select = ", ".join(f"{sql} AS {quote(name)}" for name, sql in asks.items())
+        try:
+            (row,) = self.connection.execute(f"SELECT {select} FROM {source}").fetchall()
+        except duckdb.Error as exc:
+            raise self._unreadable(exc) from None
+        return dict(zip(asks, row, strict=True))
 
     # ------------------------------------------------------------- expressions
     def _number(self, column: str) -> tuple[str, str | None]:
@@ -430,14 +485,14 @@ class TableScan:
             return f"CASE WHEN {c} IS NULL THEN NULL WHEN {truth} THEN 'True' ELSE 'False' END"
         if kind == "int":
             return (
-                f"CAST(CAST({c} AS BIGINT) AS VARCHAR)"
+                f"CAST(TRY_CAST({c} AS BIGINT) AS VARCHAR)"
                 if source == "text"
                 else f"CAST({c} AS VARCHAR)"
             )
         if kind == "float":
-            number = f"CAST({c} AS DOUBLE)"
+            number = f"TRY_CAST({c} AS DOUBLE)"
             if self.whole[self.run_col]:
-                return f"CAST(CAST({number} AS BIGINT) AS VARCHAR)"
+                return f"CAST(TRY_CAST({number} AS BIGINT) AS VARCHAR)"
             return f"CAST({number} AS VARCHAR)"
         return f"CAST({c} AS VARCHAR)"
 
@@ -446,9 +501,9 @@ class TableScan:
         c, kind, source = quote(column), self.kinds[column], self.types[column]
         if source == "text":
             if kind == "int":
-                return f"CAST({c} AS BIGINT)"
+                return f"TRY_CAST({c} AS BIGINT)"
             if kind == "float":
-                return f"CAST({c} AS DOUBLE)"
+                return f"TRY_CAST({c} AS DOUBLE)"
             if kind == "bool":
                 truth = ", ".join(map(literal, _TRUE))
                 return f"CASE WHEN {c} IS NULL THEN NULL ELSE {c} IN ({truth}) END"
@@ -471,6 +526,8 @@ class TableScan:
             parts.append(f"{bad or 'false'} AS b{i}")
         for i, column in enumerate(o.param_cols):
             parts.append(f"{self._param(column)} AS p{i}")
+        checks = " OR ".join(f"({check})" for check in self.checks) or "false"
+        parts.append(f"{checks} AS facts_broken")
         sql = f"SELECT {', '.join(parts)} FROM {self.source}"
         if ordered:
             sql += " ORDER BY label, step"
@@ -549,15 +606,21 @@ class TableScan:
     # --------------------------------------------------------------- the runs
     def chunks(self) -> Iterator[Chunk | object]:
         """The file's runs, a chunk of complete runs at a time (see :data:`RESTART`)."""
-        self._facts()
+        self._facts(exact=False)
+        try:
+            yield from self._passes()
+        except _FactsBroken:
+            yield RESTART
+            self._facts(exact=True)
+            yield from self._passes()
+
+    def _passes(self) -> Iterator[Chunk | object]:
         self._labels: list[str] = []
-        grouped = True
         try:
             yield from self._pass(ordered=False)
-        except _Ungrouped:
-            grouped = False
-        if grouped:
             return
+        except _Ungrouped:
+            pass
         yield RESTART
         self._labels = []
         yield from self._pass(ordered=True)
@@ -568,6 +631,8 @@ class TableScan:
         offset = 0
         ungrouped = False
         for batch in self._batches(ordered):
+            if self.checks and pc.any(batch.column("facts_broken")).as_py():
+                raise _FactsBroken
             if not ordered:
                 self._validate(batch, offset)
             offset += batch.num_rows
@@ -583,6 +648,8 @@ class TableScan:
             carry = rows.take(slice(cut, None))
             if cut:
                 yield self._chunk(rows.take(slice(0, cut)))
+        if not offset:
+            raise DataError(f"{self.path}: the table has no rows")
         if ungrouped:
             raise _Ungrouped
         if carry is not None and len(carry):
@@ -681,9 +748,13 @@ class TableScan:
         counts = np.diff(np.append(starts, key.size))
         statuses, reasons, diverged = self._divergence(step, matrix, starts, present)
         finals = self._finals(step, matrix, starts, counts, present)
-        columns = [
-            ("step", *(self.metrics[j] for j in np.flatnonzero(row).tolist())) for row in present
-        ]
+        named: dict[bytes, tuple[str, ...]] = {}
+        columns = []
+        for row in present:
+            signature = row.tobytes()
+            if signature not in named:
+                named[signature] = ("step", *(self.metrics[j] for j in np.flatnonzero(row)))
+            columns.append(named[signature])
         fingerprints = _fingerprints(step, matrix, starts, counts, present, columns)
         names = [self._name(label) for label in labels]
         identities = [f"{self.prefix}/{label}" if self.run_col else self.prefix for label in labels]
@@ -711,11 +782,17 @@ class TableScan:
             _constant(column, starts, self.path, name, labels)
             for column, name in zip(rows.params, o.param_cols, strict=True)
         ]
+        given = merge_params(o.params)
         out = []
         for i, label in enumerate(labels):
-            own = {name: values[i] for name, values in zip(o.param_cols, per_column, strict=True)}
-            named = params_from_name(o.pattern, self._name(label))
-            out.append(merge_params(own, named, o.params))
+            # as merge_params(own, named, given): the column values are flat and JSON-safe
+            merged = {
+                name: values[i] for name, values in zip(o.param_cols, per_column, strict=True)
+            }
+            if o.pattern is not None:
+                merged.update(merge_params(params_from_name(o.pattern, self._name(label))))
+            merged.update(given)
+            out.append(merged)
         return out
 
     def _collapse(
@@ -816,15 +893,11 @@ class TableScan:
     ) -> list[dict[str, Any]]:
         """Each run's values at its last step (NaN left out)."""
         last = starts + counts - 1
-        steps = step[last].tolist()
         columns = [column[last].tolist() for column in matrix]
         out = []
-        for i, s in enumerate(steps):
-            final: dict[str, Any] = {"step": int(s)}
-            for j, name in enumerate(self.metrics):
-                value = columns[j][i]
-                if value == value:
-                    final[name] = float(value)
+        for s, *values in zip(step[last].tolist(), *columns, strict=True):
+            final: dict[str, Any] = {"step": s}
+            final.update((n, v) for n, v in zip(self.metrics, values, strict=True) if v == v)
             out.append(final)
         return out
 
