@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -141,22 +141,23 @@ class RunClaim:
         self.release()
 
 
-@dataclass(frozen=True)
-class _BatchLayer:
-    """The published batches as read, and which of them holds each run id (the latest)."""
-
-    ids: tuple[str, ...]
-    batches: tuple[Batch, ...]
-    owner: dict[str, tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """Where a run's record is: its own directory, or a row of a batch."""
+class _Entry(NamedTuple):
+    """Where a run's record is: its own directory (``batch`` None), or a row of a batch."""
 
     run_id: str
     batch: Batch | None = None
     row: int = -1
+
+
+@dataclass(frozen=True)
+class _BatchLayer:
+    """The published batches as read, which of them holds each run id (the latest), and
+    those runs as entries sorted by run id."""
+
+    ids: tuple[str, ...]
+    batches: tuple[Batch, ...]
+    owner: dict[str, tuple[int, int]]
+    entries: list[_Entry]
 
 
 class Store:
@@ -247,7 +248,9 @@ class Store:
                 owner.update(
                     zip(batch.run_ids, ((k, row) for row in range(len(batch))), strict=True)
                 )
-            self._layer = _BatchLayer(ids, batches, owner)
+            entries = [_Entry(run_id, batches[k], row) for run_id, (k, row) in owner.items()]
+            entries.sort()
+            self._layer = _BatchLayer(ids, batches, owner, entries)
             return self._layer
         raise AssertionError("unreachable")
 
@@ -255,12 +258,10 @@ class Store:
         """Every published run once (the winning copy), sorted by run id."""
         own = self._own_ids()
         layer = self._batch_layer()
+        if not own:
+            return layer.entries
         entries = [_Entry(run_id) for run_id in own]
-        entries += [
-            _Entry(run_id, layer.batches[k], row)
-            for run_id, (k, row) in layer.owner.items()
-            if run_id not in own
-        ]
+        entries += [e for e in layer.entries if e.run_id not in own]
         entries.sort(key=lambda e: e.run_id)
         return entries
 
@@ -285,11 +286,6 @@ class Store:
         except (OSError, ValueError) as exc:
             raise StoreError(f"{path}: unreadable run record ({exc})") from None
 
-    def _record(self, entry: _Entry) -> RunRecord | None:
-        if entry.batch is None:
-            return self._own_record(entry.run_id)
-        return RunRecord.from_dict(entry.batch.record(entry.row))
-
     def get(self, run_id: str) -> RunRecord | None:
         """The record of one run, or ``None`` if it is not in the store."""
         record = self._own_record(run_id)
@@ -303,12 +299,20 @@ class Store:
 
     def records(self) -> list[RunRecord]:
         """Records of all published runs, sorted by run id."""
-        out = []
-        for entry in self._entries():
-            record = self._record(entry)
-            if record is not None:
-                out.append(record)
-        return out
+        entries = self._entries()
+        out: list[RunRecord | None] = [None] * len(entries)
+        rows: dict[int, tuple[Batch, list[int], list[int]]] = {}
+        for position, entry in enumerate(entries):
+            if entry.batch is None:
+                out[position] = self._own_record(entry.run_id)
+            else:
+                _, slots, wanted = rows.setdefault(id(entry.batch), (entry.batch, [], []))
+                slots.append(position)
+                wanted.append(entry.row)
+        for batch, slots, wanted in rows.values():
+            for position, payload in zip(slots, batch.records(wanted), strict=True):
+                out[position] = RunRecord(**payload)
+        return [record for record in out if record is not None]
 
     def trajectory(self, run_id: str) -> pd.DataFrame:
         """The trajectory table of one run."""

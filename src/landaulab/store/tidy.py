@@ -132,8 +132,48 @@ def empty_frame() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ the frame
-def _read_files(files: Sequence[str], run_ids: pa.Array) -> tuple[np.ndarray, pa.Table]:
-    """Rows of per-run trajectory files: each row's run position, and the table."""
+@dataclass
+class _Piece:
+    """Rows of one source, ``step`` and observables (a table read, or a Parquet file read
+    a column at a time), and its runs as blocks of rows (each run's rows together, in
+    step order where ``stepped``)."""
+
+    source: pa.Table | pq.ParquetFile
+    codes: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    stepped: bool = True
+
+    @property
+    def names(self) -> list[str]:
+        names = (
+            self.source.schema_arrow.names
+            if isinstance(self.source, pq.ParquetFile)
+            else self.source.column_names
+        )
+        return [n for n in names if n != "run_id"]
+
+    @property
+    def rows(self) -> int:
+        if isinstance(self.source, pq.ParquetFile):
+            return int(self.source.metadata.num_rows)
+        return int(self.source.num_rows)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as numpy (NaN where the piece lacks it); a table forgets it."""
+        dtype = np.int64 if name == "step" else np.float64
+        if name not in self.names:
+            return np.full(self.rows, np.nan)
+        if isinstance(self.source, pq.ParquetFile):
+            values = self.source.read(columns=[name]).column(0)
+        else:
+            values = self.source.column(name)
+            self.source = self.source.drop_columns([name])
+        return np.asarray(values.to_numpy(), dtype=dtype)
+
+
+def _read_files(files: Sequence[str], run_ids: pa.Array) -> _Piece:
+    """Per-run trajectory files (each one run; its rows together)."""
     import duckdb
 
     connection = duckdb.connect()
@@ -144,58 +184,25 @@ def _read_files(files: Sequence[str], run_ids: pa.Array) -> tuple[np.ndarray, pa
         ).to_arrow_table()
     finally:
         connection.close()
-    codes = pc.index_in(table.column("run_id").cast(pa.string()), value_set=run_ids)
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64), table
+    rows = pc.index_in(table.column("run_id").cast(pa.string()), value_set=run_ids)
+    codes = np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.float64)
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    table = table.drop_columns(["run_id"])
+    if not codes.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Piece(table, empty, empty, empty)
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    counts = np.diff(np.append(starts, codes.size))
+    step = np.asarray(table.column("step").to_numpy(), dtype=np.int64)
+    falls = np.flatnonzero(step[1:] < step[:-1]) + 1  # steps going down, inside a run?
+    stepped = bool(np.isin(falls, starts).all())
+    keep = codes[starts] >= 0
+    return _Piece(table, codes[starts][keep], starts[keep], counts[keep], stepped)
 
 
-def _read_part(part: BatchPart) -> tuple[np.ndarray, pa.Table]:
-    """Rows of the chosen runs in one batch file, and each row's run position."""
-    file = pq.ParquetFile(part.path)
-    columns = [c for c in file.schema_arrow.names if c != "run_id"]
-    table = file.read(columns=columns)
-    total = int(part.count.sum())
-    if total != table.num_rows:
-        order = np.argsort(part.first, kind="stable")
-        first, count = part.first[order], part.count[order]
-        rows = np.repeat(first - np.concatenate(([0], np.cumsum(count)[:-1])), count)
-        rows += np.arange(total)
-        table = table.take(pa.array(rows))
-        codes = np.repeat(part.codes[order], count)
-    else:
-        order = np.argsort(part.first, kind="stable")
-        codes = np.repeat(part.codes[order], part.count[order])
-    return codes.astype(np.int64), table
-
-
-def _column(table: pa.Table, name: str) -> np.ndarray:
-    column = table.column(name)
-    if name == "step":
-        return np.asarray(column.to_numpy(), dtype=np.int64)
-    return np.asarray(column.to_numpy(), dtype=np.float64)
-
-
-def _row_order(codes: np.ndarray, step: np.ndarray) -> np.ndarray | None:
-    """The permutation that orders rows by (run, step), stably; ``None`` if they are.
-
-    Files keep each run's rows together, so moving whole runs is usually enough (no
-    sort of the rows); a full stable sort is the fallback.
-    """
-    n = codes.size
-    if n < 2:
-        return None
-    new_run = codes[1:] != codes[:-1]
-    steps_up = step[1:] >= step[:-1]
-    if bool(np.all(np.where(new_run, codes[1:] > codes[:-1], steps_up))):
-        return None
-    starts = np.flatnonzero(np.concatenate(([True], new_run)))
-    block_codes = codes[starts]
-    if bool(np.all(new_run | steps_up)) and np.unique(block_codes).size == block_codes.size:
-        lengths = np.diff(np.concatenate((starts, [n])))
-        order = np.argsort(block_codes, kind="stable")
-        begin, length = starts[order], lengths[order]
-        shift = begin - np.concatenate(([0], np.cumsum(length)[:-1]))
-        return np.repeat(shift, length) + np.arange(n)
-    return np.lexsort((step, codes))
+def _read_part(part: BatchPart) -> _Piece:
+    """One batch trajectory file (its runs' rows together, in step order)."""
+    return _Piece(pq.ParquetFile(part.path), part.codes, part.first, part.count)
 
 
 def tidy_frame(info: pd.DataFrame, sources: Sources) -> pd.DataFrame:
@@ -212,43 +219,47 @@ def tidy_frame(info: pd.DataFrame, sources: Sources) -> pd.DataFrame:
     if info.empty:
         return empty_frame()
     run_ids = pa.array(info["run_id"].astype(str).tolist(), pa.string())
-    pieces: list[tuple[np.ndarray, pa.Table]] = []
+    pieces: list[_Piece] = []
     if sources.files:
         pieces.append(_read_files(sources.files, run_ids))
     pieces += [_read_part(part) for part in sources.parts]
     observables: list[str] = []
-    for _, table in pieces:
-        observables += [c for c in table.column_names if c not in ("run_id", "step", *observables)]
-    codes = _concat([c for c, _ in pieces], np.int64)
-    step = _concat([_column(t, "step") for _, t in pieces], np.int64)
-    values = {
-        name: _concat(
-            [
-                _column(t, name) if name in t.column_names else np.full(t.num_rows, np.nan)
-                for _, t in pieces
-            ],
-            np.float64,
-        )
-        for name in observables
-    }
-    del pieces
-    keep = codes >= 0
-    if not keep.all():  # rows of runs not chosen (a file holding more than it should)
-        codes, step = codes[keep], step[keep]
-        values = {k: v[keep] for k, v in values.items()}
-    order = _row_order(codes, step)
-    if order is not None:
+    for piece in pieces:
+        observables += [c for c in piece.names if c not in ("step", *observables)]
+    # the runs' blocks in run order, and the rows to take, in that order
+    sizes = [piece.rows for piece in pieces]
+    offsets = np.cumsum([0, *sizes])
+    block_codes = np.concatenate([piece.codes for piece in pieces]).astype(np.int32)
+    block_starts = np.concatenate([p.starts + o for p, o in zip(pieces, offsets, strict=False)])
+    block_counts = np.concatenate([piece.counts for piece in pieces]).astype(np.int64)
+    order = np.argsort(block_codes, kind="stable")
+    block_codes, block_starts, block_counts = (
+        block_codes[order],
+        block_starts[order],
+        block_counts[order],
+    )
+    total = int(block_counts.sum())
+    shift = block_starts - np.concatenate(([0], np.cumsum(block_counts)[:-1]))
+    rows = np.repeat(shift, block_counts)
+    rows += np.arange(total, dtype=rows.dtype)
+    codes = np.repeat(block_codes, block_counts)
+    identity = total == int(offsets[-1]) and bool(np.all(rows[1:] > rows[:-1])) if total else True
+
+    columns: dict[str, np.ndarray] = {}
+    for name in ["step", *observables]:  # a column at a time: one copy in memory
+        parts = [piece.column(name) for piece in pieces]
+        whole = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        columns[name] = whole if identity else whole[rows]
+        del parts, whole
+    stepped = all(piece.stepped for piece in pieces)
+    del pieces, rows
+    step = columns.pop("step")
+    values = columns
+    if not stepped:  # a run file with steps out of order: sort its rows (stably)
+        order = np.lexsort((step, codes))
         codes, step = codes[order], step[order]
         values = {k: v[order] for k, v in values.items()}
     return _assemble(info, codes, step, values)
-
-
-def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    if len(arrays) == 1:
-        return arrays[0]
-    if not arrays:
-        return np.empty(0, dtype=dtype)
-    return np.concatenate(arrays)
 
 
 def _categorical(values: pd.Series, codes: np.ndarray) -> pd.Categorical:

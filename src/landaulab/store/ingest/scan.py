@@ -18,29 +18,31 @@ Cells are read as pandas would read them, so that an import names its runs, sets
 parameters and fingerprints their trajectories exactly as before: pandas' spellings of
 a missing value are missing; a run or parameter column is an integer, number, boolean
 or text column when every cell of it is one (an integer column with an empty cell is a
-number column); a run name is the text of that value.
+number column); a run name is the text of that value. What the file's first rows say of
+a column is checked on every row as it streams (a contradiction reads the file again
+with the kind found over all rows), so a file is usually parsed once. The runs
+themselves are made in :mod:`landaulab.store.ingest.chunks`.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
-import json
+import os
 import re
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from landaulab.errors import DataError
-from landaulab.serialize import to_json
+from landaulab.store.ingest.chunks import Chunk, Rows, build_chunk, constant, run_starts
 from landaulab.store.ingest.common import merge_params, params_from_name
 from landaulab.store.tidy import literal, quote
 
@@ -92,60 +94,6 @@ class TableOptions:
     pattern: re.Pattern[str] | None = None
 
 
-@dataclass
-class Chunk:
-    """Complete runs of one file, validated, with their rows run after run.
-
-    Attributes
-    ----------
-    path
-        The file.
-    names, identities
-        Each run's name and its identity within its source.
-    params
-        Each run's parameters (flat, JSON-safe).
-    statuses, reasons, diverged
-        ``done`` or ``diverged`` (an infinite value), why, and where.
-    fingerprints
-        Each run's trajectory fingerprint (as :meth:`IngestedRun.fingerprint`).
-    columns
-        Each run's trajectory columns: ``step`` and the metrics it logged.
-    finals
-        Each run's values at its last step (``step`` and its non-NaN metrics).
-    counts
-        Each run's number of rows.
-    step, values
-        The rows: steps and one float64 array per metric of the file (NaN: not logged).
-    """
-
-    path: Path
-    names: list[str]
-    identities: list[str]
-    params: list[dict[str, Any]]
-    statuses: list[str]
-    reasons: list[str | None]
-    diverged: list[dict[str, Any] | None]
-    fingerprints: list[str]
-    columns: list[tuple[str, ...]]
-    finals: list[dict[str, Any]]
-    counts: np.ndarray
-    step: np.ndarray
-    values: dict[str, np.ndarray]
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def trajectories(self) -> Iterator[pd.DataFrame]:
-        """Each run's trajectory table (``step`` and the metrics it logged)."""
-        start = 0
-        for count, columns in zip(self.counts.tolist(), self.columns, strict=True):
-            stop = start + count
-            data: dict[str, Any] = {"step": self.step[start:stop]}
-            data.update({c: self.values[c][start:stop] for c in columns[1:]})
-            yield pd.DataFrame(data)
-            start = stop
-
-
 RESTART = object()
 """Yielded by :meth:`TableScan.chunks` when the file's runs are not contiguous: discard
 what the file gave so far; its runs follow again, read in order."""
@@ -191,43 +139,6 @@ class _FactsBroken(Exception):
     """A row contradicts what the first rows said of a column's kind."""
 
 
-@dataclass
-class _Rows:
-    """Rows of a record batch, with each row's run (``key``), in file or run order."""
-
-    key: np.ndarray
-    step: np.ndarray
-    values: list[np.ndarray]
-    params: list[pa.Array]
-    metric: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return int(self.key.size)
-
-    def take(self, rows: slice) -> _Rows:
-        return _Rows(
-            self.key[rows],
-            self.step[rows],
-            [v[rows] for v in self.values],
-            [p[rows] for p in self.params],
-            None if self.metric is None else self.metric[rows],
-        )
-
-    @staticmethod
-    def join(first: _Rows | None, second: _Rows) -> _Rows:
-        if first is None or not len(first):
-            return second
-        return _Rows(
-            np.concatenate((first.key, second.key)),
-            np.concatenate((first.step, second.step)),
-            [np.concatenate(p) for p in zip(first.values, second.values, strict=True)],
-            [pa.concat_arrays([a, b]) for a, b in zip(first.params, second.params, strict=True)],
-            None
-            if first.metric is None or second.metric is None
-            else np.concatenate((first.metric, second.metric)),
-        )
-
-
 class TableScan:
     """One table file, read as runs.
 
@@ -252,6 +163,8 @@ class TableScan:
         self.options = options
         self.connection: Any = duckdb.connect()
         self.connection.execute("SET enable_progress_bar = false")
+        spill = Path(tempfile.gettempdir()) / f"landaulab-duckdb-{os.getpid()}"
+        self.connection.execute(f"SET temp_directory = {literal(str(spill))}")
         self.source = self._source()
         self._describe()
 
@@ -627,7 +540,7 @@ class TableScan:
 
     def _pass(self, ordered: bool) -> Iterator[Chunk]:
         index: dict[str | None, int] = {}
-        carry: _Rows | None = None
+        carry: Rows | None = None
         offset = 0
         ungrouped = False
         for batch in self._batches(ordered):
@@ -643,7 +556,7 @@ class TableScan:
             except _Ungrouped:
                 ungrouped = True
                 continue
-            rows = _Rows.join(carry, rows)
+            rows = Rows.join(carry, rows)
             cut = int(np.searchsorted(rows.key, rows.key[-1], side="left"))
             carry = rows.take(slice(cut, None))
             if cut:
@@ -656,8 +569,8 @@ class TableScan:
             yield self._chunk(carry)
 
     def _rows(
-        self, batch: pa.RecordBatch, index: dict[str | None, int], carry: _Rows | None
-    ) -> _Rows:
+        self, batch: pa.RecordBatch, index: dict[str | None, int], carry: Rows | None
+    ) -> Rows:
         """The batch's rows with their runs; raises :class:`_Ungrouped` if a run returns."""
         labels = batch.column("label")
         encoded = pc.dictionary_encode(labels) if self.run_col is not None else None
@@ -702,84 +615,31 @@ class TableScan:
             metric = lookup[
                 np.asarray(names_encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
             ]
-        return _Rows(key, step.astype(np.int64), values, params, metric)
+        return Rows(key, step.astype(np.int64), values, params, metric)
 
     # -------------------------------------------------------------- a chunk
-    def _where(self, label: str) -> str:
-        return f"{self.path}" + (f" (run {label!r})" if self.run_col else "")
-
-    def _name(self, label: str) -> str:
-        if self.run_col is None:
-            return self.prefix
-        return label if self.single_file else f"{self.prefix}/{label}"
-
-    def _chunk(self, rows: _Rows) -> Chunk:
+    def _chunk(self, rows: Rows) -> Chunk:
         """Turn the rows of complete runs into a :class:`Chunk` (vectorised over runs)."""
-        order = _order(rows.key, rows.step, rows.metric)
-        if order is not None:
-            rows = _Rows(
-                rows.key[order],
-                rows.step[order],
-                [v[order] for v in rows.values],
-                [p.take(pa.array(order)) for p in rows.params],
-                None if rows.metric is None else rows.metric[order],
-            )
-        starts = _starts(rows.key)
-        keys = rows.key[starts]
-        labels = [self._labels[k] for k in keys.tolist()]
-        params = self._params(rows, starts, labels)
-        key, step, matrix = self._collapse(rows, labels)
-        # metrics each run logged, rows with any value
-        starts = _starts(key)
-        logged = np.column_stack([~np.isnan(column) for column in matrix]) if matrix else None
-        assert logged is not None
-        present = np.logical_or.reduceat(logged, starts, axis=0)
-        empty = ~present.any(axis=1)
-        if empty.any():
-            label = labels[int(np.flatnonzero(empty)[0])]
-            raise DataError(
-                f"{self.path}: run {self._name(label)!r} has no scalar values to import"
-            )
-        keep = logged.any(axis=1)
-        if not keep.all():
-            key, step = key[keep], step[keep]
-            matrix = [column[keep] for column in matrix]
-            starts = _starts(key)
-        counts = np.diff(np.append(starts, key.size))
-        statuses, reasons, diverged = self._divergence(step, matrix, starts, present)
-        finals = self._finals(step, matrix, starts, counts, present)
-        named: dict[bytes, tuple[str, ...]] = {}
-        columns = []
-        for row in present:
-            signature = row.tobytes()
-            if signature not in named:
-                named[signature] = ("step", *(self.metrics[j] for j in np.flatnonzero(row)))
-            columns.append(named[signature])
-        fingerprints = _fingerprints(step, matrix, starts, counts, present, columns)
-        names = [self._name(label) for label in labels]
-        identities = [f"{self.prefix}/{label}" if self.run_col else self.prefix for label in labels]
-        return Chunk(
+        rows = rows.ordered()
+        starts = run_starts(rows.key)
+        labels = [self._labels[k] for k in rows.key[starts].tolist()]
+        return build_chunk(
+            rows,
             path=self.path,
-            names=names,
-            identities=identities,
-            params=params,
-            statuses=statuses,
-            reasons=reasons,
-            diverged=diverged,
-            fingerprints=fingerprints,
-            columns=columns,
-            finals=finals,
-            counts=counts,
-            step=step,
-            values=dict(zip(self.metrics, matrix, strict=True)),
+            metrics=self.metrics,
+            labels=labels,
+            names=[self._name(label) for label in labels],
+            identities=[self._identity(label) for label in labels],
+            params=self._params(rows, starts, labels),
+            where=self._where,
         )
 
-    def _params(self, rows: _Rows, starts: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
+    def _params(self, rows: Rows, starts: np.ndarray, labels: list[str]) -> list[dict[str, Any]]:
         """Each run's parameters: its parameter columns (constant within it), the names
         matched by ``pattern``, then ``params``."""
         o = self.options
         per_column = [
-            _constant(column, starts, self.path, name, labels)
+            constant(column, starts, self.path, name, labels)
             for column, name in zip(rows.params, o.param_cols, strict=True)
         ]
         given = merge_params(o.params)
@@ -795,210 +655,16 @@ class TableScan:
             out.append(merged)
         return out
 
-    def _collapse(
-        self, rows: _Rows, labels: list[str]
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """One row per (run, step): repeated steps merged (they must agree), a long
-        table turned wide."""
-        key, step = rows.key, rows.step
-        new = np.ones(key.size, dtype=bool)
-        new[1:] = (key[1:] != key[:-1]) | (step[1:] != step[:-1])
-        group = np.cumsum(new) - 1
-        first = np.flatnonzero(new)
-        run_of = np.cumsum(np.concatenate(([True], key[1:] != key[:-1]))) - 1
-        if rows.metric is None:
-            if first.size == key.size:
-                return key, step, rows.values
-            matrix = []
-            for j, column in enumerate(rows.values):
-                merged, conflict = _merge(column, first)
-                if conflict.any():
-                    g = int(np.flatnonzero(conflict)[0])
-                    lo, hi = _pair(column, first, g)
-                    self._conflict(
-                        labels[run_of[first[g]]], int(step[first[g]]), self.metrics[j], lo, hi
-                    )
-                matrix.append(merged)
-            return key[first], step[first], matrix
-        # long: one cell per (run, step, metric)
-        cell = np.lexsort((rows.metric, group))
-        pair_new = np.ones(cell.size, dtype=bool)
-        g_sorted, m_sorted = group[cell], rows.metric[cell]
-        pair_new[1:] = (g_sorted[1:] != g_sorted[:-1]) | (m_sorted[1:] != m_sorted[:-1])
-        pair_first = np.flatnonzero(pair_new)
-        value = rows.values[0][cell]
-        merged, conflict = _merge(value, pair_first)
-        if conflict.any():
-            p = int(np.flatnonzero(conflict)[0])
-            lo, hi = _pair(value, pair_first, p)
-            row = int(cell[pair_first[p]])
-            self._conflict(
-                labels[run_of[row]],
-                int(step[row]),
-                self.metrics[int(m_sorted[pair_first[p]])],
-                lo,
-                hi,
-            )
-        matrix = [np.full(first.size, np.nan) for _ in self.metrics]
-        targets = g_sorted[pair_first]
-        for j in range(len(self.metrics)):
-            mine = m_sorted[pair_first] == j
-            matrix[j][targets[mine]] = merged[mine]
-        return key[first], step[first], matrix
+    def _identity(self, label: str) -> str:
+        return f"{self.prefix}/{label}" if self.run_col else self.prefix
 
-    def _conflict(self, label: str, step: int, column: str, lo: float, hi: float) -> None:
-        raise DataError(
-            f"{self._where(label)}: step {step} has two values of {column!r} "
-            f"({lo!r} and {hi!r}); is a run column missing (--run-col)?"
-        )
+    def _where(self, label: str) -> str:
+        return f"{self.path}" + (f" (run {label!r})" if self.run_col else "")
 
-    def _divergence(
-        self, step: np.ndarray, matrix: list[np.ndarray], starts: np.ndarray, present: np.ndarray
-    ) -> tuple[list[str], list[str | None], list[dict[str, Any] | None]]:
-        """The first infinite value of each run (earliest step, then column order)."""
-        n = step.size
-        best_row = np.full(starts.size, n, dtype=np.int64)
-        best_col = np.full(starts.size, -1, dtype=np.int64)
-        for j, column in enumerate(matrix):
-            hits = np.isinf(column)
-            if not hits.any():
-                continue
-            rows = np.where(hits, np.arange(n), n)
-            first = np.minimum.reduceat(rows, starts)
-            better = first < best_row
-            best_row = np.where(better, first, best_row)
-            best_col = np.where(better, j, best_col)
-        statuses: list[str] = []
-        reasons: list[str | None] = []
-        diverged: list[dict[str, Any] | None] = []
-        for row, col in zip(best_row.tolist(), best_col.tolist(), strict=True):
-            if col < 0:
-                statuses.append("done")
-                reasons.append(None)
-                diverged.append(None)
-                continue
-            at = {"step": int(step[row]), "observable": self.metrics[col]}
-            statuses.append("diverged")
-            reasons.append(f"{at['observable']} became non-finite at step {at['step']}")
-            diverged.append(at)
-        return statuses, reasons, diverged
-
-    def _finals(
-        self,
-        step: np.ndarray,
-        matrix: list[np.ndarray],
-        starts: np.ndarray,
-        counts: np.ndarray,
-        present: np.ndarray,
-    ) -> list[dict[str, Any]]:
-        """Each run's values at its last step (NaN left out)."""
-        last = starts + counts - 1
-        columns = [column[last].tolist() for column in matrix]
-        out = []
-        for s, *values in zip(step[last].tolist(), *columns, strict=True):
-            final: dict[str, Any] = {"step": s}
-            final.update((n, v) for n, v in zip(self.metrics, values, strict=True) if v == v)
-            out.append(final)
-        return out
-
-
-# ------------------------------------------------------------------------ helpers
-def _starts(key: np.ndarray) -> np.ndarray:
-    """Where each run's rows begin (rows grouped by run)."""
-    if not key.size:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-
-
-def _order(key: np.ndarray, step: np.ndarray, metric: np.ndarray | None) -> np.ndarray | None:
-    """The stable order by run and step; ``None`` when the rows are in it already."""
-    if key.size < 2:
-        return None
-    same = key[1:] == key[:-1]
-    if not np.any(same & (step[1:] < step[:-1])):
-        return None
-    return np.lexsort((step, key))
-
-
-def _merge(values: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per group (starting at ``first``): the value its non-NaN cells share, and
-    whether they disagree."""
-    lo = np.fmin.reduceat(values, first)
-    hi = np.fmax.reduceat(values, first)
-    return lo, (lo != hi) & ~np.isnan(lo)
-
-
-def _pair(values: np.ndarray, first: np.ndarray, group: int) -> tuple[float, float]:
-    """Two disagreeing values of a group, in row order."""
-    stop = first[group + 1] if group + 1 < first.size else values.size
-    cells = [float(v) for v in values[first[group] : stop] if v == v]
-    other = next(v for v in cells[1:] if v != cells[0])
-    return cells[0], other
-
-
-def _constant(
-    column: pa.Array, starts: np.ndarray, path: Path, name: str, labels: list[str]
-) -> list[Any]:
-    """Each run's value of a parameter column (``None`` if empty in the run).
-
-    Raises
-    ------
-    DataError
-        If it varies within a run.
-    """
-    if pa.types.is_floating(column.type):  # NaN is missing, as in pandas
-        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
-    encoded = pc.dictionary_encode(column)
-    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    values = encoded.dictionary.to_pylist()
-    present = codes >= 0
-    big = np.iinfo(np.int64).max
-    lo = np.minimum.reduceat(np.where(present, codes, big), starts)
-    hi = np.maximum.reduceat(np.where(present, codes, -1), starts)
-    varying = (hi >= 0) & (lo != hi)
-    if varying.any():
-        i = int(np.flatnonzero(varying)[0])
-        stop = starts[i + 1] if i + 1 < starts.size else codes.size
-        seen = list(dict.fromkeys(c for c in codes[starts[i] : stop].tolist() if c >= 0))
-        raise DataError(
-            f"{path}: parameter column {name!r} varies within run {labels[i]!r} "
-            f"({values[seen[0]]!r}, {values[seen[1]]!r}); "
-            "a hyperparameter must be constant per run"
-        )
-    return [None if h < 0 else to_json(values[h], nonfinite="string") for h in hi.tolist()]
-
-
-def _fingerprints(
-    step: np.ndarray,
-    matrix: list[np.ndarray],
-    starts: np.ndarray,
-    counts: np.ndarray,
-    present: np.ndarray,
-    columns: Sequence[tuple[str, ...]],
-) -> list[str]:
-    """Each run's :meth:`IngestedRun.fingerprint`, hashing rows many runs at a time."""
-    out: list[str] = [""] * starts.size
-    signatures: dict[bytes, list[int]] = {}
-    for i, row in enumerate(present):
-        signatures.setdefault(row.tobytes(), []).append(i)
-    for runs in signatures.values():
-        chosen = np.flatnonzero(present[runs[0]])
-        if len(runs) == starts.size:
-            rows: np.ndarray | slice = slice(None)
-            offsets = starts
-        else:
-            picked = np.asarray(runs)
-            rows = np.concatenate([np.arange(starts[i], starts[i] + counts[i]) for i in runs])
-            offsets = np.concatenate(([0], np.cumsum(counts[picked])[:-1]))
-        data = {"step": step[rows]}
-        data.update({str(j): matrix[j][rows] for j in chosen.tolist()})
-        hashed = pd.util.hash_pandas_object(pd.DataFrame(data), index=False).to_numpy()
-        header = json.dumps(list(columns[runs[0]])).encode()
-        for i, begin in zip(runs, offsets.tolist(), strict=True):
-            digest = hashlib.sha256(header)
-            digest.update(hashed[begin : begin + counts[i]].tobytes())
-            out[i] = digest.hexdigest()[:16]
-    return out
+    def _name(self, label: str) -> str:
+        if self.run_col is None:
+            return self.prefix
+        return label if self.single_file else f"{self.prefix}/{label}"
 
 
 __all__ = ["METRIC_COLUMNS", "RESTART", "Chunk", "Layout", "TableOptions", "TableScan"]
