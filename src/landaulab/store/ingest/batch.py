@@ -31,7 +31,7 @@ from landaulab.store.ingest.common import (
     refuse_earlier,
     remove_new_store,
 )
-from landaulab.store.ingest.scan import RESTART, Chunk, TableOptions, TableScan
+from landaulab.store.ingest.scan import RESTART, Chunk, TableOptions, TableScan, connect
 from landaulab.store.layout import MARKER
 from landaulab.store.run_ids import run_id_of
 from landaulab.store.store import Store
@@ -287,14 +287,11 @@ def publish_tables(
     how = {"task": task, **dict(options or {})}
     claim = opened.claim_batches()
     state: _Import | None = None
+    connection = connect()
     try:
         state = _Import(opened, kind=kind, task=task, how=how, existing=set(opened.run_ids()))
         for path, prefix in files:
-            scan = TableScan(path, prefix, single_file, table_options)
-            try:
-                state.read(scan)
-            finally:
-                scan.close()
+            state.read(TableScan(path, prefix, single_file, table_options, connection))
         origins = {path.resolve().as_posix() for path, _ in files}
         earlier = earlier_readings(opened, origins, kind, how, state.ids)
         if earlier and not replace:
@@ -312,6 +309,7 @@ def publish_tables(
             remove_new_store(target, existed)
         raise
     finally:
+        connection.close()
         claim.release()
     return IngestResult(
         store=str(target),

@@ -32,7 +32,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -139,6 +139,19 @@ class _FactsBroken(Exception):
     """A row contradicts what the first rows said of a column's kind."""
 
 
+def connect() -> Any:
+    """A DuckDB connection for :class:`TableScan` (one serves every file of an import:
+    opening one costs tens of milliseconds). A sort too large for memory spills to a
+    temporary folder."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    spill = Path(tempfile.gettempdir()) / f"landaulab-duckdb-{os.getpid()}"
+    connection.execute(f"SET temp_directory = {literal(str(spill))}")
+    return connection
+
+
 class TableScan:
     """One table file, read as runs.
 
@@ -152,25 +165,32 @@ class TableScan:
         Whether the file was given itself (run names are then the run column's values).
     options
         How to read it.
+    connection
+        The DuckDB connection to read it with (from :func:`connect`; by default one of
+        its own, closed by :meth:`close`).
     """
 
-    def __init__(self, path: Path, prefix: str, single_file: bool, options: TableOptions) -> None:
-        import duckdb
-
+    def __init__(
+        self,
+        path: Path,
+        prefix: str,
+        single_file: bool,
+        options: TableOptions,
+        connection: Any = None,
+    ) -> None:
         self.path = path
         self.prefix = prefix
         self.single_file = single_file
         self.options = options
-        self.connection: Any = duckdb.connect()
-        self.connection.execute("SET enable_progress_bar = false")
-        spill = Path(tempfile.gettempdir()) / f"landaulab-duckdb-{os.getpid()}"
-        self.connection.execute(f"SET temp_directory = {literal(str(spill))}")
+        self._owned = connection is None
+        self.connection: Any = connect() if connection is None else connection
         self.source = self._source()
         self._describe()
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
-        self.connection.close()
+        """Close the DuckDB connection if it is the scan's own."""
+        if self._owned:
+            self.connection.close()
 
     # ---------------------------------------------------------------- the source
     @property
@@ -446,14 +466,24 @@ class TableScan:
             sql += " ORDER BY label, step"
         return sql
 
-    def _batches(self, ordered: bool) -> Iterator[pa.RecordBatch]:
+    def _batches(self, ordered: bool) -> Generator[pa.RecordBatch, None, None]:
         import duckdb
 
         try:
             reader = self.connection.sql(self._select(ordered)).to_arrow_reader(BATCH_ROWS)
-            yield from reader
         except duckdb.Error as exc:
             raise self._unreadable(exc) from None
+        try:  # closed however the pass ends, so that the connection can read on
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except (duckdb.Error, pa.ArrowException) as exc:
+                    raise self._unreadable(exc) from None
+                yield batch
+        finally:
+            reader.close()
 
     # -------------------------------------------------------------- validation
     def _raw(self, column: str, row: int) -> Any:
@@ -540,10 +570,19 @@ class TableScan:
 
     def _pass(self, ordered: bool) -> Iterator[Chunk]:
         index: dict[str | None, int] = {}
+        batches = self._batches(ordered)
+        try:
+            yield from self._chunks_of(batches, ordered, index)
+        finally:
+            batches.close()
+
+    def _chunks_of(
+        self, batches: Iterator[pa.RecordBatch], ordered: bool, index: dict[str | None, int]
+    ) -> Iterator[Chunk]:
         carry: Rows | None = None
         offset = 0
         ungrouped = False
-        for batch in self._batches(ordered):
+        for batch in batches:
             if self.checks and pc.any(batch.column("facts_broken")).as_py():
                 raise _FactsBroken
             if not ordered:
@@ -667,4 +706,4 @@ class TableScan:
         return label if self.single_file else f"{self.prefix}/{label}"
 
 
-__all__ = ["METRIC_COLUMNS", "RESTART", "Chunk", "Layout", "TableOptions", "TableScan"]
+__all__ = ["METRIC_COLUMNS", "RESTART", "Chunk", "Layout", "TableOptions", "TableScan", "connect"]

@@ -45,7 +45,7 @@ from landaulab.store.ingest.common import (
     reader_options,
     relative_name,
 )
-from landaulab.store.ingest.scan import RESTART, Chunk, Layout, TableOptions, TableScan
+from landaulab.store.ingest.scan import RESTART, Chunk, Layout, TableOptions, TableScan, connect
 
 _SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq")
 
@@ -183,19 +183,19 @@ def read_table(
     root = existing_path(path, "a CSV or Parquet file, or a folder of them")
     files, single = _files(root)
     runs: list[IngestedRun] = []
-    for file, prefix in files:
-        scan = TableScan(file, prefix, single, options)
-        mine: list[IngestedRun] = []
-        try:
-            for chunk in scan.chunks():
+    connection = connect()
+    try:
+        for file, prefix in files:
+            mine: list[IngestedRun] = []
+            for chunk in TableScan(file, prefix, single, options, connection).chunks():
                 if chunk is RESTART:
                     mine.clear()
                     continue
                 assert isinstance(chunk, Chunk)
                 mine.extend(_ingested(chunk))
-        finally:
-            scan.close()
-        runs.extend(mine)
+            runs.extend(mine)
+    finally:
+        connection.close()
     check_unique_names(runs)
     return runs
 
