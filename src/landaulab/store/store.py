@@ -685,6 +685,7 @@ class Store:
             The names split by the name-clash rule, each with its two spellings.
         """
         connection.execute("SET enable_progress_bar = false")
+        connection.execute("SET parquet_metadata_cache = true")  # footers read once
         info, sources = self._chosen(statuses)
         run_info = self.run_table()
         return register_views(connection, info, run_info, sources)

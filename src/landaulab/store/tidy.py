@@ -322,12 +322,16 @@ def _files_sql(files: Sequence[str | Path]) -> str:
 def trajectories_sql(connection: Any, sources: Sources) -> str | None:
     """SQL of every chosen run's trajectory rows (``None`` without any).
 
-    Batch files holding runs that are not chosen (replaced or shadowed ones) are read
-    through a registered list of the chosen run ids.
+    Batch files are read by each query (only the columns and row groups it needs); those
+    holding runs that are not chosen (replaced or shadowed ones) through a registered
+    list of the chosen run ids. The files of runs published on their own (one small file
+    each) are read once into a registered Arrow table.
     """
     selects = []
-    if sources.files:
-        selects.append(_files_sql(sources.files))
+    if sources.files:  # many small files: read once (a query would open each one again)
+        own = connection.sql(_files_sql(sources.files)).to_arrow_table()
+        connection.register("landaulab_own_runs", own)
+        selects.append("SELECT * FROM landaulab_own_runs")
     grouped: dict[tuple[str, ...] | None, list[Path]] = {}
     for part in sources.parts:
         grouped.setdefault(part.run_ids, []).append(part.path)
