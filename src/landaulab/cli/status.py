@@ -12,6 +12,9 @@ from landaulab.cli.app import app
 
 #: Final values shown per run in the table (all of them are in ``--json``).
 MAX_METRICS = 6
+#: Runs shown in the table (all of them are in ``--json``): a store of 10⁵ imported runs
+#: would take minutes to draw and scroll past any terminal.
+MAX_ROWS = 200
 
 
 def status_payload(store_path: Path) -> dict[str, Any]:
@@ -98,7 +101,8 @@ def status(
     metrics = sorted({k for r in runs for k in r.get("final", {}) if k != "step"})
     shown = metrics[:MAX_METRICS]
     table = Table("run_id", "status", *varying, "duration", "stopped early", "step", *shown)
-    for r in sorted(runs, key=lambda r: [str(r["params"].get(k)) for k in varying]):
+    ordered = sorted(runs, key=lambda r: [str(r["params"].get(k)) for k in varying])
+    for r in ordered[:MAX_ROWS]:
         final = r.get("final", {})
         stop = r.get("stopped_early")
         table.add_row(
@@ -111,5 +115,7 @@ def status(
             *("" if m not in final else f"{final[m]:.4g}" for m in shown),
         )
     console.print(table)
+    if len(ordered) > MAX_ROWS:
+        console.print(f"and {len(ordered) - MAX_ROWS} more runs (all of them in --json)")
     if len(metrics) > len(shown):
         console.print(f"final values of {len(metrics) - len(shown)} more observables: --json")

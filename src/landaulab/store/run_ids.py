@@ -18,6 +18,10 @@ RUN_ID_LENGTH = 16
 """Hex digits of a run id (the leading digits of a SHA-256)."""
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+"""The run id's JSON (one encoder, made once: an import names 10⁵ runs)."""
+
+
 def run_id_of(task: str, params: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     """A stable id: the hash of the task name, fully resolved parameters and recording.
 
@@ -43,12 +47,7 @@ def run_id_of(task: str, params: Mapping[str, Any], record: Mapping[str, Any]) -
     ValueError
         If a parameter is a non-finite float.
     """
-    payload = json.dumps(
-        {"task": task, "params": dict(params), "record": dict(record)},
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-    )
+    payload = _ENCODER.encode({"task": task, "params": dict(params), "record": dict(record)})
     return hashlib.sha256(payload.encode()).hexdigest()[:RUN_ID_LENGTH]
 
 

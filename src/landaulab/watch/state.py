@@ -46,13 +46,18 @@ Fingerprint = tuple[tuple[str, int], ...]
 
 
 def fingerprint(store: Store) -> Fingerprint:
-    """The published runs and sweep plans with their modification times.
+    """The published runs, batches and sweep plans with their modification times.
 
-    Cheap (one directory listing and a ``stat`` per run); it changes whenever a run is
-    published or replaced, or a sweep is planned.
+    Cheap (one directory listing and a ``stat`` per run or batch); it changes whenever a
+    run or a batch is published or replaced, or a sweep is planned.
     """
     entries: list[tuple[str, int]] = []
-    for folder, name in ((store.runs_dir, "run.json"), (store.path / "sweeps", None)):
+    folders = (
+        (store.runs_dir, "run.json"),
+        (store.path / "batches", "runs.parquet"),
+        (store.path / "sweeps", None),
+    )
+    for folder, name in folders:
         try:
             listing = list(os.scandir(folder))
         except FileNotFoundError:

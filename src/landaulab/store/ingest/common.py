@@ -27,7 +27,6 @@ import math
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -515,11 +514,13 @@ def origin_of(run: IngestedRun) -> str:
     return Path(run.source).resolve().as_posix()
 
 
-def _earlier_readings(
-    store: Store, runs: Sequence[IngestedRun], kind: str, how: Mapping[str, Any], ids: set[str]
+def earlier_readings(
+    store: Store, origins: set[str], kind: str, how: Mapping[str, Any], ids: set[str]
 ) -> list[RunRecord]:
-    """Runs imported before from the same logs (origins) with other options."""
-    origins = {origin_of(run) for run in runs}
+    """Runs imported before from the same logs (``origins``) with other options.
+
+    Runs whose id is in ``ids`` (this import's) are not a different reading.
+    """
     earlier = []
     for record in store.records():
         made = record.record
@@ -528,6 +529,22 @@ def _earlier_readings(
         if made.get("origin") in origins and made.get("options") != how:
             earlier.append(record)
     return earlier
+
+
+def refuse_earlier(earlier: Sequence[RunRecord]) -> None:
+    """Refuse an import of logs imported before with other options (one line).
+
+    Raises
+    ------
+    DataError
+        Always, naming the logs, one such run and ``--replace``.
+    """
+    first = earlier[0].record
+    raise DataError(
+        f"{first.get('origin')}: these logs were imported before with other options "
+        f"({len(earlier)} run(s), e.g. {earlier[0].run_id}); import them with the same "
+        "options, or pass --replace (replace=True) to replace those runs"
+    )
 
 
 def publish_runs(
@@ -578,19 +595,15 @@ def publish_runs(
     target = store.path if isinstance(store, Store) else Path(store)
     created = not (target / MARKER).exists()
     existed = target.exists()
+    origins = {origin_of(run) for run in runs}
     if not created and not isinstance(store, Store):
-        earlier = _earlier_readings(Store(target), runs, kind, how, set(ids))
+        earlier = earlier_readings(Store(target), origins, kind, how, set(ids))
     elif isinstance(store, Store):
-        earlier = _earlier_readings(store, runs, kind, how, set(ids))
+        earlier = earlier_readings(store, origins, kind, how, set(ids))
     else:
         earlier = []
     if earlier and not replace:
-        first = earlier[0].record
-        raise DataError(
-            f"{first.get('origin')}: these logs were imported before with other options "
-            f"({len(earlier)} run(s), e.g. {earlier[0].run_id}); import them with the same "
-            "options, or pass --replace (replace=True) to replace those runs"
-        )
+        refuse_earlier(earlier)
     opened = store if isinstance(store, Store) else Store(target, create=True)
     claims: list[RunClaim] = []
     added: list[str] = []
@@ -626,15 +639,15 @@ def publish_runs(
             else:
                 skipped.append(run_id)
     except BaseException:
-        _take_out(opened, added)
+        opened.remove_runs(added)
         if created:
-            _remove_new_store(target, existed)
+            remove_new_store(target, existed)
         raise
     finally:
         for claim in claims:
             claim.release()
     replaced = [record.run_id for record in earlier]
-    _take_out(opened, replaced)
+    opened.remove_runs(replaced)
     return IngestResult(
         store=str(target),
         source=kind,
@@ -645,19 +658,7 @@ def publish_runs(
     )
 
 
-def _take_out(store: Store, run_ids: Sequence[str]) -> None:
-    """Remove runs this import published (rename away first, so readers never see half)."""
-    for run_id in run_ids:
-        source = store.runs_dir / run_id
-        trash = store.path / "staging" / f"rollback.{run_id}.{uuid.uuid4().hex[:8]}"
-        try:
-            os.rename(source, trash)
-        except OSError:
-            continue
-        shutil.rmtree(trash, ignore_errors=True)
-
-
-def _remove_new_store(path: Path, existed: bool) -> None:
+def remove_new_store(path: Path, existed: bool) -> None:
     """Undo the creation of a store by a failed import."""
     if not existed:
         shutil.rmtree(path, ignore_errors=True)

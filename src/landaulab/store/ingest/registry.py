@@ -36,6 +36,12 @@ class IngestSource:
         each mapped to the reader's keyword (``{"--step-col": "step_key"}``).
     refusals
         Why an option it does not accept makes no sense for it (for the message).
+    ingester
+        Optionally ``"package.module:function"``: ``function(path, store, *, task,
+        replace, params, pattern, **options)`` reading and publishing in one go (a
+        streaming import into a batch); without it :meth:`ingest` reads every run with
+        ``reader`` and publishes them with
+        :func:`~landaulab.store.ingest.common.publish_runs`.
     """
 
     name: str
@@ -43,6 +49,7 @@ class IngestSource:
     description: str
     options: Mapping[str, str] = field(default_factory=dict)
     refusals: Mapping[str, str] = field(default_factory=dict)
+    ingester: str | None = None
 
     def load(self) -> Callable[..., list[IngestedRun]]:
         """The reader function (imports its module)."""
@@ -105,6 +112,20 @@ class IngestSource:
         :func:`~landaulab.store.ingest.common.publish_runs`).
         """
         keywords = self.keywords(options)
+        if self.ingester is not None:
+            module, _, attribute = self.ingester.partition(":")
+            ingest: Callable[..., IngestResult] = getattr(
+                importlib.import_module(module), attribute
+            )
+            return ingest(
+                path,
+                store,
+                task=task or self.name,
+                replace=replace,
+                params=params,
+                pattern=pattern,
+                **keywords,
+            )
         reader = self.load()
         runs = reader(path, params=params, pattern=pattern, **keywords)
         how = reader_options(reader, params=params, pattern=pattern, **keywords)
@@ -130,9 +151,12 @@ def register_source(
     description: str,
     options: Mapping[str, str] | None = None,
     refusals: Mapping[str, str] | None = None,
+    ingester: str | None = None,
 ) -> IngestSource:
     """Register an ingest source under ``name`` (see :class:`IngestSource`)."""
-    source = IngestSource(name, reader, description, dict(options or {}), dict(refusals or {}))
+    source = IngestSource(
+        name, reader, description, dict(options or {}), dict(refusals or {}), ingester
+    )
     SOURCES[name] = source
     return source
 
@@ -186,4 +210,5 @@ register_source(
         "--value-col": "value_col",
         "--param-col": "param_cols",
     },
+    ingester="landaulab.store.ingest.tabular:ingest_table",
 )
