@@ -224,6 +224,15 @@ def test_coexistence_is_first_order_and_a_shifting_peak_continuous() -> None:
     assert not single.double_well
 
 
+def test_one_held_phase_is_never_a_double_well() -> None:
+    """All seeds in one peak: the fit may bend, but the second well is only the
+    pseudo-count's floor (and the bootstrap is degenerate), so no double well."""
+    rng = np.random.default_rng(0)
+    for values in (np.zeros(16), np.ones(16), np.array([0.0] * 15 + [1.0])):
+        energy = free_energy(31, 0.44, values, 100, rng)
+        assert not energy.double_well, values
+
+
 def test_chi_is_volume_times_seed_variance() -> None:
     values = np.array([0.0, 1.0, 0.0, 1.0])
     e = control_ensemble(10, 0.5, values, 50, np.random.default_rng(0))

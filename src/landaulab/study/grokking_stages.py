@@ -59,6 +59,7 @@ LEVEL = 0.5  # the boundary: where the seed-averaged generalisation crosses one 
 BINS = 10  # P(m) on [0, 1]
 LOW, HIGH = 0.1, 0.9  # the ungrokked (m < LOW) and grokked (m > HIGH) modes
 Z95 = 1.959963984540054
+WELL_SEEDS = 2  # seeds each peak of P(m) needs before F(m) can show its well
 
 
 @dataclass(frozen=True)
@@ -383,6 +384,10 @@ def free_energy(
     polynomial F₀ + h·φ + a·φ² + b·φ⁴ in φ = m − ½ (Landau & Lifshitz, *Statistical
     Physics* §143–146, with a field h that tilts the wells) is fitted by weighted least
     squares; intervals resample seeds.
+
+    A *double well* needs both: the barrier's interval above 0, and both wells held by
+    seeds (at least :data:`WELL_SEEDS` below ``LOW`` and as many above ``HIGH``). With one
+    phase held, the other "well" is the pseudo-count's floor, not a measured minimum.
     """
     values = np.clip(np.asarray(values, dtype=float), 0, 1)
     volume = size * size
@@ -402,7 +407,8 @@ def free_energy(
         coefficients.append((name, float(coef[j]), float(lo), float(hi)))
     barrier = _barrier(coef)
     b_lo, b_hi = np.percentile([_barrier(c) for c in boot], [2.5, 97.5])
-    double_well = bool(b_lo > 0)
+    held = min(int((values < LOW).sum()), int((values > HIGH).sum())) >= WELL_SEEDS
+    double_well = bool(b_lo > 0 and held)
     centres = (np.arange(BINS) + 0.5) / BINS
     return FreeEnergy(
         size=size,
