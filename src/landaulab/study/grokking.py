@@ -462,16 +462,18 @@ def _verdict(
 
 
 STUDY_NOTE = (
-    "the grokking study measures the transition with its own "
-    "stages (the located boundary, the seed ensembles at it, the static free energy and "
-    "the budget law), reported in the sections below"
+    "the grokking study measures the transition with its own stages (the located "
+    "boundary, the seed ensembles at it with their susceptibility and Binder cumulant, "
+    "the static free energy and the budget law), reported in its own sections, not with "
+    "the generic Landau and dynamics pipelines"
 )
 
 
 def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) -> None:
-    """Write the report from the typed result: the study's sections only (the generic
-    Landau and dynamics pipelines are not run, so no second estimate of the boundary
-    can disagree with the study's)."""
+    """Write the report from the typed result: the study's sections first, then the
+    generic sections of its runs (the generic Landau and dynamics pipelines are not run,
+    so no second estimate of the boundary can disagree with the study's; what they would
+    have shown is listed once, collapsed)."""
     from landaulab.report import Findings, RoleChoice, report
     from landaulab.study.grokking_report import sections
 
@@ -492,6 +494,7 @@ def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) ->
         dynamics_error=STUDY_NOTE,
         runs=runs,
         extra_sections=tuple(sections(study.result, study.config)),
+        extras_first=True,
         lead=(study.result.verdict,),
         title="Grokking as a phase transition: modular addition",
     )
