@@ -293,6 +293,31 @@ def test_ranking_locates_with_the_boundary_definition() -> None:
     assert by["generalisation"].lead == 0.0
 
 
+def test_map_bracket_is_the_first_rise_through_the_level() -> None:
+    from landaulab.study.grokking_stages import boundary_accuracy, map_bracket
+
+    level = boundary_accuracy(31)
+    assert level == pytest.approx((1 + 1 / 31) / 2)
+    row = pd.DataFrame(
+        {"train_fraction": [0.2, 0.2, 0.4, 0.4, 0.5, 0.5, 0.6], "acc": [0, 0, 0.1, 0.9, 1, 1, 1]}
+    )
+    assert map_bracket(row, "acc", level) == (0.4, 0.5)  # 0.4's mean is 0.5 < level
+    assert map_bracket(row.assign(acc=0.0), "acc", level) is None
+
+
+def test_the_locate_stage_starts_from_the_maps_row() -> None:
+    from landaulab.study.grokking import _MapLine
+
+    grid = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    line = _MapLine(size=31, seeds=(0, 1), bracket=(0.4, 0.5))
+    assert line.coarse(31, grid) == (0.4, 0.5)  # the map's row has the rest
+    assert line.coarse(23, grid) == (0.4, 0.5, 0.6, 0.7, 0.8)
+    assert line.other_seeds(4) == (2, 3, 4, 5)
+    assert _MapLine(31, (0, 1), None).coarse(23, grid) == grid
+    # fewer than two grid points from the bracket up: the whole grid
+    assert _MapLine(31, (0, 1), (0.7, 0.8)).coarse(23, (0.2, 0.5, 0.7)) == (0.2, 0.5, 0.7)
+
+
 def test_configurations_meet_the_study_targets() -> None:
     assert FULL.tolerance <= 0.01 and FULL.ensemble_seeds >= 16 and len(FULL.offsets) >= 3
     assert len(FULL.sizes) >= 2 and len([b for b in FULL.budgets() if b < FULL.steps]) >= 8

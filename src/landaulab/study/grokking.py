@@ -171,10 +171,10 @@ def run_grokking_study(
     for size in config.sizes:
         clock = _Clock()
         coarse, seeds = config.coarse, tuple(range(config.locate_seeds))
-        if mapped_line is not None and mapped_line.size == size:
-            seeds = mapped_line.other_seeds(config.locate_seeds)
-            if mapped_line.bracket is not None:
-                coarse = mapped_line.bracket
+        if mapped_line is not None:
+            coarse = mapped_line.coarse(size, config.coarse)
+            if mapped_line.size == size:
+                seeds = mapped_line.other_seeds(config.locate_seeds)
         trained = 0
         while True:
             spec = config.line_spec(size, coarse, seeds, f"locate-p{size}")
@@ -184,8 +184,8 @@ def run_grokking_study(
             if located or coarse == config.coarse:
                 break
             study.messages.append(
-                f"locate p={size}: no crossing inside the map's bracket {coarse}; "
-                "refining from the full coarse grid"
+                f"locate p={size}: no crossing on the coarse grid from the map "
+                f"({', '.join(f'{c:g}' for c in coarse)}); refining from the full coarse grid"
             )
             coarse = config.coarse
         study.timings.append(clock.stop(f"locate p={size}", trained))
@@ -257,6 +257,18 @@ class _MapLine:
     size: int
     seeds: tuple[int, ...]
     bracket: tuple[float, float] | None
+
+    def coarse(self, size: int, grid: tuple[float, ...]) -> tuple[float, ...]:
+        """Where the locate stage of ``size`` starts: for the map's size its bracket (its
+        row has the rest); for another size the grid from the bracket's lower end up (the
+        budget law reads the boundary at shorter budgets there, at larger fractions).
+        The whole grid without a bracket; the study falls back to it without a crossing."""
+        if self.bracket is None:
+            return grid
+        if size == self.size:
+            return self.bracket
+        above = tuple(c for c in grid if c >= self.bracket[0])
+        return above if len(above) >= 2 else grid
 
     def other_seeds(self, count: int) -> tuple[int, ...]:
         """The first ``count`` seeds the map has not trained."""
