@@ -400,7 +400,7 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
             ),
             figure=_f_figure(result),
             caption="Points: F(m) per bin; lines: the Landau fits, solid where the double "
-            "well is resolved (the barrier's interval above 0), dotted where it is not.",
+            "well is resolved (as defined above), dotted where it is not.",
             table=energy_table,
         ),
         ExtraSection(
