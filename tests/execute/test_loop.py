@@ -7,6 +7,7 @@ when the call ends, also on an error or Ctrl-C; an executor passed in stays open
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +35,11 @@ def ramp(ctx: RunContext) -> None:
     for step in range(int(p["steps"]) + 1):
         if ctx.due(step):
             ctx.log(step, m=float(p["x"]) + step)
+
+
+def worker_pid(ctx: RunContext) -> None:
+    """The process that trained the run, as its only observable."""
+    ctx.log(0, pid=float(os.getpid()))
 
 
 def _spec(fail: str = "false") -> str:
@@ -95,6 +101,18 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> type[Recording]:
 
 
 # ------------------------------------------------------------------------ registry
+def test_the_local_executor_keeps_its_workers_until_closed(tmp_path: Path) -> None:
+    from landaulab.execute.local import LocalExecutor
+
+    spec = parse_spec(_spec().replace(":ramp", ":worker_pid"))
+    with LocalExecutor(1) as engine:
+        sweep(spec, store=tmp_path / "a", executor=engine, progress=False)
+        sweep(spec, store=tmp_path / "b", executor=engine, progress=False)
+        pids = {p for name in "ab" for p in Store(tmp_path / name).frame()["pid"]}
+    assert len(pids) == 1 and float(os.getpid()) not in pids  # one worker, both maps
+    assert engine._pool is None  # closed: the worker has exited
+
+
 def test_registry_names_every_executor_once() -> None:
     assert list(EXECUTORS) == ["serial", "local", "ray"]
     assert executor_choices() == "serial, local, ray"

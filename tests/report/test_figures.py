@@ -32,7 +32,7 @@ def test_every_figure_draws_usable_input() -> None:
         np.random.default_rng(0).random((3, 4)), index=[0.2, 0.3, 0.4], columns=[0.1, 0.3, 1.0, 3.0]
     )
     x = np.linspace(-1, 1, 21)
-    well = Curve(x=x, y=x**4 - x**2, control=0.8, size=20.0, fit=x**4 - x**2)
+    well = Curve(x=x, y=x**4 - x**2, control=0.8, size=20.0, fit=x**4 - x**2, minima=(-0.7, 0.7))
     frame = pd.DataFrame(
         {
             "run_id": np.repeat([0, 1], 10),
@@ -79,6 +79,32 @@ def test_every_figure_draws_usable_input() -> None:
     assert all(isinstance(f, Figure) for f in made)
     minima = figures.local_minima(x, x**4 - x**2)
     np.testing.assert_allclose(minima, [-0.7, 0.7], atol=0.05)  # ±1/√2 on the grid
+
+
+def test_the_effective_potential_is_drawn_only_where_attractors_exist() -> None:
+    x = np.linspace(-1, 1, 21)
+    flat = Curve(x=x, y=x**4 - x**2, control=0.8)  # no attractor found by the dynamics
+    assert figures.effective_potential([flat], control_label="T", value_label="m") is None
+    well = Curve(x=x, y=x**4 - x**2, control=0.9, minima=(-0.7, 0.7))
+    drawn = figures.effective_potential([flat, well], control_label="T", value_label="m")
+    assert drawn is not None
+    (axes,) = drawn.axes
+    assert [line.get_label() for line in axes.lines if line.get_linestyle() == "-"] == ["T = 0.9"]
+
+
+def test_runs_of_different_sizes_are_never_averaged_together() -> None:
+    runs = pd.DataFrame(
+        {
+            "control": [0.1, 0.1, 0.2, 0.2],
+            "value": [0.0, 1.0, 0.0, 1.0],
+            "size": [10.0, 20.0, 10.0, 20.0],
+        }
+    )
+    drawn = figures.order_parameter_runs(runs, control_label="f", value_label="m", size_name="p")
+    assert drawn is not None
+    (axes,) = drawn.axes
+    means = {line.get_label(): list(line.get_ydata()) for line in axes.lines}
+    assert means == {"mean, p = 10": [0.0, 0.0], "mean, p = 20": [1.0, 1.0]}
 
 
 def test_empty_input_gives_no_figure() -> None:

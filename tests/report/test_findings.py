@@ -72,6 +72,7 @@ def findings(draw: st.DrawFn) -> Findings:
         extra_sections=extras,
         notes=tuple(draw(st.lists(sentences, max_size=2))),
         lead=tuple(draw(st.lists(sentences, max_size=2))),
+        extras_first=draw(st.booleans()),
         title=draw(st.none() | sentences),
     )
 

@@ -84,7 +84,7 @@ def test_missing_analysis_and_failed_dynamics() -> None:
     text = str(narrative)
     assert "The Landau analysis of the table was not run: column 'x' not found." in text
     assert "order" not in text.split("not run:")[1].split("\n")[0]  # no claim beyond the reason
-    assert "The training dynamics could not be analysed: fewer than 8 samples per run." in text
+    assert "The analysis of the training dynamics was not run: fewer than 8 samples" in text
     given = str(build_narrative(CONTEXT, read_analysis(None, None), read_dynamics(None)))
     assert "No Landau analysis was given, so this summary states no critical point" in given
 

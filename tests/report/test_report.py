@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from landaulab.api import report
 from landaulab.errors import DataError, LandaulabError
 from landaulab.report import ExtraSection, ReportResult
-from landaulab.report.formatting import estimate
+from landaulab.report.formatting import capital, estimate
 from landaulab.report.html import SECTION_IDS
 from tests.report.conftest import FAST
 from tests.report.htmlcheck import PNG_MAGIC, decode_png, parse
@@ -209,6 +209,50 @@ def test_extra_sections_and_given_results(tmp_path: Path, first_order_report: Re
             dynamics=first_order_report.findings.dynamics,
             extra_sections=[{"id": "evidence", "title": "x"}],
         )
+
+
+def test_the_callers_sections_first_and_the_gaps_in_one_list(
+    tmp_path: Path, first_order_report: ReportResult
+) -> None:
+    from dataclasses import replace
+
+    from landaulab.report import report as render
+    from landaulab.report.html import GAPS_ID
+
+    assert first_order_report.findings is not None
+    reason = "the study measures it its own way"
+    found = replace(
+        first_order_report.findings,
+        analysis=None,
+        analysis_error=reason,
+        dynamics=None,
+        dynamics_error=reason,
+        extra_sections=(ExtraSection("answers", "Answers", ("The answer.",)),),
+        extras_first=True,
+    )
+    result = render(found, output=tmp_path / "study.html")
+    html = result.html.read_text(encoding="utf-8")
+    page = parse(html)
+    assert page.section_ids[:2] == ["narrative", "answers"]
+    assert page.section_ids[-1] == GAPS_ID
+    shown = page.section_ids[2:-1]
+    assert shown and set(shown) < set(SECTION_IDS)  # those with a figure or text
+    for section in page.section_ids[:-1]:
+        assert "Not estimable" not in page.section_text[section], section
+    gathered = page.section_text[GAPS_ID]
+    assert gathered.count(capital(reason)) == 1  # the reason once, its items under it
+    for item in ("susceptibility and Binder cumulant", "critical exponents", "data collapse"):
+        assert item in gathered
+    for section in SECTION_IDS:  # every built-in id still addressable
+        assert html.count(f'id="{section}"') == 1, section
+    # report.json says what is missing per section, as before
+    generic = render(replace(found, extras_first=False), output=tmp_path / "generic.html")
+    assert result.not_estimable == generic.not_estimable
+    assert parse(generic.html.read_text(encoding="utf-8")).section_ids == [
+        *SECTION_IDS[:-1],
+        "answers",
+        "evidence",
+    ]
 
 
 def test_cli_report_and_its_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -224,6 +224,15 @@ def test_coexistence_is_first_order_and_a_shifting_peak_continuous() -> None:
     assert not single.double_well
 
 
+def test_one_held_phase_is_never_a_double_well() -> None:
+    """All seeds in one peak: the fit may bend, but the second well is only the
+    pseudo-count's floor (and the bootstrap is degenerate), so no double well."""
+    rng = np.random.default_rng(0)
+    for values in (np.zeros(16), np.ones(16), np.array([0.0] * 15 + [1.0])):
+        energy = free_energy(31, 0.44, values, 100, rng)
+        assert not energy.double_well, values
+
+
 def test_chi_is_volume_times_seed_variance() -> None:
     values = np.array([0.0, 1.0, 0.0, 1.0])
     e = control_ensemble(10, 0.5, values, 50, np.random.default_rng(0))
@@ -282,6 +291,31 @@ def test_ranking_locates_with_the_boundary_definition() -> None:
     assert by["test_loss"].location == pytest.approx(by["generalisation"].location)
     assert by["test_loss"].sharpness == pytest.approx(by["generalisation"].sharpness)
     assert by["generalisation"].lead == 0.0
+
+
+def test_map_bracket_is_the_first_rise_through_the_level() -> None:
+    from landaulab.study.grokking_stages import boundary_accuracy, map_bracket
+
+    level = boundary_accuracy(31)
+    assert level == pytest.approx((1 + 1 / 31) / 2)
+    row = pd.DataFrame(
+        {"train_fraction": [0.2, 0.2, 0.4, 0.4, 0.5, 0.5, 0.6], "acc": [0, 0, 0.1, 0.9, 1, 1, 1]}
+    )
+    assert map_bracket(row, "acc", level) == (0.4, 0.5)  # 0.4's mean is 0.5 < level
+    assert map_bracket(row.assign(acc=0.0), "acc", level) is None
+
+
+def test_the_locate_stage_starts_from_the_maps_row() -> None:
+    from landaulab.study.grokking import _MapLine
+
+    grid = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    line = _MapLine(size=31, seeds=(0, 1), bracket=(0.4, 0.5))
+    assert line.coarse(31, grid) == (0.4, 0.5)  # the map's row has the rest
+    assert line.coarse(23, grid) == (0.4, 0.5, 0.6, 0.7, 0.8)
+    assert line.other_seeds(4) == (2, 3, 4, 5)
+    assert _MapLine(31, (0, 1), None).coarse(23, grid) == grid
+    # fewer than two grid points from the bracket up: the whole grid
+    assert _MapLine(31, (0, 1), (0.7, 0.8)).coarse(23, (0.2, 0.5, 0.7)) == (0.2, 0.5, 0.7)
 
 
 def test_configurations_meet_the_study_targets() -> None:

@@ -159,6 +159,44 @@ def test_every_number_of_the_summary_is_the_one_of_its_section(study: GrokkingSt
         assert order.evidence in page.section_text["coexistence"]
 
 
+def test_the_study_comes_first_and_the_generic_gaps_are_one_list(study: GrokkingStudy) -> None:
+    from landaulab.report.html import GAPS_ID, SECTION_IDS
+    from landaulab.study.grokking import STUDY_NOTE
+
+    assert study.report_html is not None
+    html = study.report_html.read_text(encoding="utf-8")
+    page = parse(html)
+    ids = page.section_ids
+    assert ids[:3] == ["narrative", "what-we-find", "boundary"]
+    first_generic = min(ids.index(i) for i in ids if i in SECTION_IDS and i != "narrative")
+    assert ids.index("stages") < first_generic  # every study section before the generic
+    assert ids[-1] == GAPS_ID
+    for section in ids[:-1]:
+        assert "Not estimable" not in page.section_text[section], section
+    gathered = page.section_text[GAPS_ID]
+    assert gathered.count(STUDY_NOTE[1:60]) == 1
+    assert "below" not in STUDY_NOTE  # it is read at the top and at the bottom
+    for section in SECTION_IDS:
+        assert html.count(f'id="{section}"') == 1, section
+    # no effective potential without the dynamics' attractors; F(m) claims a double
+    # well only where the result says it is resolved
+    assert study.result is not None
+    assert "effective_potential" not in html
+    energy = page.section_text["static-free-energy"]
+    for size in study.result.sizes:
+        located = study.result.boundary_at(size)
+        assert located is not None
+        fe = min(
+            (f for f in study.result.free_energy if f.size == size),
+            key=lambda f: abs(f.control - located.value),
+        )
+        said = energy.split(f"At the boundary of p = {size} (training fraction {fe.control:g})")
+        assert len(said) == 2
+        claim = said[1].split("\n")[0]
+        assert (": a resolved double well" in claim) == fe.double_well
+        assert (": no resolved double well" in claim) == (not fe.double_well)
+
+
 def test_generalisation_is_zero_at_chance_and_one_at_perfect() -> None:
     frame = pd.DataFrame({"p": [10, 10, 10], "test_accuracy": [0.1, 1.0, 0.0]})
     assert add_generalisation(frame)["generalisation"].tolist() == [0.0, 1.0, 0.0]

@@ -193,6 +193,42 @@ def test_continuous_transition_half_height_and_onset(tmp_path: Path) -> None:
     assert abs(boundary.estimate - critical) <= tolerance + critical * 0.05**2 + slack
 
 
+def test_first_seeds_decide_clear_points_and_the_rest_train_where_in_doubt(
+    tmp_path: Path,
+) -> None:
+    tolerance = 0.005
+    spec = _spec("crossover", seeds=4)
+    some = _run(spec, tmp_path / "s", tolerance=tolerance, threshold=0.5, first_seeds=2)
+    critical = 0.37
+    (boundary,) = some.boundaries
+    assert boundary.resolved and boundary.half_width <= tolerance
+    slack = _slack(slope=1 / (4 * 0.01))
+    assert boundary.lower - slack <= critical <= boundary.upper + slack
+    # m is within 0.1 of a plateau (clear: 0.4 of the range from the threshold 0.5)
+    # farther than w·ln 9 ≈ 0.022 from T_c; noise adds a few σ of one step's value
+    near = 0.01 * math.log(9) + 4 * NOISE * 0.04
+    for point in some.points:
+        if abs(point.value - critical) > near + 0.01:
+            assert point.members == 2, point
+        if abs(point.value - critical) < 0.01 * math.log(9) - 0.01:
+            assert point.members == 4, point
+    assert any(p.members == 4 for p in some.points)
+    assert some.runs == sum(p.members for p in some.points) < 4 * len(some.points)
+    # a seed's run is the same run: a refinement with every seed trains only the others
+    every = _run(spec, tmp_path / "s", tolerance=tolerance, threshold=0.5)
+    assert every.trained == every.runs - _shared(some, every) > 0
+    with pytest.raises(LandaulabError, match="first_seeds=0"):
+        _run(spec, tmp_path / "s", threshold=0.5, first_seeds=0)
+    with pytest.raises(LandaulabError, match="susceptibility"):
+        _run(spec, tmp_path / "s", criterion="susceptibility", first_seeds=2)
+
+
+def _shared(a: RefinementReport, b: RefinementReport) -> int:
+    """Runs of ``a`` at points ``b`` also sampled."""
+    at = {p.value for p in b.points}
+    return sum(p.members for p in a.points if p.value in at)
+
+
 def test_no_transition_in_range_is_said_plainly(tmp_path: Path) -> None:
     spec = _spec("crossover").replace("critical = 0.37", "critical = 3.0")
     report = _run(spec, tmp_path / "s", tolerance=0.01, threshold=0.5)

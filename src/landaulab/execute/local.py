@@ -1,5 +1,9 @@
 """The local executor: a pool of worker processes, one torch thread each.
 
+The pool lives from the first map to :meth:`LocalExecutor.close`, so the rounds of a
+refinement (and the sweeps of one executor) pay a worker's start — a Python process
+importing torch, a few CPU seconds — once, not once per round.
+
 Workers are started with ``spawn``: each imports the main module again. A plain script
 that calls :func:`landaulab.sweep` outside ``if __name__ == "__main__":`` would so run
 its sweep again in every worker; :func:`unguarded_main_script` detects that case and the
@@ -129,6 +133,34 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or default_workers())
+        self._pool: ProcessPoolExecutor | None = None
+        self._threads: int | None = None
+
+    def _started(self, threads: int) -> ProcessPoolExecutor:
+        """The pool, started on first use (again when the torch threads change)."""
+        if self._pool is None or self._threads != threads:
+            self.close()
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,  # started as units arrive, up to this many
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_initialise_worker,
+                initargs=(threads,),
+            )
+            self._threads = threads
+        return self._pool
+
+    def _discard(self) -> None:
+        """Stop the pool's workers at once and forget it (after an error or Ctrl-C)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Let the workers finish and exit."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     @classmethod
     def from_options(cls, workers: int | None = None, **options: Any) -> LocalExecutor:
@@ -171,13 +203,7 @@ class LocalExecutor(Executor):
                 for outcome in execute_unit(store_path, unit, options):
                     on_outcome(outcome)
             return
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(units)),
-            mp_context=context,
-            initializer=_initialise_worker,
-            initargs=(options.threads,),
-        )
+        pool = self._started(options.threads)
         pending: set[Future] = set()
         try:
             queue = list(units)
@@ -192,22 +218,18 @@ class LocalExecutor(Executor):
         except KeyboardInterrupt:
             for future in pending:
                 future.cancel()
-            _stop_workers(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._discard()
             _clean_staging(store_path, units)
             raise
         except BrokenProcessPool:
-            _stop_workers(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._discard()
             raise ExecutionError(
                 "a worker process died (killed or out of memory); finished runs are kept, "
                 "re-run the same command to resume"
             ) from None
         except BaseException:
-            _stop_workers(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._discard()
             raise
-        pool.shutdown(wait=True)
 
 
 def _clean_staging(store_path: str, units: Sequence[WorkUnit]) -> None:

@@ -11,7 +11,7 @@ once). Making findings from a store or a table is the face's work
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from landaulab.report.aggregate import phase_grid
 from landaulab.report.findings import ExtraSection, Findings
 from landaulab.report.formatting import capital, human, plain
 from landaulab.report.html import (
+    GAPS_ID,
     FigureBlock,
     Section,
     details_html,
     exponent_table,
+    gaps_html,
     page,
     table_html,
 )
@@ -275,6 +277,7 @@ def _order_section(inputs: _Inputs, figures: _Figures) -> Section:
     table, column = _order_table(inputs)
     analysis = inputs.analysis
     missing: list[str] = []
+    gaps: list[tuple[str, str]] = []
     html_parts: list[str] = []
     if table is not None and column in table.columns:
         figure = fig.order_parameter(
@@ -311,22 +314,37 @@ def _order_section(inputs: _Inputs, figures: _Figures) -> Section:
         ]
         html_parts.append(details_html("Table of ensemble statistics", table_html(table[shown])))
     else:
+        size = roles.size if roles.size in slice_runs.columns else None
+        by_size = size is not None and slice_runs[size].nunique() > 1
+        if by_size:
+            runs = runs.assign(size=pd.to_numeric(slice_runs[size], errors="coerce"))
         figure = fig.order_parameter_runs(
             runs,
             control_label=control_label,
             value_label=value_label,
             critical=analysis.critical_point,
+            size_name=human(size) if size else None,
         )
-        caption = f"Late-time {value_label} of each run against {control_label}, and their mean."
-        missing.append(
-            "Not estimable: ensemble statistics per control value "
-            + (f"({analysis.error})." if analysis.error else "(no analysis result).")
+        caption = f"Late-time {value_label} of each run against {control_label}, and " + (
+            f"their mean per {human(size)}." if by_size and size else "their mean."
+        )
+        gaps.append(
+            (
+                "ensemble statistics per control value",
+                analysis.error or "no analysis result",
+            )
         )
     block = figures.add("order_parameter", figure, caption)
     if block is None:
         missing.append(f"No finite late-time values of {value_label} to plot.")
     return Section(
-        "order-parameter", "Order parameter", (), _blocks(block), tuple(missing), tuple(html_parts)
+        "order-parameter",
+        "Order parameter",
+        (),
+        _blocks(block),
+        tuple(missing),
+        tuple(html_parts),
+        tuple(gaps),
     )
 
 
@@ -350,15 +368,13 @@ def _susceptibility_section(inputs: _Inputs, figures: _Figures) -> Section:
             f"{control_label}. A peak of χ marks the transition; Binder curves of different "
             "sizes cross at the critical point (mean field U* ≈ 0.27, 2D Ising U* ≈ 0.61).",
         )
-    missing = (
+    gaps = (
         ()
         if block
         else (
-            "Not estimable: susceptibility and Binder cumulant "
-            + (
-                f"({analysis.error})."
-                if analysis.error
-                else "(the analysis gave no per-control table)."
+            (
+                "susceptibility and Binder cumulant",
+                analysis.error or "the analysis gave no per-control table",
             ),
         )
     )
@@ -395,8 +411,9 @@ def _susceptibility_section(inputs: _Inputs, figures: _Figures) -> Section:
         "Susceptibility and Binder cumulant",
         paragraphs,
         _blocks(block),
-        missing,
+        (),
         tuple(html_parts),
+        gaps,
     )
 
 
@@ -427,23 +444,19 @@ def _free_energy_section(inputs: _Inputs, figures: _Figures) -> Section:
         "Effective potential of the training dynamics (from the drift dm/dt of the order "
         "parameter) at each control value; triangles mark its minima, the attractors.",
     )
-    missing: list[str] = []
+    gaps: list[tuple[str, str]] = []
     if static is None:
-        missing.append(
-            "Not estimable: the static free energy F(m) "
-            + (
-                f"({analysis.error})."
-                if analysis.error
-                else f"({analysis.not_estimable.get('landau', 'no free-energy curves')})."
+        gaps.append(
+            (
+                "the static free energy F(m)",
+                analysis.error or analysis.not_estimable.get("landau", "no free-energy curves"),
             )
         )
     if dynamic is None:
-        missing.append(
-            "Not estimable: the effective potential of the dynamics "
-            + (
-                f"({dynamics.error})."
-                if dynamics.error
-                else "(no potential in the dynamics result)."
+        gaps.append(
+            (
+                "the effective potential of the dynamics",
+                dynamics.error or "no attractor in the dynamics result",
             )
         )
     html_parts = []
@@ -471,8 +484,9 @@ def _free_energy_section(inputs: _Inputs, figures: _Figures) -> Section:
         "Free-energy landscapes",
         (),
         _blocks(static, dynamic),
-        tuple(missing),
+        (),
         tuple(html_parts),
+        tuple(gaps),
     )
 
 
@@ -491,7 +505,7 @@ def _collapse_section(inputs: _Inputs, figures: _Figures) -> Section:
         "Finite-size-scaling collapse: with the fitted T_c, ν and exponent ratio ρ, the data "
         "of every size fall on one curve when the critical scaling holds.",
     )
-    missing: tuple[str, ...] = ()
+    gaps: tuple[tuple[str, str], ...] = ()
     if block is None:
         if not inputs.roles.size:
             reason = "it needs runs at two or more sizes, and no size column was given"
@@ -501,8 +515,8 @@ def _collapse_section(inputs: _Inputs, figures: _Figures) -> Section:
             reason = analysis.not_estimable.get("collapse") or analysis.not_estimable.get(
                 "nu", "the analysis gave no collapse"
             )
-        missing = (f"Not estimable: data collapse ({reason}).",)
-    return Section("collapse", "Data collapse", (), _blocks(block), missing)
+        gaps = (("data collapse", reason),)
+    return Section("collapse", "Data collapse", (), _blocks(block), gaps=gaps)
 
 
 def _exponents_section(inputs: _Inputs) -> Section:
@@ -517,24 +531,25 @@ def _exponents_section(inputs: _Inputs) -> Section:
             + ("yes." if analysis.consistent_with_mean_field else "no.")
         )
     missing: tuple[str, ...] = ()
+    gaps: tuple[tuple[str, str], ...] = ()
     if not analysis.available:
-        missing = (
-            "Not estimable: critical exponents "
-            + (f"({analysis.error})." if analysis.error else "(no analysis result)."),
-        )
-    elif all(v is None for v in analysis.exponents.values()):
+        # nothing was measured: no table of empty rows
+        gaps = (("critical exponents", analysis.error or "no analysis result"),)
+        return Section("exponents", "Critical exponents", tuple(paragraphs), gaps=gaps)
+    if all(v is None for v in analysis.exponents.values()):
         reason = analysis.not_estimable.get("beta")
-        missing = (
-            f"Not estimable: critical exponents ({reason})."
-            if reason
-            else "Not enough data to estimate any critical exponent.",
-        )
+        if reason:
+            gaps = (("critical exponents", reason),)
+        else:
+            missing = ("Not enough data to estimate any critical exponent.",)
     table = exponent_table(analysis.exponents)
     note = (
         "<p>Exponent ratios are relative to the size column as given. ✓: the reference value "
         "lies inside the measured 95% confidence interval.</p>"
     )
-    return Section("exponents", "Critical exponents", tuple(paragraphs), (), missing, (table, note))
+    return Section(
+        "exponents", "Critical exponents", tuple(paragraphs), (), missing, (table, note), gaps
+    )
 
 
 def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
@@ -577,13 +592,11 @@ def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
         f"Detected transition time of each run against {control_label}, with the median.",
     )
     missing: list[str] = []
+    gaps: list[tuple[str, str]] = []
     if main is None:
         missing.append(f"No trajectories of {value_label} to draw.")
     if not dynamics.available:
-        missing.append(
-            "Not estimable: transition times "
-            + (f"({dynamics.error})." if dynamics.error else "(no dynamics result).")
-        )
+        gaps.append(("transition times", dynamics.error or "no dynamics result"))
     elif not dynamics.transition_times:
         missing.append("No sudden change in time was detected in any run.")
     paragraphs = []
@@ -629,6 +642,7 @@ def _trajectory_section(inputs: _Inputs, figures: _Figures) -> Section:
         _blocks(main, timing),
         tuple(missing),
         tuple(html_parts),
+        tuple(gaps),
     )
 
 
@@ -649,6 +663,26 @@ def _evidence_section(inputs: _Inputs, notes: Sequence[str]) -> Section:
     if not body:
         missing = ("No evidence was recorded: the analysis and dynamics results are missing.",)
     return Section("evidence", "Evidence", (), (), missing, tuple(body))
+
+
+def _gathered(built_in: Sequence[Section]) -> list[Section]:
+    """The built-in sections after the caller's: those that show something, without
+    their gaps, then one section listing every gap and every section left empty."""
+    shown = [replace(s, gaps=()) for s in built_in if s.shows]
+    gaps = [(s.id, what, why) for s in built_in for what, why in s.gaps]
+    empty = [(s.id, m) for s in built_in if not s.shows for m in s.missing]
+    if not (gaps or empty):
+        return shown
+    gathered = Section(
+        GAPS_ID,
+        "Generic analysis: not shown",
+        (
+            "The sections above carry this report's answers. What the generic analysis "
+            "sections would have shown is listed here, each with why it is not shown.",
+        ),
+        html=(gaps_html(gaps, empty, taken={s.id for s in shown}),),
+    )
+    return [*shown, gathered]
 
 
 def _narrative_section(narrative: Narrative) -> Section:
@@ -731,8 +765,9 @@ def report(
     inputs = _Inputs(findings=findings, analysis=analysis_view, dynamics=dynamics_view)
     narrative = build_narrative(_context(findings), analysis_view, dynamics_view)
     figures = _Figures(figure_path)
-    sections = [
-        _narrative_section(narrative),
+    summary = _narrative_section(narrative)
+    extras = _extra_sections(findings.extra_sections, figures)
+    built_in = [
         _phase_section(inputs, figures),
         _order_section(inputs, figures),
         _susceptibility_section(inputs, figures),
@@ -740,9 +775,13 @@ def report(
         _collapse_section(inputs, figures),
         _exponents_section(inputs),
         _trajectory_section(inputs, figures),
+        _evidence_section(inputs, notes),
     ]
-    sections += _extra_sections(findings.extra_sections, figures)
-    sections.append(_evidence_section(inputs, notes))
+    not_estimable = {s.id: " ".join(s.sentences) for s in built_in if s.sentences}
+    if findings.extras_first:
+        sections = [summary, *extras, *_gathered(built_in)]
+    else:
+        sections = [summary, *built_in[:-1], *extras, built_in[-1]]
     op_label = human(roles.order_parameter)
     page_title = findings.title or f"Landau report: {op_label} against {human(roles.control)}"
     from landaulab.version import __version__
@@ -757,7 +796,6 @@ def report(
         sections,
         footer=f"Written by landaulab {__version__}. Figures as PNG and PDF in {figure_path}.",
     )
-    not_estimable = {s.id: " ".join(s.missing) for s in sections if s.missing}
     write_bytes_atomic(output, document.encode("utf-8"))
     analysis_json = findings.analysis.to_dict() if findings.analysis is not None else None
     dynamics_json = findings.dynamics.to_dict() if findings.dynamics is not None else None

@@ -435,8 +435,11 @@ def order_parameter_runs(
     control_label: str,
     value_label: str,
     critical: Estimate | None = None,
+    size_name: str | None = None,
 ) -> Figure | None:
-    """Late-time order parameter of each run against the control (no analysis needed)."""
+    """Late-time order parameter of each run against the control (no analysis needed),
+    and the mean per control: one curve per size when ``runs`` has a ``size`` column
+    with several values (runs of different sizes are never averaged together)."""
     if runs.empty:
         return None
     figure = new_figure()
@@ -450,8 +453,18 @@ def order_parameter_runs(
         lw=0,
         label="runs (late-time value)",
     )
-    means = runs.groupby("control")["value"].mean()
-    axes.plot(means.index, means.to_numpy(), "o-", ms=4, color=_SIZE_COLOURS(0), label="mean")
+    sizes = runs["size"].dropna().unique() if "size" in runs.columns else np.array([])
+    if len(sizes) > 1:
+        for k, size in enumerate(sorted(sizes)):
+            mine = runs[runs["size"] == size]
+            means = mine.groupby("control")["value"].mean()
+            label = f"mean, {size_name or 'size'} = {plain(size, 4)}"
+            axes.plot(
+                means.index, means.to_numpy(), "o-", ms=4, color=_SIZE_COLOURS(k % 10), label=label
+            )
+    else:
+        means = runs.groupby("control")["value"].mean()
+        axes.plot(means.index, means.to_numpy(), "o-", ms=4, color=_SIZE_COLOURS(0), label="mean")
     _mark_critical(axes, critical)
     _log_scale_if_wide(axes, runs["control"].to_numpy(dtype=float))
     axes.set_xlabel(control_label)
@@ -623,8 +636,9 @@ def free_energy(
 def effective_potential(
     curves: Sequence[Curve], *, control_label: str, value_label: str
 ) -> Figure | None:
-    """The effective potential of the dynamics at each control, attractors marked."""
-    usable = [c for c in curves if c.x.size >= 2 and np.isfinite(c.y).sum() >= 2]
+    """The effective potential of the dynamics at each control where the dynamics found
+    an attractor (``curve.minima``), the attractors marked; ``None`` where none did."""
+    usable = [c for c in curves if c.minima and c.x.size >= 2 and np.isfinite(c.y).sum() >= 2]
     if not usable:
         return None
     figure = new_figure()
@@ -648,7 +662,7 @@ def effective_potential(
             f"{control_label} = {plain(curve.control, 3)}" if curve.control is not None else None
         )
         axes.plot(curve.x, y, "-", color=colour, lw=1.3, label=label if len(usable) <= 8 else None)
-        minima = np.array(curve.minima) if curve.minima else local_minima(curve.x, y)
+        minima = np.array(curve.minima)
         if minima.size:
             order = np.argsort(curve.x)
             axes.plot(

@@ -25,7 +25,7 @@ from landaulab.analyze.result import AnalysisResult
 from landaulab.dynamics.result import DynamicsResult
 from landaulab.errors import DataError
 from landaulab.report.figures import Rendered, render
-from landaulab.report.html import SECTION_IDS, check_id, has_remote_reference
+from landaulab.report.html import RESERVED_IDS, check_id, has_remote_reference
 from landaulab.serialize import to_json
 
 #: Version of the findings' JSON form.
@@ -125,7 +125,7 @@ def check_extras(extras: Sequence[ExtraSection | Mapping[str, Any]] | None) -> l
                 raise DataError(f"extra section: {exc}") from None
         if not isinstance(item, ExtraSection):
             raise DataError("extra sections must be ExtraSection objects or mappings")
-        if not check_id(item.id) or item.id in SECTION_IDS:
+        if not check_id(item.id) or item.id in RESERVED_IDS:
             raise DataError(
                 f"extra section id {item.id!r} must be lowercase letters, digits and hyphens "
                 "and differ from the built-in section ids"
@@ -275,6 +275,11 @@ class Findings:
     lead
         Sentences that open the summary: what the caller (a study) found, in its own words
         and from its own results; the report repeats them and computes nothing of them.
+    extras_first
+        Whether the caller's sections carry the report's answers (a study that measures
+        the transition its own way): they follow the summary, the built-in sections come
+        after them, and what those could not estimate is gathered into one collapsed list
+        instead of a section each.
     title
         The page title (``None``: from the columns).
     run_col, step_col
@@ -297,6 +302,7 @@ class Findings:
     extra_sections: tuple[ExtraSection, ...] = ()
     notes: tuple[str, ...] = ()
     lead: tuple[str, ...] = ()
+    extras_first: bool = False
     title: str | None = None
     run_col: str = "run_id"
     step_col: str = "step"
@@ -323,6 +329,7 @@ class Findings:
             "extra_sections": [s.to_dict() for s in self.extra_sections],
             "notes": list(self.notes),
             "lead": list(self.lead),
+            "extras_first": self.extras_first,
             "title": self.title,
             "run_col": self.run_col,
             "step_col": self.step_col,
@@ -373,6 +380,7 @@ class Findings:
             ),
             notes=tuple(str(n) for n in data.get("notes") or ()),
             lead=tuple(str(n) for n in data.get("lead") or ()),
+            extras_first=bool(data.get("extras_first", False)),
             title=data.get("title"),
             run_col=str(data.get("run_col", "run_id")),
             step_col=str(data.get("step_col", "step")),

@@ -2,7 +2,10 @@
 
 The page has one ``<section>`` per topic with a stable id (:data:`SECTION_IDS`), so tests,
 browsers and other tools can address them (``report.html#exponents``). A section with
-nothing to show still appears, with a sentence saying plainly what could not be estimated.
+nothing to show still appears, with a sentence saying plainly what could not be estimated;
+where the caller's own sections carry the answers, such sections are instead items of
+one collapsed list (:func:`gaps_html`, section :data:`GAPS_ID`), each item keeping its
+section's id.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -42,6 +45,13 @@ REFERENCE_EXPONENTS: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
     "gamma_over_nu": {"mean field": (("1/2 (N as size)", 0.5),), "2D Ising": (("7/4", 1.75),)},
     "delta": {"mean field": (("3", 3.0),), "2D Ising": (("15", 15.0),)},
 }
+
+#: Id of the section that gathers what the built-in sections could not estimate, when the
+#: caller's sections come first (``Findings.extras_first``).
+GAPS_ID = "not-estimated"
+
+#: Ids an extra section may not take.
+RESERVED_IDS = (*SECTION_IDS, GAPS_ID)
 
 _ID = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 _REMOTE = re.compile(
@@ -111,9 +121,13 @@ class Section:
     figures
         Figures to embed.
     missing
-        Plain sentences saying what could not be estimated and why (shown highlighted).
+        Plain sentences saying what is missing (shown highlighted).
     html
         Trusted HTML fragments appended at the end (tables built here, extra content).
+    gaps
+        What could not be estimated and why, as ``(what, why)`` pairs: shown as
+        ``Not estimable: what (why).`` after ``missing``, or gathered with those of other
+        sections into one list (:func:`gaps_html`).
     """
 
     id: str
@@ -122,6 +136,22 @@ class Section:
     figures: tuple[FigureBlock, ...] = ()
     missing: tuple[str, ...] = ()
     html: tuple[str, ...] = field(default=())
+    gaps: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        """Everything the section says is missing: ``missing``, then each gap's sentence."""
+        return self.missing + tuple(gap_sentence(what, why) for what, why in self.gaps)
+
+    @property
+    def shows(self) -> bool:
+        """Whether the section shows anything besides what is missing."""
+        return bool(self.paragraphs or self.figures or self.html)
+
+
+def gap_sentence(what: str, why: str) -> str:
+    """``Not estimable: what (why).``"""
+    return f"Not estimable: {what} ({why})."
 
 
 def check_id(section_id: str) -> bool:
@@ -174,6 +204,54 @@ def details_html(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
 
+def gaps_html(
+    gaps: Sequence[tuple[str, str, str]],
+    sentences: Sequence[tuple[str, str]] = (),
+    taken: Collection[str] = (),
+) -> str:
+    """One collapsed list of what several sections could not estimate.
+
+    Parameters
+    ----------
+    gaps
+        ``(section id, what, why)`` triples; the summary line names every ``what``, the
+        body groups them by ``why``.
+    sentences
+        ``(section id, sentence)``: other sentences about what is missing, listed after.
+    taken
+        Ids already on the page (sections shown elsewhere).
+
+    Each other section id becomes the ``id`` of the first item that belongs to it, so a
+    link to ``#<section id>`` still lands on what that section would have said.
+    """
+    anchored: set[str] = set(taken)
+
+    def item(section_id: str, text: str) -> str:
+        anchor = "" if section_id in anchored else f' id="{escape(section_id)}"'
+        anchored.add(section_id)
+        return f"<li{anchor}>{escape(text)}</li>"
+
+    reasons: dict[str, list[tuple[str, str]]] = {}
+    for section_id, what, why in gaps:
+        reasons.setdefault(why, []).append((section_id, what))
+    body = []
+    for why, items in reasons.items():
+        entries = "".join(item(section_id, what) for section_id, what in items)
+        reason = why.strip().rstrip(".")
+        reason = reason[:1].upper() + reason[1:]
+        body.append(f'<p>{escape(reason)}:</p><ul class="evidence">{entries}</ul>')
+    if sentences:
+        entries = "".join(item(section_id, text) for section_id, text in sentences)
+        body.append(f'<ul class="evidence">{entries}</ul>')
+    names = list(dict.fromkeys(what for _, what, _ in gaps))
+    summary = (
+        f"{len(names)} item{'s' if len(names) != 1 else ''} not shown: {', '.join(names)}"
+        if names
+        else f"{len(sentences)} note{'s' if len(sentences) != 1 else ''} on what is missing"
+    )
+    return details_html(summary, "".join(body))
+
+
 def _consistent(value: Estimate, reference: float) -> bool:
     return (
         value.low is not None
@@ -224,7 +302,7 @@ def section_html(section: Section) -> str:
     parts = [f'<section id="{escape(section.id)}">', f"<h2>{escape(section.title)}</h2>"]
     parts += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
     parts += [_figure_html(f) for f in section.figures]
-    parts += [f'<p class="missing">{escape(m)}</p>' for m in section.missing]
+    parts += [f'<p class="missing">{escape(m)}</p>' for m in section.sentences]
     parts += list(section.html)
     if len(parts) == 2:
         parts.append('<p class="missing">Nothing to show.</p>')

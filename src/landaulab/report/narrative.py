@@ -330,7 +330,8 @@ def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: Analysis
     control = human(context.control)
     if not dynamics.available:
         if dynamics.error:
-            return [_sentence(f"The training dynamics could not be analysed: {dynamics.error}")]
+            why = dynamics.error
+            return [_sentence(f"The analysis of the training dynamics was not run: {why}")]
         return []
     out: list[str] = []
     per_control: dict[float | None, int] = {}

@@ -12,7 +12,9 @@ one store, so an interrupted study resumes where it stopped:
 
 1. **map** — the coarse phase diagram, weight decay × training fraction;
 2. **locate** — adaptive refinement of the boundary along the training fraction at
-   the study's weight decay, to ± 0.01, for two sizes (the modulus p);
+   the study's weight decay, to ± 0.01, for two sizes (the modulus p); for the size the
+   map covers, its row at that weight decay is the coarse round (refinement starts in
+   the map's bracket, with seeds the map has not trained);
 3. **resolve** — 16 seeds at the boundary and on both sides of it, per size: P(m),
    the static free energy F(m) = −ln P(m)/N and its Landau fit, the Binder cumulant
    and χ, and the order verdict from coexistence;
@@ -26,17 +28,20 @@ one store, so an interrupted study resumes where it stopped:
 
 from __future__ import annotations
 
+import itertools
 import json
 import resource
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from landaulab.errors import DataError
 from landaulab.files import write_json_atomic
+from landaulab.spec.schema import SweepSpec
 from landaulab.specs import builtin_spec_path
 from landaulab.store.store import Store
 from landaulab.study.grokking_result import (
@@ -53,24 +58,31 @@ from landaulab.study.grokking_stages import (
     CANDIDATES,
     CONTROL,
     FULL,
+    HIGH,
+    LATE,
     ORDER_PARAMETER,
     OTHER,
     QUICK,
     SIZE,
     StudyConfig,
     add_generalisation,
+    boundary_accuracy,
     budget_law,
     budget_points,
     control_ensemble,
     decided,
     free_energy,
     late_generalisation,
+    map_bracket,
     order_verdict,
     rank_candidates,
     rising,
     runs_table,
 )
 from landaulab.study.phases import PHASES, classify_phases
+
+if TYPE_CHECKING:
+    from landaulab.study.refine import RefinementReport
 
 __all__ = [
     "CANDIDATES",
@@ -142,7 +154,6 @@ def run_grokking_study(
         An explicit configuration (overrides ``quick``).
     """
     from landaulab.execute.sweep import sweep
-    from landaulab.study.refine import refine
 
     config = config or (QUICK if quick else FULL)
     folder = Path(folder)
@@ -156,24 +167,28 @@ def run_grokking_study(
     study.timings.append(clock.stop("map", mapped.outcomes.get("done", 0)))
     study.messages.append(f"map: {mapped}")
 
+    mapped_line = _map_line(study)
     for size in config.sizes:
         clock = _Clock()
-        spec = config.line_spec(size, config.coarse, config.locate_seeds, f"locate-p{size}")
-        refined = refine(
-            spec,
-            store=study.store,
-            order_parameter="test_accuracy",
-            tolerance=config.tolerance,
-            along=CONTROL,
-            # the boundary of the study: where the seed-averaged accuracy is half way
-            # between its two phases (grokking is a jump, not a vanishing order parameter)
-            locate="level",
-            level=0.5,
-            workers=workers,
-            progress=progress,
-        )
-        study.timings.append(clock.stop(f"locate p={size}", refined.trained))
-        located = [b for b in refined.boundaries if b.ordered_side == "above"]
+        coarse, seeds = config.coarse, tuple(range(config.locate_seeds))
+        if mapped_line is not None:
+            coarse = mapped_line.coarse(size, config.coarse)
+            if mapped_line.size == size:
+                seeds = mapped_line.other_seeds(config.locate_seeds)
+        trained = 0
+        while True:
+            spec = config.line_spec(size, coarse, seeds, f"locate-p{size}")
+            refined = _locate(spec, study, size, workers, progress)
+            trained += refined.trained
+            located = [b for b in refined.boundaries if b.ordered_side == "above"]
+            if located or coarse == config.coarse:
+                break
+            study.messages.append(
+                f"locate p={size}: no crossing on the coarse grid from the map "
+                f"({', '.join(f'{c:g}' for c in coarse)}); refining from the full coarse grid"
+            )
+            coarse = config.coarse
+        study.timings.append(clock.stop(f"locate p={size}", trained))
         if not located:
             reasons = "; ".join(why for _, why in refined.no_boundary) or "no crossing"
             raise DataError(f"p = {size}: no generalisation boundary on the line ({reasons})")
@@ -183,7 +198,8 @@ def run_grokking_study(
         )
         study.messages.append(
             f"locate p={size}: boundary {point.estimate:.3f} [{point.lower:.4f}, "
-            f"{point.upper:.4f}] ({refined.runs} runs, {refined.rounds} rounds)"
+            f"{point.upper:.4f}] ({refined.runs} runs, {refined.rounds} rounds, coarse "
+            f"grid {', '.join(f'{c:g}' for c in coarse)}, seeds {', '.join(map(str, seeds))})"
         )
 
     for size in config.sizes:
@@ -205,6 +221,85 @@ def run_grokking_study(
         study.result = _with_timings(study.result, study.timings)
         _write(study)
     return study
+
+
+def _locate(
+    spec: SweepSpec, study: GrokkingStudy, size: int, workers: int | None, progress: bool
+) -> RefinementReport:
+    """Refine the boundary on one line (the locate stage of one size)."""
+    from landaulab.study.refine import refine
+
+    config = study.config
+    return refine(
+        spec,
+        store=study.store,
+        order_parameter="test_accuracy",
+        tolerance=config.tolerance,
+        along=CONTROL,
+        # the boundary of the study: where the seed-averaged generalisation crosses one
+        # half, i.e. the test accuracy crosses half way from chance to 1 (grokking is a
+        # jump, not a vanishing order parameter)
+        locate="level",
+        threshold=boundary_accuracy(size),
+        # a point's first seeds decide it when each sits in one peak of P(m)
+        # (generalisation below LOW or above HIGH), all in the same one
+        first_seeds=config.locate_first_seeds,
+        clear_margin=boundary_accuracy(size, HIGH) - boundary_accuracy(size),
+        workers=workers,
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class _MapLine:
+    """The map's row at the study's weight decay: its size, seeds and bracket."""
+
+    size: int
+    seeds: tuple[int, ...]
+    bracket: tuple[float, float] | None
+
+    def coarse(self, size: int, grid: tuple[float, ...]) -> tuple[float, ...]:
+        """Where the locate stage of ``size`` starts: for the map's size its bracket (its
+        row has the rest); for another size the grid from the bracket's lower end up (the
+        budget law reads the boundary at shorter budgets there, at larger fractions).
+        The whole grid without a bracket; the study falls back to it without a crossing."""
+        if self.bracket is None:
+            return grid
+        if size == self.size:
+            return self.bracket
+        above = tuple(c for c in grid if c >= self.bracket[0])
+        return above if len(above) >= 2 else grid
+
+    def other_seeds(self, count: int) -> tuple[int, ...]:
+        """The first ``count`` seeds the map has not trained."""
+        free = (s for s in itertools.count() if s not in self.seeds)
+        return tuple(itertools.islice(free, count))
+
+
+def _map_line(study: GrokkingStudy) -> _MapLine | None:
+    """Where the map's row at the study's weight decay puts the boundary (``None``
+    when the map has no such row)."""
+    from landaulab.late_time import late_means
+    from landaulab.spec.schema import load_spec
+
+    config = study.config
+    spec = load_spec(builtin_spec_path(config.map_spec))
+    size = spec.settings.get(SIZE)
+    decays = spec.control_values().get(OTHER, [spec.settings.get(OTHER)])
+    if not isinstance(size, int) or not any(
+        isinstance(d, int | float) and np.isclose(float(d), config.weight_decay) for d in decays
+    ):
+        return None
+    frame = Store(study.store).frame()
+    frame = frame[frame.run_id.isin(_map_runs(config))]
+    frame = frame[np.isclose(frame[OTHER].astype(float), config.weight_decay)]
+    if frame.empty:
+        return _MapLine(size, tuple(spec.seed_list()), None)
+    late = late_means(frame, ["test_accuracy"], burn_in=LATE).join(
+        runs_table(frame).set_index("run_id")[[CONTROL]]
+    )
+    bracket = map_bracket(late, "test_accuracy", boundary_accuracy(size))
+    return _MapLine(size, tuple(spec.seed_list()), bracket)
 
 
 def _with_timings(result: GrokkingStudyResult, timings: list[StageTiming]) -> GrokkingStudyResult:
@@ -379,16 +474,18 @@ def _verdict(
 
 
 STUDY_NOTE = (
-    "the grokking study measures the transition with its own "
-    "stages (the located boundary, the seed ensembles at it, the static free energy and "
-    "the budget law), reported in the sections below"
+    "the grokking study measures the transition with its own stages (the located "
+    "boundary, the seed ensembles at it with their susceptibility and Binder cumulant, "
+    "the static free energy and the budget law), reported in its own sections, not with "
+    "the generic Landau and dynamics pipelines"
 )
 
 
 def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) -> None:
-    """Write the report from the typed result: the study's sections only (the generic
-    Landau and dynamics pipelines are not run, so no second estimate of the boundary
-    can disagree with the study's)."""
+    """Write the report from the typed result: the study's sections first, then the
+    generic sections of its runs (the generic Landau and dynamics pipelines are not run,
+    so no second estimate of the boundary can disagree with the study's; what they would
+    have shown is listed once, collapsed)."""
     from landaulab.report import Findings, RoleChoice, report
     from landaulab.study.grokking_report import sections
 
@@ -409,6 +506,7 @@ def _report(study: GrokkingStudy, frame: pd.DataFrame, on_line: pd.DataFrame) ->
         dynamics_error=STUDY_NOTE,
         runs=runs,
         extra_sections=tuple(sections(study.result, study.config)),
+        extras_first=True,
         lead=(study.result.verdict,),
         title="Grokking as a phase transition: modular addition",
     )

@@ -14,7 +14,7 @@ import pandas as pd
 
 from landaulab.report import ExtraSection
 from landaulab.study.grokking_result import Boundary, GrokkingStudyResult
-from landaulab.study.grokking_stages import HIGH, LOW, StudyConfig, decided
+from landaulab.study.grokking_stages import HIGH, LOW, WELL_SEEDS, StudyConfig, decided
 
 PHASE_COLOURS = {
     "comprehension": "#4c9f70",
@@ -96,10 +96,14 @@ def _f_figure(result: GrokkingStudyResult) -> Any:
             (f for f in result.free_energy if f.size == size), key=lambda f: f.control
         ):
             m = np.array(fe.m)
-            (line,) = ax.plot(m, fe.f, "o", ms=4, label=f"f = {fe.control:g}")
+            label = f"f = {fe.control:g}" + (" (double well)" if fe.double_well else "")
+            (line,) = ax.plot(m, fe.f, "o", ms=4, label=label)
             phi = np.linspace(0, 1, 101) - 0.5
             f0, h, a, b = (fe.coefficient(k)[0] for k in ("F0", "h", "a", "b"))
-            ax.plot(phi + 0.5, f0 + h * phi + a * phi**2 + b * phi**4, "-", color=line.get_color())
+            # a fit is drawn solid only where its double well is resolved
+            style = "-" if fe.double_well else ":"
+            fit = f0 + h * phi + a * phi**2 + b * phi**4
+            ax.plot(phi + 0.5, fit, style, color=line.get_color())
         ax.set_title(f"p = {size}")
         ax.set_xlabel("m")
         ax.set_ylabel("F(m) = −ln P(m) / p²")
@@ -130,6 +134,30 @@ def _at_boundary(result: GrokkingStudyResult) -> list[Any]:
         mine = [f for f in result.free_energy if f.size == b.size]
         if mine:
             out.append(min(mine, key=lambda f: abs(f.control - b.value)))
+    return out
+
+
+def _wells(result: GrokkingStudyResult) -> list[str]:
+    """Per size, whether F(m) at the boundary is a resolved double well."""
+    out = []
+    for fe in _at_boundary(result):
+        barrier = "—" if fe.barrier is None else f"{fe.barrier:.3g}{_pair(fe.barrier_ci, 3)}"
+        if fe.double_well:
+            shape = "a resolved double well: the phases are two wells with a barrier between"
+        elif fe.barrier_ci is None or fe.barrier_ci[0] <= 0:
+            shape = (
+                "no resolved double well: the barrier's interval reaches 0, so these seeds "
+                "do not measure a barrier"
+            )
+        else:
+            shape = (
+                f"no resolved double well: fewer than {WELL_SEEDS} seeds hold one of the "
+                "two phases there, so its well is not measured"
+            )
+        out.append(
+            f"At the boundary of p = {fe.size} (training fraction {fe.control:g}) the "
+            f"barrier is {barrier} per unit volume: {shape}."
+        )
     return out
 
 
@@ -365,10 +393,14 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
                 "F₀ + h·φ + a·φ² + b·φ⁴ with φ = m − ½ (h tilts it towards one phase). The "
                 "barrier is the fitted F at m = ½ above the higher of its values in the two "
                 "phases (the outermost bins); a double well is a barrier whose interval lies "
-                "above 0.",
+                f"above 0 with each phase held by at least {WELL_SEEDS} seeds (m < {LOW:g} "
+                f"and m > {HIGH:g}; with one phase held, the other well is only the "
+                "pseudo-count's floor).",
+                *_wells(result),
             ),
             figure=_f_figure(result),
-            caption="Points: F(m) per bin; lines: the Landau fits.",
+            caption="Points: F(m) per bin; lines: the Landau fits, solid where the double "
+            "well is resolved (as defined above), dotted where it is not.",
             table=energy_table,
         ),
         ExtraSection(

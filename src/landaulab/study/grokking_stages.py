@@ -59,6 +59,7 @@ LEVEL = 0.5  # the boundary: where the seed-averaged generalisation crosses one 
 BINS = 10  # P(m) on [0, 1]
 LOW, HIGH = 0.1, 0.9  # the ungrokked (m < LOW) and grokked (m > HIGH) modes
 Z95 = 1.959963984540054
+WELL_SEEDS = 2  # seeds each peak of P(m) needs before F(m) can show its well
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,16 @@ class StudyConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 400
     observables: tuple[str, ...] | None = None
+    locate_first_seeds: int | None = None
+    """Seeds the locate stage trains first at each point; its other seeds only where
+    those leave the point's phase in doubt (``first_seeds`` of
+    :func:`~landaulab.study.refine.refine`; ``None``: all ``locate_seeds``)."""
 
-    def line_spec(self, size: int, fractions: Sequence[float], seeds: int, name: str) -> SweepSpec:
-        """A sweep along the training fraction at the study's weight decay and ``size``."""
+    def line_spec(
+        self, size: int, fractions: Sequence[float], seeds: int | Sequence[int], name: str
+    ) -> SweepSpec:
+        """A sweep along the training fraction at the study's weight decay and ``size``
+        (``seeds``: a count, 0 … seeds − 1, or the seeds)."""
         settings = dict(self.settings) | {
             "p": size,
             "weight_decay": self.weight_decay,
@@ -94,7 +102,7 @@ class StudyConfig:
                 "name": name,
                 "description": f"grokking study, {name}",
                 "task": "modular_arithmetic",
-                "seeds": list(range(seeds)),
+                "seeds": list(range(seeds)) if isinstance(seeds, int) else list(seeds),
                 "settings": settings,
                 "controls": {CONTROL: [round(float(f), 6) for f in fractions]},
                 "record": {"every": self.every}
@@ -141,6 +149,7 @@ FULL = StudyConfig(
     weight_decay=1.0,
     coarse=(0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
     locate_seeds=4,
+    locate_first_seeds=2,
     tolerance=0.01,
     ensemble_seeds=16,
     offsets=(-0.04, 0.0, 0.04),
@@ -186,6 +195,28 @@ def add_generalisation(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out[ORDER_PARAMETER] = generalisation(frame["test_accuracy"], frame[SIZE].astype(float))
     return out
+
+
+def boundary_accuracy(size: int, level: float = LEVEL) -> float:
+    """The test accuracy at which generalisation equals ``level`` for modulus ``size``
+    (the inverse of the order parameter's rescaling): the boundary's level in the units
+    the locate stage refines on."""
+    chance = 1.0 / size
+    return chance + level * (1.0 - chance)
+
+
+def map_bracket(row: pd.DataFrame, value: str, threshold: float) -> tuple[float, float] | None:
+    """The neighbouring training fractions of one row of the map between which the seed
+    mean of ``value`` first rises through ``threshold``; ``None`` when it does not.
+
+    ``row`` has one line per run: its training fraction and ``value``.
+    """
+    means = row.groupby(CONTROL, sort=True)[value].mean()
+    xs, ys = means.index.to_numpy(dtype=float), means.to_numpy(dtype=float)
+    for i in range(len(xs) - 1):
+        if ys[i] < threshold <= ys[i + 1]:
+            return float(xs[i]), float(xs[i + 1])
+    return None
 
 
 def runs_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -383,6 +414,10 @@ def free_energy(
     polynomial F₀ + h·φ + a·φ² + b·φ⁴ in φ = m − ½ (Landau & Lifshitz, *Statistical
     Physics* §143–146, with a field h that tilts the wells) is fitted by weighted least
     squares; intervals resample seeds.
+
+    A *double well* needs both: the barrier's interval above 0, and both wells held by
+    seeds (at least :data:`WELL_SEEDS` below ``LOW`` and as many above ``HIGH``). With one
+    phase held, the other "well" is the pseudo-count's floor, not a measured minimum.
     """
     values = np.clip(np.asarray(values, dtype=float), 0, 1)
     volume = size * size
@@ -402,7 +437,8 @@ def free_energy(
         coefficients.append((name, float(coef[j]), float(lo), float(hi)))
     barrier = _barrier(coef)
     b_lo, b_hi = np.percentile([_barrier(c) for c in boot], [2.5, 97.5])
-    double_well = bool(b_lo > 0)
+    held = min(int((values < LOW).sum()), int((values > HIGH).sum())) >= WELL_SEEDS
+    double_well = bool(b_lo > 0 and held)
     centres = (np.arange(BINS) + 0.5) / BINS
     return FreeEnergy(
         size=size,

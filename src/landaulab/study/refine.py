@@ -18,6 +18,11 @@ spends them near the boundary instead:
    points per round with ``points_per_round``) and the new points are swept in the
    next round, until every boundary is located to ± ``tolerance``.
 
+With ``first_seeds``, each point trains its first seeds only, and the rest of the spec's
+seeds where those leave its phase in doubt (not all of them clearly on one side of the
+threshold): far from the boundary two agreeing seeds decide a point, near it every
+seed is trained.
+
 The statistics of steps 2 and 3 live in :mod:`landaulab.analyze.boundary`; each round's
 runs train through the one run loop of sweeps
 (:func:`landaulab.execute.sweep.run_planned`). This module only orchestrates: which
@@ -98,6 +103,12 @@ JUMP_FRACTION = 0.25
 #: that decides a point's phase is where the run ended, not its history; 0.9 keeps the
 #: decisions (and thus the runs) of every earlier refinement of a store.
 REFINE_BURN_IN = 0.9
+
+#: With ``first_seeds``, a point is decided by its first seeds when each lies farther
+#: than this fraction of the order parameter's range (the coarse round's lowest to
+#: highest ensemble mean) from the threshold, all on one side: with a threshold half way,
+#: within a tenth of the range of one plateau.
+CLEAR_MARGIN = 0.4
 
 # ----------------------------------------------------------------------------- results
 
@@ -606,6 +617,8 @@ def refine(
     size: str | None = None,
     points_per_round: int = 1,
     max_rounds: int = 20,
+    first_seeds: int | None = None,
+    clear_margin: float | None = None,
     retry_failed: bool = False,
     device: str = "auto",
     threads: int = 1,
@@ -667,6 +680,14 @@ def refine(
         points use more runs but fewer rounds, which suits a large cluster.
     max_rounds
         Refinement rounds after the coarse one, at most.
+    first_seeds
+        Train only the first ``first_seeds`` of the spec's seeds at each point, and its
+        other seeds only where those leave the point's side of the threshold in doubt:
+        unless every one of them lies farther than ``clear_margin`` from the threshold,
+        all on the same side (level criterion only; ``None``: every seed at every point).
+    clear_margin
+        See ``first_seeds``, in units of the order parameter (default:
+        :data:`CLEAR_MARGIN` × the coarse round's range of ensemble means).
     retry_failed, device, threads, batching, progress, console
         As for :func:`~landaulab.execute.sweep.sweep`. An executor given by name is
         closed when the refinement ends (also on errors and Ctrl-C); an instance is
@@ -694,6 +715,7 @@ def refine(
         spec = load_spec(spec)
     _check_options(criterion, level, threshold, points_per_round, max_rounds)
     criterion, mode = _locate_mode(locate, criterion, level, threshold)
+    _check_first_seeds(spec, criterion, first_seeds, clear_margin)
     _check_order_parameter(spec, order_parameter)
     if criterion == "susceptibility" and len(spec.seed_list()) < 2:
         raise SpecError("criterion 'susceptibility' needs at least two seeds (seeds = 4, say)")
@@ -724,6 +746,8 @@ def refine(
             split=points_per_round + 1,
             max_rounds=max_rounds,
             started=started,
+            first_seeds=first_seeds,
+            clear_margin=clear_margin,
         )
 
 
@@ -814,6 +838,24 @@ def _check_options(
         )
     if max_rounds < 0:
         raise LandaulabError(f"max_rounds={max_rounds}: give 0 or more")
+
+
+def _check_first_seeds(
+    spec: SweepSpec, criterion: Criterion, first_seeds: int | None, clear_margin: float | None
+) -> None:
+    if first_seeds is None:
+        return
+    if criterion != "level":
+        raise LandaulabError(
+            "first_seeds decides a point by its side of a threshold: the susceptibility "
+            "peak needs every seed at every point"
+        )
+    if not 1 <= first_seeds <= len(spec.seed_list()):
+        raise LandaulabError(
+            f"first_seeds={first_seeds}: give 1 to {len(spec.seed_list())} (the spec's seeds)"
+        )
+    if clear_margin is not None and not (math.isfinite(clear_margin) and clear_margin >= 0):
+        raise LandaulabError(f"clear_margin={clear_margin}: give a distance >= 0")
 
 
 def _check_order_parameter(spec: SweepSpec, order_parameter: str) -> None:
@@ -919,9 +961,14 @@ def _refine(
     split: int,
     max_rounds: int,
     started: float,
+    first_seeds: int | None = None,
+    clear_margin: float | None = None,
 ) -> RefinementReport:
     store = runner.store
-    coarse_runs = runner.run([spec], f"{spec.name}: round 1 (coarse grid)")
+    seeds = spec.seed_list()
+    first = seeds if first_seeds is None else seeds[:first_seeds]
+    more = seeds[len(first) :]
+    coarse_runs = runner.run([_with_seeds(spec, first)], f"{spec.name}: round 1 (coarse grid)")
     values = _measure(store, coarse_runs, order_parameter, burn_in, size)
     if not any(math.isfinite(m) for m, _ in values.values()):
         raise DataError(
@@ -940,6 +987,9 @@ def _refine(
     if tolerance is None:
         tolerance = 0.01 * plan.along.span
     state = _State(positions={x: Fraction(i) for i, x in enumerate(plan.along.coarse)})
+    margin = CLEAR_MARGIN * span if clear_margin is None else clear_margin
+    doubt = _Doubt(threshold, margin, more, order_parameter, burn_in, size)
+    coarse_runs, values = doubt.resolve(runner, spec, plan, coarse_runs, values, "round 1")
     _add(state, plan, coarse_runs, values, round_=1)
 
     rounds = 1
@@ -953,20 +1003,26 @@ def _refine(
             break
         for ps in proposals.values():
             state.positions.update((plan.along.value(u), u) for u in ps)
-        specs = [_row_spec(spec, plan, row, ps, round_) for row, ps in proposals.items()]
+        specs = [
+            _with_seeds(
+                _row_spec(spec, plan, row, [plan.along.value(u) for u in ps], f"refine{round_}"),
+                first,
+            )
+            for row, ps in proposals.items()
+        ]
         if runner.progress:
             runner.console.print(
                 f"round {round_}: {sum(map(len, proposals.values()))} new point(s) along "
-                f"{plan.along.name} on {len(proposals)} row(s), "
-                f"{len(spec.seed_list())} seed(s) each"
+                f"{plan.along.name} on {len(proposals)} row(s), {len(first)} seed(s) each"
+                + (f" (up to {len(seeds)} where in doubt)" if more else "")
             )
         planned = runner.run(specs, f"{spec.name}: round {round_}")
         measured = _measure(store, planned, order_parameter, burn_in, size)
+        planned, measured = doubt.resolve(runner, spec, plan, planned, measured, f"round {round_}")
         _add(state, plan, planned, measured, round_=round_)
         rounds = round_
 
     boundaries, empty = _locate(plan, state, criterion, threshold, tolerance, mode, span)
-    seeds = len(spec.seed_list())
     if mode == "auto":
         jumps = bool(boundaries) and all(b.located == "jump" for b in boundaries)
         located: Located = "jump" if jumps else "vanishing_point"
@@ -985,7 +1041,7 @@ def _refine(
         runs=len(state.runs),
         trained=runner.trained,
         rounds=rounds,
-        grid_runs=len(plan.rows) * plan.along.grid_points(tolerance) * seeds,
+        grid_runs=len(plan.rows) * plan.along.grid_points(tolerance) * len(seeds),
         points=tuple(_points(plan, state)),
         failed=len(state.failed),
         duration_s=time.time() - started,
@@ -1183,17 +1239,86 @@ def _row_brackets(
 
 
 def _row_spec(
-    spec: SweepSpec, plan: _Plan, row: RowKey, positions: Sequence[Fraction], round_: int
+    spec: SweepSpec, plan: _Plan, row: RowKey, values: Sequence[float], suffix: str
 ) -> SweepSpec:
+    """The spec of some points of one row (``values`` along the refined control)."""
     controls: dict[str, list[Scalar]] = {}
     for name in spec.controls:
         if name == plan.along.name:
-            controls[name] = [plan.along.value(u) for u in positions]
+            controls[name] = list(values)
         elif name == plan.across:
             controls[name] = [row]  # type: ignore[list-item]
         else:
             controls[name] = plan.fixed[name]
-    return spec.model_copy(update={"name": f"{spec.name}-refine{round_}", "controls": controls})
+    return spec.model_copy(update={"name": f"{spec.name}-{suffix}", "controls": controls})
+
+
+def _with_seeds(spec: SweepSpec, seeds: Sequence[int]) -> SweepSpec:
+    """``spec`` with only ``seeds`` (the runs keep their ids: a seed's run is the same run)."""
+    if list(seeds) == spec.seed_list():
+        return spec
+    return spec.model_copy(update={"seeds": list(seeds)})
+
+
+@dataclass(frozen=True)
+class _Doubt:
+    """Which points need their other seeds (see ``first_seeds`` of :func:`refine`).
+
+    A point is clear when every run of its first seeds has a finite value farther than
+    ``margin`` from ``threshold``, all on the same side; the others get ``more``.
+    """
+
+    threshold: float | None
+    margin: float
+    more: Sequence[int]
+    order_parameter: str
+    burn_in: float
+    size: str | None
+
+    def clear(self, values: Sequence[float]) -> bool:
+        """Whether these first-seed values decide their point's side."""
+        t = self.threshold
+        if t is None or not math.isfinite(t) or not math.isfinite(self.margin):
+            return False
+        if not values or not all(math.isfinite(v) for v in values):
+            return False
+        return all(v > t + self.margin for v in values) or all(v < t - self.margin for v in values)
+
+    def resolve(
+        self,
+        runner: _Rounds,
+        spec: SweepSpec,
+        plan: _Plan,
+        runs: list[PlannedRun],
+        values: dict[str, tuple[float, float]],
+        label: str,
+    ) -> tuple[list[PlannedRun], dict[str, tuple[float, float]]]:
+        """``runs`` and their values, with the other seeds of every point in doubt."""
+        if not self.more:
+            return runs, values
+        points: dict[tuple[RowKey, float], list[float]] = {}
+        for run in runs:
+            row = run.controls[plan.across] if plan.across else None
+            key = (row, run.controls[plan.along.name])
+            points.setdefault(key, []).append(values[run.run_id][0])
+        doubtful: dict[RowKey, list[float]] = {}
+        for (row, x), members in points.items():
+            if not self.clear(members):
+                doubtful.setdefault(row, []).append(x)
+        if not doubtful:
+            return runs, values
+        specs = [
+            _with_seeds(_row_spec(spec, plan, row, sorted(xs), "more"), self.more)
+            for row, xs in doubtful.items()
+        ]
+        if runner.progress:
+            runner.console.print(
+                f"{label}: {sum(map(len, doubtful.values()))} point(s) in doubt, "
+                f"{len(self.more)} more seed(s) each"
+            )
+        added = runner.run(specs, f"{spec.name}: {label}, more seeds")
+        measured = _measure(runner.store, added, self.order_parameter, self.burn_in, self.size)
+        return [*runs, *added], {**values, **measured}
 
 
 def _locate(
