@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import _child as child
 from _goals import Goals
 
 STEPS = 200
@@ -76,43 +77,13 @@ def to_csv(parquet: Path, csv: Path) -> None:
     connection.close()
 
 
-RUN = """
-import resource, runpy, sys, time
-
-def peak_kib():  # this program's own peak (ru_maxrss would count the parent's, from fork)
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-sys.argv = ["landaulab", *sys.argv[1:]]
-start = time.perf_counter()
-try:
-    runpy.run_module("landaulab", run_name="__main__")
-except SystemExit as exit:
-    if exit.code:
-        raise
-finally:
-    print(f"BENCH {time.perf_counter() - start:.3f} {peak_kib()}", file=sys.stderr)
-"""
-
-
 def run_cli(*args: str) -> tuple[float, float, str]:
     """Run ``landaulab ARGS`` in a fresh process: seconds, peak MiB, stdout."""
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=False
-    )
-    lines = [line for line in done.stderr.splitlines() if line.startswith("BENCH ")]
-    if done.returncode != 0 or not lines:
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        print(f"bench_ingest: FAILED: landaulab {' '.join(args)}: {tail[0]}", flush=True)
+    done = child.run_cli(*args)
+    if done.returncode != 0 or done.seconds != done.seconds:
+        print(f"bench_ingest: FAILED: landaulab {' '.join(args)}: {done.last_error}", flush=True)
         sys.exit(1)
-    _, seconds, peak = lines[-1].split()
-    return float(seconds), int(peak) / 1024, done.stdout
+    return done.seconds, done.peak_mib, done.stdout
 
 
 READ = """

@@ -164,11 +164,12 @@ def adjust_within_bins(
         return row_value
     segment_bin = design.segment_bin
     n_segments = segment_bin.size
-    rows = np.flatnonzero(row_kept)
-    weight = np.bincount(row_segment[rows], minlength=n_segments).astype(float)
+    kept_segment = row_segment[row_kept]
+    weight = np.bincount(kept_segment, minlength=n_segments).astype(float)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        total = np.bincount(row_segment[rows], weights=row_value[rows], minlength=n_segments)
+        total = np.bincount(kept_segment, weights=row_value[row_kept], minlength=n_segments)
         mean = np.where(weight > 0, total / weight, 0.0)
+    del kept_segment
     binned = (segment_bin >= 0) & (weight > 0) & np.isfinite(mean)
     n_bins = int(segment_bin.max()) + 1
     b, w = segment_bin[binned], weight[binned]
@@ -185,4 +186,6 @@ def adjust_within_bins(
     shift = np.where(
         segment_bin >= 0, slope[np.maximum(segment_bin, 0)] * (raw_control - bin_control), 0.0
     )
-    return row_value - shift[row_segment]
+    adjusted = shift[row_segment]  # one array per row: the shift, then the result
+    np.subtract(row_value, adjusted, out=adjusted)
+    return adjusted

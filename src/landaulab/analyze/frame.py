@@ -161,6 +161,30 @@ def _run_codes(series: pd.Series) -> np.ndarray:
     return rank[codes]  # a code of −1 reads the last entry
 
 
+def _segment_blocks(segment: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where every segment's rows form one stretch in non-decreasing step: the first row
+    and the end of each segment's stretch, in segment order (codes are 0..k−1); else None."""
+    change = np.flatnonzero(segment[1:] != segment[:-1]) + 1
+    begin = np.r_[0, change]
+    if begin.size != int(segment.max()) + 1:  # some segment is split into several stretches
+        return None
+    if not np.all((step[1:] >= step[:-1]) | (segment[1:] != segment[:-1])):
+        return None
+    end = np.r_[change, segment.size]
+    order = np.argsort(segment[begin])
+    return begin[order], end[order]
+
+
+def _gather(values: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The stretches ``values[begin[i]:end[i]]`` one after another."""
+    out = np.empty(int(np.sum(end - begin)), dtype=values.dtype)
+    at = 0
+    for low, high in zip(begin.tolist(), end.tolist(), strict=True):
+        out[at : at + high - low] = values[low:high]
+        at += high - low
+    return out
+
+
 def _labelled_codes(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.int64), tuple(str(u) for u in uniques)
@@ -329,11 +353,22 @@ def prepare(
         )
     )
     origin: np.ndarray | None = None  # row of the unsorted arrays at each sorted row
+    first_rows: np.ndarray | None = None  # unsorted row of each segment's first row
     if not ordered:
-        origin = np.lexsort((step, segment))
-        segment, step, value = segment[origin], step[origin], value[origin]
-        if energy is not None:
-            energy = energy[origin]
+        blocks = _segment_blocks(segment, step)
+        if blocks is not None:
+            # each segment's rows are one stretch in step order (runs logged one after
+            # another, in another order than the codes): move whole stretches
+            first_rows, stop = blocks
+            segment = np.repeat(np.arange(first_rows.size), stop - first_rows)
+            step, value = (_gather(x, first_rows, stop) for x in (step, value))
+            if energy is not None:
+                energy = _gather(energy, first_rows, stop)
+        else:
+            origin = np.lexsort((step, segment))
+            segment, step, value = segment[origin], step[origin], value[origin]
+            if energy is not None:
+                energy = energy[origin]
 
     repeated = np.zeros(segment.size, dtype=bool)
     repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])
@@ -351,7 +386,10 @@ def prepare(
 
     starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
     counts = np.diff(np.r_[starts, segment.size])
-    at_start = starts if origin is None else origin[starts]
+    if first_rows is not None:  # the first row of a segment is never a repeat
+        at_start = first_rows
+    else:
+        at_start = starts if origin is None else origin[starts]
     del origin
     first = step[starts]
     last = step[starts + counts - 1]

@@ -217,8 +217,15 @@ def constant_per_group(frame: pd.DataFrame, key: str, columns: Sequence[str]) ->
 
 
 def _numeric_distinct(frame: pd.DataFrame, column: str) -> int:
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    return int(np.unique(values[np.isfinite(values)]).size)
+    """Number of distinct finite numeric values of a column (hashing first, so a parameter
+    column of millions of rows costs memory in its distinct values, not in its rows)."""
+    series = frame[column]
+    if series.dtype == np.float64:
+        values = series.to_numpy()
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    uniques = np.asarray(pd.unique(values), dtype=float)
+    return int(np.unique(uniques[np.isfinite(uniques)]).size)
 
 
 def correlation_ratio(values: np.ndarray, groups: pd.DataFrame) -> float:

@@ -84,6 +84,19 @@ def release_read_buffers() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def _read_parquet_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
+    """``columns`` of a Parquet file, the run column dictionary-encoded, handed to pandas a
+    column at a time (each Arrow buffer freed once converted, and the freed buffers handed
+    back to the system: the file is held once, not three times)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns, read_dictionary=[run_col])
+    frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
+    del table
+    release_read_buffers()
+    return frame
+
+
 def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
     """``columns`` of a CSV file, parsed by DuckDB into Arrow (the run column
     dictionary-encoded) and handed to pandas a column at a time."""
@@ -180,15 +193,7 @@ def _read(
 ) -> pd.DataFrame:
     try:
         if kind == "parquet" and columns is not None:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path, columns=columns, read_dictionary=[run_col])
-            # column by column into pandas, each Arrow buffer freed once converted, and the
-            # freed buffers handed back to the system: the file is held once, not thrice
-            frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
-            del table
-            pa.default_memory_pool().release_unused()
+            frame = _read_parquet_columns(path, columns, str(run_col))
         elif kind == "parquet":
             frame = pd.read_parquet(path)
         elif columns is not None:
