@@ -132,7 +132,7 @@ def test_runs_in_any_order_are_laid_out_alike() -> None:
     from landaulab.datasets import curie_weiss
 
     frame = curie_weiss(np.linspace(0.8, 1.2, 5), [50, 100], n_runs=4, n_steps=30, seed=2)
-    frame["E"] = -frame["m"] ** 2
+    frame["E"] = -(frame["m"] ** 2)
     runs = frame["run_id"].unique()
     blocks = pd.concat([frame[frame["run_id"] == r] for r in runs[::-1]], ignore_index=True)
     shuffled = frame.sample(frac=1.0, random_state=0)
