@@ -326,17 +326,23 @@ def prepare(
     if use_abs:
         value = np.abs(value)
 
+    # one mixed-radix key per row, (run, control, size, direction) in lexicographic order;
+    # a digit is made dense first only where the number could overflow int64
     control_code, n_control = _codes(control)
+    size_code, n_size = _codes(size) if size is not None else (None, 1)
+    n_runs = int(run_code.max()) + 1 if run_code.size else 1
     key = run_code * n_control
     key += control_code
     del control_code
-    key, _ = _codes(key)
-    if size is not None:
-        size_code, n_size = _codes(size)
-        key, _ = _codes(key * n_size + size_code)
+    if float(n_runs) * n_control * n_size * 2 >= 2.0**62:
+        key, _ = _codes(key)
+    if size_code is not None:
+        key *= n_size
+        key += size_code
         del size_code
     if direction_code is not None:
-        key = key * 2 + direction_code
+        key *= 2
+        key += direction_code
     if key.size and bool(np.all(key[1:] >= key[:-1])):
         # rows already grouped in key order (runs logged one after another): the sorted
         # codes are the running count of key changes, without hashing every row
