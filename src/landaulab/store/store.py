@@ -187,7 +187,7 @@ class Store:
                 raise StoreError(f"{self.path}: not a landaulab store (no {MARKER})")
             if self.path.exists() and not self.path.is_dir():
                 raise StoreError(f"{self.path}: exists and is not a directory")
-            if self.path.exists() and any(self.path.iterdir()):
+            if self.path.exists() and any(not _being_created(p) for p in self.path.iterdir()):
                 raise StoreError(
                     f"{self.path}: directory is not empty and not a landaulab store; "
                     "choose another --store"
@@ -721,6 +721,13 @@ class Store:
             raise StoreError(f"query failed: {message}") from None
         finally:
             connection.close()
+
+
+def _being_created(entry: Path) -> bool:
+    """Whether ``entry`` is what a store being created holds before its marker is in place
+    (its own folders, or the marker's temporary file): another process creating the same
+    store at the same moment, not a foreign directory."""
+    return entry.name in SUBDIRECTORIES or entry.name.startswith(f".{MARKER}.")
 
 
 def _trajectory_table(run_id: str, trajectory: pd.DataFrame) -> pa.Table:
