@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from landaulab.analyze.api import analyze as _run_analysis
-from landaulab.analyze.api import analyze_prepared, prepare_analysis
+from landaulab.analyze.api import analyze_prepared
+from landaulab.analyze.inputs import prepare_analysis
 from landaulab.analyze.result import AnalysisResult
 from landaulab.analyze.roles import (
     Roles,

@@ -63,8 +63,9 @@ class Resampling:
         full = np.add.reduceat(values, self.group_starts)
         n_bootstrap = self.n_bootstrap
         replicates = np.empty((n_bootstrap, self.group_starts.size))
-        for low in range(0, n_bootstrap, _chunk(values.size)):
-            high = min(low + _chunk(values.size), n_bootstrap)
+        step = _chunk(values.size)
+        for low in range(0, n_bootstrap, step):
+            high = min(low + step, n_bootstrap)
             replicates[low:high] = np.add.reduceat(
                 self.weights[low:high] * values[None, :], self.group_starts, axis=1
             )

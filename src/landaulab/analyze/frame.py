@@ -352,29 +352,24 @@ def prepare(
         segment, _ = _codes(key)
     del key
 
-    # rows in (segment, step) order; most logs already are, and then nothing is sorted
-    ordered = bool(
-        np.all(
-            (segment[1:] > segment[:-1]) | ((segment[1:] == segment[:-1]) & (step[1:] >= step[:-1]))
-        )
-    )
+    # rows in (segment, step) order: where each segment's rows are one stretch in step
+    # order (runs logged one after another) whole stretches are moved, and nothing at all
+    # where the stretches already follow the codes; otherwise rows are sorted one by one
     origin: np.ndarray | None = None  # row of the unsorted arrays at each sorted row
     first_rows: np.ndarray | None = None  # unsorted row of each segment's first row
-    if not ordered:
-        blocks = _segment_blocks(segment, step)
-        if blocks is not None:
-            # each segment's rows are one stretch in step order (runs logged one after
-            # another, in another order than the codes): move whole stretches
-            first_rows, stop = blocks
+    blocks = _segment_blocks(segment, step)
+    if blocks is not None:
+        first_rows, stop = blocks
+        if np.any(first_rows[1:] < first_rows[:-1]):
             segment = np.repeat(np.arange(first_rows.size), stop - first_rows)
             step, value = (_gather(x, first_rows, stop) for x in (step, value))
             if energy is not None:
                 energy = _gather(energy, first_rows, stop)
-        else:
-            origin = np.lexsort((step, segment))
-            segment, step, value = segment[origin], step[origin], value[origin]
-            if energy is not None:
-                energy = energy[origin]
+    else:
+        origin = np.lexsort((step, segment))
+        segment, step, value = segment[origin], step[origin], value[origin]
+        if energy is not None:
+            energy = energy[origin]
 
     repeated = np.zeros(segment.size, dtype=bool)
     repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])

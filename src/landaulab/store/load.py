@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -85,16 +86,11 @@ def release_read_buffers() -> None:
 
 
 def _read_parquet_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
-    """``columns`` of a Parquet file, the run column dictionary-encoded, handed to pandas a
-    column at a time (each Arrow buffer freed once converted, and the freed buffers handed
-    back to the system: the file is held once, not three times)."""
+    """``columns`` of a Parquet file, the run column dictionary-encoded (through
+    :func:`_to_pandas`: the file is held once, not three times)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=columns, read_dictionary=[run_col])
-    frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
-    del table
-    release_read_buffers()
-    return frame
+    return _to_pandas(pq.read_table(path, columns=columns, read_dictionary=[run_col]))
 
 
 def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
@@ -116,8 +112,13 @@ def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFr
         table.schema.field(index).type
     ):
         table = table.set_column(index, run_col, pc.dictionary_encode(table.column(index)))
+    return _to_pandas(table)
+
+
+def _to_pandas(table: Any) -> pd.DataFrame:
+    """An Arrow table as pandas, a column at a time, each Arrow buffer freed once
+    converted and the freed memory handed back (the table cannot be used afterwards)."""
     frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
-    del table
     release_read_buffers()
     return frame
 
