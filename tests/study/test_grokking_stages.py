@@ -26,6 +26,7 @@ from landaulab.study.grokking_stages import (
     FULL,
     QUICK,
     binder,
+    boundary_fit,
     boundary_from_line,
     budget_law,
     budget_points,
@@ -169,6 +170,38 @@ def test_boundary_interval_covers_a_planted_logistic_boundary() -> None:
         hits += located[1][0] <= 0.45 <= located[1][1]
     # below 80% would be a > 4-sigma miss of a 95% interval with 40 trials
     assert hits / trials >= 0.8
+
+
+def test_fitted_boundary_covers_a_planted_boundary_from_uneven_seeds() -> None:
+    """The same planted boundary sampled as a study samples it: 2 seeds on a coarse
+    line, 16 at three fractions around the boundary. The logistic curve through every
+    seed covers 0.45 at the nominal rate and is no wider than the crossing of the seed
+    means on the same data (it uses the seeds the crossing ignores)."""
+    coarse = np.round(np.arange(0.30, 0.61, 0.05), 3)
+    ensemble = (0.42, 0.46, 0.50)
+    hits, trials, narrower = 0, 40, 0
+    for k in range(trials):
+        rng = np.random.default_rng(100 + k)
+        rows = []
+        for f, n in [*((f, 2) for f in coarse), *((f, 16) for f in ensemble)]:
+            q = 1 / (1 + math.exp(-(f - 0.45) / 0.02))
+            rows += [{"train_fraction": f, "m": float(rng.random() < q)} for _ in range(n)]
+        line = pd.DataFrame(rows)
+        fitted = boundary_fit(line, "m", 200, rng)
+        crossed = boundary_from_line(line, "m", 200, rng)
+        assert fitted is not None and crossed is not None
+        hits += fitted[1][0] <= 0.45 <= fitted[1][1]
+        narrower += (fitted[1][1] - fitted[1][0]) <= (crossed[1][1] - crossed[1][0])
+    # below 80% would be a > 4-sigma miss of a 95% interval with 40 trials
+    assert hits / trials >= 0.8
+    assert narrower / trials >= 0.5
+
+
+def test_fitted_boundary_is_none_without_a_rise_inside_the_line() -> None:
+    flat = pd.DataFrame({"train_fraction": [0.3, 0.4, 0.5] * 4, "m": [0.0] * 12})
+    assert boundary_fit(flat, "m", 50, np.random.default_rng(0)) is None
+    falling = pd.DataFrame({"train_fraction": [0.3, 0.4, 0.5] * 4, "m": [1.0, 0.5, 0.0] * 4})
+    assert boundary_fit(falling, "m", 50, np.random.default_rng(0)) is None
 
 
 def test_value_at_budget_keeps_a_stopped_run_where_it_stopped() -> None:
@@ -322,3 +355,20 @@ def test_configurations_meet_the_study_targets() -> None:
     assert FULL.tolerance <= 0.01 and FULL.ensemble_seeds >= 16 and len(FULL.offsets) >= 3
     assert len(FULL.sizes) >= 2 and len([b for b in FULL.budgets() if b < FULL.steps]) >= 8
     assert QUICK.steps <= FULL.steps
+
+
+def test_sharpening_stops_at_the_goal_or_the_cap() -> None:
+    from landaulab.study.grokking_result import Boundary
+    from landaulab.study.grokking_stages import FULL, sharpen_step
+
+    wide = Boundary(23, FULL.steps, 0.4844, (0.4744, 0.4961), "logistic_fit")
+    narrow = Boundary(23, FULL.steps, 0.4313, (0.4246, 0.4388), "logistic_fit")
+    assert sharpen_step(narrow, FULL, 0) is None  # width 0.0142 ≤ 2·0.01
+    assert sharpen_step(None, FULL, 0) is None
+    centre, seeds = sharpen_step(wide, FULL, 0) or (None, ())
+    assert centre == 0.484
+    # seeds past the ensemble's, a batch at a time, never beyond the cap
+    assert seeds == tuple(range(FULL.ensemble_seeds, FULL.ensemble_seeds + FULL.sharpen_batch))
+    _, second = sharpen_step(wide, FULL, FULL.sharpen_batch) or (None, ())
+    assert second[0] == FULL.ensemble_seeds + FULL.sharpen_batch
+    assert sharpen_step(wide, FULL, FULL.sharpen_seeds) is None

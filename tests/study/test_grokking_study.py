@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 
 from landaulab.spec.plan import plan_sweep
 from landaulab.spec.schema import load_spec
@@ -28,16 +29,27 @@ CONFIG = replace(QUICK, n_bootstrap=60)
 CRITICAL = {19: 0.45, 23: 0.40}
 
 
+def _grokking_time(p: int, f: float, z: float) -> float:
+    """t = 60/(f − f_c)·e^{0.3 z}: log-normal seed scatter around a divergence at f_c."""
+    fc = CRITICAL.get(p, 0.45)
+    return 60.0 / (f - fc) * math.exp(0.3 * z) if f > fc else math.inf
+
+
+def _generalisation(t: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The logged steps and generalisation of a run that jumps at ``t`` (100 steps
+    wide) and stops 150 steps after it."""
+    grid = np.arange(0, steps + 1, 50)
+    if t + 150 < steps:
+        grid = grid[grid <= t + 150]
+    gen = expit((grid - t) / 25.0) if math.isfinite(t) else 0.0 * grid
+    return grid, gen
+
+
 def _trajectory(p: int, f: float, seed: int, steps: int, rng: np.random.Generator) -> pd.DataFrame:
     """Memorise by step 100; generalise at t = 60/(f − f_c) (log-normal seed scatter),
     a jump 100 steps wide; stop 150 steps after generalising."""
-    grid = np.arange(0, steps + 1, 50)
-    fc = CRITICAL.get(p, 0.45)
-    t = 60.0 / (f - fc) * math.exp(0.3 * rng.normal()) if f > fc else math.inf
-    if t + 150 < steps:
-        grid = grid[grid <= t + 150]
+    grid, gen = _generalisation(_grokking_time(p, f, rng.normal()), steps)
     chance = 1.0 / p
-    gen = 1.0 / (1.0 + np.exp(-(grid - t) / 25.0)) if math.isfinite(t) else 0 * grid
     test = chance + (1 - chance) * gen + 0.002 * rng.normal(size=grid.size)
     return pd.DataFrame(
         {
@@ -139,6 +151,41 @@ def test_the_boundary_moves_to_smaller_fractions_with_the_budget(study: Grokking
         for p in points:
             # where the seed-median crosses ½: f_c + 60/t, within the interval's reach
             assert p.ci[0] - 0.05 <= fc + 60.0 / p.budget <= p.ci[1] + 0.05, p
+
+
+def _true_boundary(p: int, budget: int) -> float:
+    """Where the planted model's mean late generalisation at ``budget`` crosses ½: the
+    seed average as an integral over the log-normal scatter (Gauss–Hermite, 80 nodes),
+    each seed's value read by the study's own rule (:func:`value_at_budget`)."""
+    from scipy.optimize import brentq
+
+    from landaulab.study.grokking_stages import value_at_budget
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    weights = weights / weights.sum()
+
+    def mean_late(f: float) -> float:
+        frames = []
+        for k, z in enumerate(nodes):
+            grid, gen = _generalisation(_grokking_time(p, f, z), budget)
+            frames.append(pd.DataFrame({"run_id": k, "step": grid, "generalisation": gen}))
+        late = value_at_budget(pd.concat(frames), budget).sort_index()
+        return float(weights @ late.to_numpy())
+
+    fc = CRITICAL[p]
+    return float(brentq(lambda f: mean_late(f) - 0.5, fc + 1e-3, 0.95, xtol=1e-5))
+
+
+def test_the_located_boundary_covers_the_planted_one(study: GrokkingStudy) -> None:
+    """The full-budget boundary is the curve through every seed on the line; its 95%
+    interval holds the planted model's crossing (each size's is one draw of a 95%
+    interval; both holding has probability ≈ 0.9 for a correct interval)."""
+    assert study.result is not None
+    for size in study.result.sizes:
+        located = study.result.boundary_at(size)
+        assert located is not None and located.method == "logistic_fit"
+        truth = _true_boundary(size, CONFIG.steps)
+        assert located.ci[0] <= truth <= located.ci[1], (size, truth, located)
 
 
 def test_every_number_of_the_summary_is_the_one_of_its_section(study: GrokkingStudy) -> None:

@@ -17,7 +17,9 @@ one store, so an interrupted study resumes where it stopped:
    the map's bracket, with seeds the map has not trained);
 3. **resolve** — 16 seeds at the boundary and on both sides of it, per size: P(m),
    the static free energy F(m) = −ln P(m)/N and its Landau fit, the Binder cumulant
-   and χ, and the order verdict from coexistence;
+   and χ, and the order verdict from coexistence; the boundary itself is then the
+   logistic curve through every seed on the line at the full budget, and where its
+   interval is still wider than ± 0.01 more seeds are trained at it (**sharpen**);
 4. **budget** — the boundary read again at shorter budgets from the same
    trajectories, fitted with a power law (convergence to a critical fraction) and
    Arrhenius (no critical fraction);
@@ -78,6 +80,7 @@ from landaulab.study.grokking_stages import (
     rank_candidates,
     rising,
     runs_table,
+    sharpen_step,
 )
 from landaulab.study.phases import PHASES, classify_phases
 
@@ -213,6 +216,7 @@ def run_grokking_study(
         resolved = sweep(spec, store=study.store, workers=workers, progress=progress)
         study.timings.append(clock.stop(f"resolve p={size}", resolved.outcomes.get("done", 0)))
         study.messages.append(f"resolve p={size}: {resolved}")
+        _sharpen(study, size, workers, progress)
 
     clock = _Clock()
     analyse_grokking(study)
@@ -221,6 +225,48 @@ def run_grokking_study(
         study.result = _with_timings(study.result, study.timings)
         _write(study)
     return study
+
+
+def line_boundary(study: GrokkingStudy, size: int) -> Boundary | None:
+    """The boundary of ``size`` at the full budget from every run on the study's line in
+    its store (:func:`~landaulab.study.grokking_stages.budget_points`); ``None`` where
+    the line has no crossing."""
+    config = study.config
+    frame = add_generalisation(Store(study.store).frame())
+    on_line = np.isclose(frame[OTHER].astype(float), config.weight_decay) & (frame[SIZE] == size)
+    rng = np.random.default_rng(0)
+    points = budget_points(frame[on_line], size, [config.steps], config.n_bootstrap, rng)
+    return points[0] if points else None
+
+
+def _sharpen(study: GrokkingStudy, size: int, workers: int | None, progress: bool) -> None:
+    """Train more seeds at the fitted boundary of ``size``, ``sharpen_batch`` at a time
+    and at most ``sharpen_seeds``, while its interval is wider than ``2·tolerance``
+    (sequential design: each batch goes where the curve is least certain, its
+    crossing). Each decision is read from the store as it stands, with a fixed
+    bootstrap seed: a resumed study counts the runs already there and trains none
+    twice."""
+    from landaulab.execute.sweep import sweep
+
+    config = study.config
+    clock, extra, trained = _Clock(), 0, 0
+    while True:
+        fitted = line_boundary(study, size)
+        step = sharpen_step(fitted, config, extra)
+        if fitted is None or step is None:
+            break
+        centre, seeds = step
+        spec = config.line_spec(size, (centre,), seeds, f"sharpen-p{size}")
+        done = sweep(spec, store=study.store, workers=workers, progress=progress)
+        trained += done.outcomes.get("done", 0)
+        study.messages.append(
+            f"sharpen p={size}: boundary {fitted.value:.3f} [{fitted.ci[0]:.4f}, "
+            f"{fitted.ci[1]:.4f}] wider than {2 * config.tolerance:g}; {len(seeds)} seeds at "
+            f"{centre:g}: {done}"
+        )
+        extra += len(seeds)
+    if extra:
+        study.timings.append(clock.stop(f"sharpen p={size}", trained))
 
 
 def _locate(
@@ -349,11 +395,19 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
     budget: list[BudgetLaw] = []
     boundary: list[Boundary] = []
     boundary_energies: list[FreeEnergy] = []
+    located_at: dict[int, Boundary] = {}
     for size in config.sizes:
-        located = study.boundaries.get(size)
+        line_runs = on_line[on_line[SIZE] == size]
+        line = frame[frame.run_id.isin(line_runs.run_id)]
+        points = budget_points(line, size, config.budgets(), config.n_bootstrap, rng)
+        # the boundary at the full budget: the curve through every seed on the line
+        # (refinement, ensembles, sharpening); the refinement's own bracket, read from
+        # its first seeds, only where the line has no crossing at all
+        located = next((p for p in points if p.budget == config.steps), None)
+        located = located or study.boundaries.get(size)
         if located is None:
             raise DataError(f"p = {size}: the boundary was not located")
-        line_runs = on_line[on_line[SIZE] == size]
+        located_at[size] = located
         size_ensembles = []
         for control in study.controls.get(size, ()):
             members = line_runs[np.isclose(line_runs[CONTROL].astype(float), control)]
@@ -376,8 +430,6 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
         orders.append(order_verdict(size, size_ensembles, located.value, energy))
         if energy is not None:
             boundary_energies.append(energy)
-        line = frame[frame.run_id.isin(line_runs.run_id)]
-        points = budget_points(line, size, config.budgets(), config.n_bootstrap, rng)
         boundary += [located, *(p for p in points if p.budget < config.steps)]
         budget.append(budget_law(size, points, config.n_bootstrap))
 
@@ -385,9 +437,7 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
     line = frame[frame.run_id.isin(on_line[on_line[SIZE] == largest].run_id)]
     # generalisation's location is the located boundary itself (one number, one source)
     ranking = [
-        replace(c, location=study.boundaries[largest].value)
-        if c.observable == ORDER_PARAMETER
-        else c
+        replace(c, location=located_at[largest].value) if c.observable == ORDER_PARAMETER else c
         for c in rank_candidates(line)
     ]
     result = GrokkingStudyResult(
@@ -402,7 +452,7 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
         orders=tuple(orders),
         budget=tuple(budget),
         ranking=tuple(ranking),
-        verdict=_verdict(config, study.boundaries, orders, budget, boundary_energies),
+        verdict=_verdict(config, located_at, orders, budget, boundary_energies),
         timings=tuple(study.timings),
         runs=tuple(
             MapRun(

@@ -356,14 +356,19 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
                 "its training and test accuracy pass 0.9.",
                 f"The boundary is the training fraction where the seed-averaged late "
                 f"generalisation crosses one half. At weight decay {result.weight_decay:g} "
-                f"and the full budget ({result.steps} steps) adaptive refinement located it "
-                f"for {sizes}: {located}. The size is the modulus p (the table has p² "
+                f"and the full budget ({result.steps} steps) adaptive refinement bracketed "
+                "it, ensembles of seeds were trained around it, and a logistic curve "
+                "through every seed on the line (each run at its own fraction, 95% "
+                f"interval from resampling seeds) locates it for {sizes}: {located}. "
+                "Shorter budgets are read from the same runs with the same curve (method "
+                "logistic_fit; seed_mean_crossing where the curve does not cross inside "
+                "the sampled fractions). The size is the modulus p (the table has p² "
                 "examples); the architecture is fixed.",
             ),
             figure=_phase_figure(result),
             caption="Phase of the most common outcome per cell of the map; the bars on the "
             f"weight-decay {result.weight_decay:g} row are the located boundaries with their "
-            "refinement intervals.",
+            "95% intervals.",
             table=boundary_table,
         ),
         ExtraSection(

@@ -82,6 +82,10 @@ class StudyConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 400
     observables: tuple[str, ...] | None = None
+    sharpen_seeds: int = 0
+    """Extra seeds the study may train at the fitted boundary, ``sharpen_batch`` at a
+    time, while the boundary's interval is wider than ``2·tolerance``."""
+    sharpen_batch: int = 8
     locate_first_seeds: int | None = None
     """Seeds the locate stage trains first at each point; its other seeds only where
     those leave the point's phase in doubt (``first_seeds`` of
@@ -153,6 +157,7 @@ FULL = StudyConfig(
     tolerance=0.01,
     ensemble_seeds=16,
     offsets=(-0.04, 0.0, 0.04),
+    sharpen_seeds=16,
     steps=3000,
     every=50,
     n_budgets=10,
@@ -171,6 +176,8 @@ QUICK = StudyConfig(
     tolerance=0.025,
     ensemble_seeds=8,
     offsets=(-0.05, 0.0, 0.05),
+    sharpen_seeds=4,
+    sharpen_batch=4,
     steps=2000,
     every=50,
     n_budgets=8,
@@ -304,6 +311,78 @@ def boundary_from_line(
         reps.append(c)
     lo, hi = np.percentile(reps, [2.5, 97.5])
     return base, (float(min(lo, base)), float(max(hi, base)))
+
+
+def boundary_fit(
+    line: pd.DataFrame,
+    value: str,
+    n_bootstrap: int,
+    rng: np.random.Generator,
+    level: float = LEVEL,
+) -> tuple[float, tuple[float, float]] | None:
+    """The training fraction where a logistic curve fitted to every run's ``value``
+    crosses ``level``, with a 95% percentile interval from resampling runs; ``None``
+    where the fitted curve does not rise through ``level`` inside the sampled
+    fractions.
+
+    One curve through all runs on the line (the fractional logit of Papke & Wooldridge
+    1996, Firth-penalised; :mod:`landaulab.analyze.fractional_logit`) uses every seed at
+    every fraction, where :func:`boundary_from_line` reads only the two fractions whose
+    seed means bracket the level: the refinement's points with few seeds and the
+    ensemble's with many enter one estimate, each with its weight. It is the
+    psychometric-function fit of a threshold (Wichmann & Hill 2001, Percept.
+    Psychophys. 63, 1293), with generalisation for the share of correct answers. The
+    interval resamples runs with their fractions (pairs), not within each fraction: a
+    fraction with two seeds resampled among themselves would halve their variance.
+    Replicates whose curve does not cross inside the sampled range put the boundary at
+    the range's end, widening the interval to it.
+    """
+    from landaulab.analyze.fractional_logit import fit_fractional_logit
+
+    x = line[CONTROL].to_numpy(dtype=float)
+    y = np.clip(line[value].to_numpy(dtype=float), 0.0, 1.0)
+    keep = np.isfinite(x) & np.isfinite(line[value].to_numpy(dtype=float))
+    x, y = x[keep], y[keep]
+    if np.unique(x).size < 2:
+        return None
+    low, high = float(x.min()), float(x.max())
+    base = fit_fractional_logit(x, y)
+    centre = float(base.crossing(level)[0])
+    if not (base.converged[0] and base.slope[0] > 0 and low <= centre <= high):
+        return None
+    # the pairs bootstrap of a regression (Efron & Tibshirani 1993, §9.5): runs
+    # resampled together with their fractions, as case weights
+    weights = rng.multinomial(x.size, np.full(x.size, 1.0 / x.size), size=n_bootstrap)
+    fits = fit_fractional_logit(x, y, weights)
+    reps = fits.crossing(level)
+    rises = fits.converged & (fits.slope > 0) & np.isfinite(reps)
+    # a replicate whose curve crosses beyond the data puts the boundary at that end; one
+    # that does not rise, at the end where its seeds are still below the level (the
+    # rule of boundary_from_line)
+    top = x == high
+    top_mean = (weights[:, top] @ y[top]) / np.maximum(weights[:, top].sum(1), 1.0)
+    edge = np.where(top_mean < level, high, low)
+    reps = np.where(rises, np.clip(reps, low, high), edge)
+    lo, hi = np.percentile(reps, [2.5, 97.5])
+    return centre, (float(min(lo, centre)), float(max(hi, centre)))
+
+
+def sharpen_step(
+    fitted: Boundary | None, config: StudyConfig, extra: int
+) -> tuple[float, tuple[int, ...]] | None:
+    """The next batch of seeds for the boundary ``fitted`` after ``extra`` seeds have
+    been added: the fraction (the fitted crossing, where a seed tells the most about
+    it) and the seeds; ``None`` once its interval is within ``2·tolerance``, without a
+    boundary, or when ``sharpen_seeds`` are spent. Seeds start past the ensemble's, so
+    a crossing on an ensemble's fraction adds runs there."""
+    if fitted is None or fitted.width <= 2 * config.tolerance:
+        return None
+    batch = min(config.sharpen_batch, config.sharpen_seeds - extra)
+    if batch <= 0:
+        return None
+    first = config.ensemble_seeds + extra
+    centre = round(min(0.95, max(0.05, fitted.value)), 3)
+    return centre, tuple(range(first, first + batch))
 
 
 # ------------------------------------------------------------------- the ensemble
@@ -518,17 +597,25 @@ def budget_points(
     n_bootstrap: int,
     rng: np.random.Generator,
 ) -> list[Boundary]:
-    """The boundary at each budget, read from the line's trajectories (value at the
-    budget, seed mean crossing ½, bootstrap over seeds)."""
+    """The boundary at each budget, read from the line's trajectories: every run's
+    value at the budget, the logistic curve through them crossing ½
+    (:func:`boundary_fit`, method ``logistic_fit``), or, where that curve does not
+    cross inside the sampled fractions, the seed means' crossing
+    (:func:`boundary_from_line`, method ``seed_mean_crossing``); bootstrap over seeds."""
     runs = runs_table(line).set_index("run_id")
     points = []
     for budget in budgets:
         at = value_at_budget(line, budget).rename("m").to_frame().join(runs[[CONTROL]])
-        located = boundary_from_line(at.reset_index(), "m", n_bootstrap, rng)
+        at = at.reset_index()
+        method = "logistic_fit"
+        located = boundary_fit(at, "m", n_bootstrap, rng)
+        if located is None:
+            method = "seed_mean_crossing"
+            located = boundary_from_line(at, "m", n_bootstrap, rng)
         if located is None:
             continue
         value, ci = located
-        points.append(Boundary(size, int(budget), value, ci, "bootstrap_at_budget"))
+        points.append(Boundary(size, int(budget), value, ci, method))
     return points
 
 
