@@ -85,6 +85,11 @@ def test_missing_analysis_and_failed_dynamics() -> None:
     assert "The Landau analysis of the table was not run: column 'x' not found." in text
     assert "order" not in text.split("not run:")[1].split("\n")[0]  # no claim beyond the reason
     assert "The analysis of the training dynamics was not run: fewer than 8 samples" in text
+    # one reason for both (a study that measures the transition itself): said once
+    same = "the study measures the transition with its own stages"
+    both = str(build_narrative(CONTEXT, read_analysis(None, same), read_dynamics(None, same)))
+    assert both.count(same) == 1
+    assert "The Landau analysis of the table and of the training dynamics were not run" in both
     given = str(build_narrative(CONTEXT, read_analysis(None, None), read_dynamics(None)))
     assert "No Landau analysis was given, so this summary states no critical point" in given
 

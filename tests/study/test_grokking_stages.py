@@ -33,8 +33,10 @@ from landaulab.study.grokking_stages import (
     control_ensemble,
     crossing,
     free_energy,
+    late_generalisation,
     order_verdict,
     rank_candidates,
+    runs_table,
     value_at_budget,
     wilson,
 )
@@ -324,6 +326,12 @@ def test_ranking_locates_with_the_boundary_definition() -> None:
     assert by["test_loss"].location == pytest.approx(by["generalisation"].location)
     assert by["test_loss"].sharpness == pytest.approx(by["generalisation"].sharpness)
     assert by["generalisation"].lead == 0.0
+    # the location is the located boundary's estimator: the curve through every run
+    late = late_generalisation(line).rename("m").to_frame()
+    late = late.join(runs_table(line).set_index("run_id")).reset_index()
+    located = boundary_fit(late, "m", 20, np.random.default_rng(0))
+    assert located is not None
+    assert by["generalisation"].location == pytest.approx(located[0])
 
 
 def test_map_bracket_is_the_first_rise_through_the_level() -> None:

@@ -265,3 +265,22 @@ def test_quick_demo_end_to_end(tmp_path: Path) -> None:
     payload = json.loads((out / "report.json").read_text())
     assert len(payload["study"]["boundary"]) >= 2
     assert payload["study"]["boundary_ensemble"]["n_runs"] == 2 * 3 * QUICK.ensemble_seeds
+
+
+def test_a_resumed_study_keeps_the_cost_of_the_runs_it_found() -> None:
+    from landaulab.study.grokking import ANALYSIS_STAGE, merge_timings
+    from landaulab.study.grokking_result import StageTiming
+
+    first = [
+        StageTiming("map", 100.0, 190.0, 70),
+        StageTiming("sharpen p=23", 28.0, 53.0, 16),
+        StageTiming(ANALYSIS_STAGE, 4.0, 4.0, 0),
+    ]
+    # interrupted during the map, resumed: the map trains its last runs, no sharpening
+    resumed = [StageTiming("map", 10.0, 19.0, 5), StageTiming(ANALYSIS_STAGE, 3.0, 3.0, 0)]
+    merged = merge_timings(first, resumed)
+    assert [t.stage for t in merged] == ["map", "sharpen p=23", ANALYSIS_STAGE]
+    assert merged[0] == StageTiming("map", 110.0, 209.0, 75)
+    assert merged[1] == first[1]
+    assert merged[2] == resumed[1]  # the analysis is this session's
+    assert merge_timings([], resumed) == resumed

@@ -230,7 +230,8 @@ def phase_diagram(
             x_edges, y_edges, np.ma.masked_invalid(values), cmap="magma", norm=norm, shading="flat"
         )
         axes.set_yticks(_positions(ys), [plain(v, 3) for v in ys])
-        if values.size <= 144:
+        # cell values only where each cell is wide enough to hold one
+        if values.size <= 144 and values.shape[1] <= 12:
             for i in range(values.shape[0]):
                 for j in range(values.shape[1]):
                     if np.isfinite(values[i, j]):
@@ -244,7 +245,14 @@ def phase_diagram(
                             fontsize=8,
                             color="black" if shade > 0.6 else "white",
                         )
-    axes.set_xticks(_positions(xs), [plain(v, 3) for v in xs])
+    # many irregular columns (a refined line): vertical labels, so none overlap
+    crowded = xs.size > 10
+    axes.set_xticks(
+        _positions(xs),
+        [plain(v, 3) for v in xs],
+        rotation=90 if crowded else 0,
+        fontsize=8 if crowded else None,
+    )
     axes.set_xlabel(x_label)
     axes.set_ylabel(y_label)
     colourbar = figure.colorbar(mesh, ax=axes)

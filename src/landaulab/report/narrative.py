@@ -177,14 +177,21 @@ def _order_evidence(evidence: Sequence[str]) -> str | None:
     return chosen
 
 
-def _transition(context: ReportContext, analysis: AnalysisView) -> list[str]:
+def _transition(
+    context: ReportContext, analysis: AnalysisView, dynamics_error: str | None = None
+) -> list[str]:
     control = human(context.control)
     op = human(context.order_parameter)
     if not analysis.available:
         if analysis.error:
             # the reason says why (too little data, or a study that measures the
             # transition its own way): no further claim that could contradict it
-            return [_sentence(f"The Landau analysis of the table was not run: {analysis.error}")]
+            what = "The Landau analysis of the table"
+            if dynamics_error == analysis.error:
+                what += " and of the training dynamics were"
+            else:
+                what += " was"
+            return [_sentence(f"{what} not run: {analysis.error}")]
         return [
             "No Landau analysis was given, so this summary states no critical point, order "
             "or exponents."
@@ -329,6 +336,10 @@ def _landau(context: ReportContext, analysis: AnalysisView) -> list[str]:
 def _dynamics(context: ReportContext, dynamics: DynamicsView, analysis: AnalysisView) -> list[str]:
     control = human(context.control)
     if not dynamics.available:
+        if dynamics.error and dynamics.error == analysis.error and not analysis.available:
+            # one reason for both (a study that measures the transition its own way),
+            # said once, where the Landau analysis is
+            return []
         if dynamics.error:
             why = dynamics.error
             return [_sentence(f"The analysis of the training dynamics was not run: {why}")]
@@ -469,7 +480,10 @@ def build_narrative(
     paragraphs = [
         ("lead", [_sentence(s) for s in context.lead]),
         ("roles", _roles(context)),
-        ("transition", _transition(context, analysis)),
+        (
+            "transition",
+            _transition(context, analysis, None if dynamics.available else dynamics.error),
+        ),
         ("exponents", _exponents(context, analysis)),
         ("landau", _landau(context, analysis)),
         ("dynamics", _dynamics(context, dynamics, analysis)),

@@ -162,6 +162,7 @@ def run_grokking_study(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     study = GrokkingStudy(folder=folder, store=folder / "store", config=config)
+    previous = _previous_timings(folder)
 
     clock = _Clock()
     mapped = sweep(
@@ -220,9 +221,9 @@ def run_grokking_study(
 
     clock = _Clock()
     analyse_grokking(study)
-    study.timings.append(clock.stop("analyse and report", 0))
+    study.timings.append(clock.stop(ANALYSIS_STAGE, 0))
     if study.result is not None:
-        study.result = _with_timings(study.result, study.timings)
+        study.result = _with_timings(study.result, merge_timings(previous, study.timings))
         _write(study)
     return study
 
@@ -346,6 +347,33 @@ def _map_line(study: GrokkingStudy) -> _MapLine | None:
     )
     bracket = map_bracket(late, "test_accuracy", boundary_accuracy(size))
     return _MapLine(size, tuple(spec.seed_list()), bracket)
+
+
+def _previous_timings(folder: Path) -> list[StageTiming]:
+    """The stage costs a finished earlier study wrote to ``folder/study.json`` (none
+    where it is absent or unreadable)."""
+    try:
+        data = json.loads((folder / "study.json").read_text(encoding="utf-8"))
+        return [StageTiming.from_dict(t) for t in data.get("timings", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def merge_timings(previous: list[StageTiming], current: list[StageTiming]) -> list[StageTiming]:
+    """Each stage's cost over every session that built the store: a resumed study adds
+    what it trained now to what the earlier one recorded (a stage it found done costs
+    it almost nothing), so the table keeps the cost of the runs, not of reading them.
+    The analysis is the current one's; stages only the earlier study ran keep their
+    place before it."""
+    before = {t.stage: t for t in previous if t.stage != ANALYSIS_STAGE}
+    out = []
+    for t in current:
+        old = before.pop(t.stage, None)
+        if old is not None:
+            t = StageTiming(t.stage, old.wall_s + t.wall_s, old.cpu_s + t.cpu_s, old.runs + t.runs)
+        out.append(t)
+    tail = [t for t in out if t.stage == ANALYSIS_STAGE]
+    return [t for t in out if t.stage != ANALYSIS_STAGE] + list(before.values()) + tail
 
 
 def _with_timings(result: GrokkingStudyResult, timings: list[StageTiming]) -> GrokkingStudyResult:
@@ -522,6 +550,8 @@ def _verdict(
         f"generalisation boundary lies at training fraction {where}; {order}; {moves}."
     )
 
+
+ANALYSIS_STAGE = "analyse and report"
 
 STUDY_NOTE = (
     "the grokking study measures the transition with its own stages (the located "

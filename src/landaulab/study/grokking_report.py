@@ -413,7 +413,9 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
             title="How the boundary moves with the training budget",
             paragraphs=(
                 "The boundary is read again at shorter budgets from the same trajectories "
-                "(a run's generalisation at the last logged step within the budget). If "
+                "(a run's late generalisation as if it had ended at the budget: its mean over "
+                "the last tenth of the steps logged by then) with the same curve through every "
+                "seed. If "
                 "grokking is a true transition, the budget needed diverges at a critical "
                 "fraction f_c as a power law and the boundary converges to f_c; if it is an "
                 "activated process (Arrhenius), the boundary keeps moving to smaller "
@@ -431,8 +433,9 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
             paragraphs=(
                 f"Along the line at p = {max(result.sizes)}: the location of generalisation "
                 "is the located boundary; that of every other candidate uses the boundary's "
-                "own definition (its seed-averaged late value crossing "
-                "half-way between its values at the two ends of the line); sharpness is the "
+                "own definition (each run's late value rescaled between the seed means at "
+                "the two ends of the line, and the logistic curve through them crossing "
+                "half way); sharpness is the "
                 "fraction of its change that happens between two neighbouring sampled "
                 "fractions; the lead is the median number of steps by which its own rise "
                 "(half its change after memorisation) precedes that of generalisation in "
@@ -447,7 +450,8 @@ def sections(result: GrokkingStudyResult, config: StudyConfig) -> list[ExtraSect
             title="What each stage cost",
             paragraphs=(
                 "Wall-clock and CPU seconds (this process and its worker processes) of "
-                "each stage, and the runs it trained (0 when resumed from the store).",
+                "each stage, and the runs it trained; a resumed study adds its own to "
+                "those the earlier sessions on the same store recorded.",
             ),
             table=timing_table,
         ),

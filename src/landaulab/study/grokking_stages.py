@@ -157,7 +157,7 @@ FULL = StudyConfig(
     tolerance=0.01,
     ensemble_seeds=16,
     offsets=(-0.04, 0.0, 0.04),
-    sharpen_seeds=16,
+    sharpen_seeds=24,
     steps=3000,
     every=50,
     n_budgets=10,
@@ -313,6 +313,20 @@ def boundary_from_line(
     return base, (float(min(lo, base)), float(max(hi, base)))
 
 
+def fitted_crossing(x: np.ndarray, y: np.ndarray, level: float = LEVEL) -> float | None:
+    """Where the fractional logit through the pairs (``x``, ``y`` in [0, 1]) rises
+    through ``level`` (the point estimate of :func:`boundary_fit`); ``None`` unless the
+    fit converges, rises, and crosses inside the sampled ``x``."""
+    from landaulab.analyze.fractional_logit import fit_fractional_logit
+
+    if np.unique(x).size < 2:
+        return None
+    fit = fit_fractional_logit(x, y)
+    centre = float(fit.crossing(level)[0])
+    inside = float(x.min()) <= centre <= float(x.max())
+    return centre if fit.converged[0] and fit.slope[0] > 0 and inside else None
+
+
 def boundary_fit(
     line: pd.DataFrame,
     value: str,
@@ -340,16 +354,13 @@ def boundary_fit(
     from landaulab.analyze.fractional_logit import fit_fractional_logit
 
     x = line[CONTROL].to_numpy(dtype=float)
-    y = np.clip(line[value].to_numpy(dtype=float), 0.0, 1.0)
-    keep = np.isfinite(x) & np.isfinite(line[value].to_numpy(dtype=float))
-    x, y = x[keep], y[keep]
-    if np.unique(x).size < 2:
+    y = line[value].to_numpy(dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], np.clip(y[keep], 0.0, 1.0)
+    centre = fitted_crossing(x, y, level)
+    if centre is None:
         return None
     low, high = float(x.min()), float(x.max())
-    base = fit_fractional_logit(x, y)
-    centre = float(base.crossing(level)[0])
-    if not (base.converged[0] and base.slope[0] > 0 and low <= centre <= high):
-        return None
     # the pairs bootstrap of a regression (Efron & Tibshirani 1993, §9.5): runs
     # resampled together with their fractions, as case weights
     weights = rng.multinomial(x.size, np.full(x.size, 1.0 / x.size), size=n_bootstrap)
@@ -762,8 +773,14 @@ def rank_candidates(line: pd.DataFrame, candidates: Sequence[str] = CANDIDATES) 
         means = table.groupby(CONTROL, sort=True)[name].mean()
         location = sharpness = None
         if len(means) >= 2 and abs(means.iloc[-1] - means.iloc[0]) > 1e-12:
-            y = (means.to_numpy() - means.iloc[0]) / (means.iloc[-1] - means.iloc[0])
-            location = crossing(means.index.to_numpy(dtype=float), y)
+            first, span = means.iloc[0], means.iloc[-1] - means.iloc[0]
+            y = (means.to_numpy() - first) / span
+            # the boundary's definition: the curve through every run's rescaled value
+            # (clipped to [0, 1]), the seed means' crossing where it does not cross
+            runs_y = np.clip((table[name].to_numpy(dtype=float) - first) / span, 0.0, 1.0)
+            location = fitted_crossing(table[CONTROL].to_numpy(dtype=float), runs_y)
+            if location is None:
+                location = crossing(means.index.to_numpy(dtype=float), y)
             total = np.abs(np.diff(y)).sum()
             sharpness = float(np.abs(np.diff(y)).max() / total) if total > 0 else None
         leads = []
