@@ -158,6 +158,7 @@ FULL = StudyConfig(
     ensemble_seeds=16,
     offsets=(-0.04, 0.0, 0.04),
     sharpen_seeds=24,
+    sharpen_batch=4,
     steps=3000,
     every=50,
     n_budgets=10,
