@@ -188,6 +188,17 @@ def test_the_located_boundary_covers_the_planted_one(study: GrokkingStudy) -> No
         assert located.ci[0] <= truth <= located.ci[1], (size, truth, located)
 
 
+def test_sharpening_decides_on_the_interval_the_report_prints(study: GrokkingStudy) -> None:
+    """The sharpening stage reads the boundary alone; the analysis reads it with every
+    budget: the same interval to the digit, so a boundary reported wider than the goal
+    was never judged narrow enough to stop."""
+    from landaulab.study.grokking import line_boundary
+
+    assert study.result is not None
+    for size in study.result.sizes:
+        assert line_boundary(study, size) == study.result.boundary_at(size)
+
+
 def test_every_number_of_the_summary_is_the_one_of_its_section(study: GrokkingStudy) -> None:
     assert study.result is not None and study.report_html is not None
     page = parse(study.report_html.read_text(encoding="utf-8"))

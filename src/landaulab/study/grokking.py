@@ -239,8 +239,7 @@ def line_boundary(study: GrokkingStudy, size: int) -> Boundary | None:
     config = study.config
     frame = add_generalisation(Store(study.store).frame())
     on_line = np.isclose(frame[OTHER].astype(float), config.weight_decay) & (frame[SIZE] == size)
-    rng = np.random.default_rng(0)
-    points = budget_points(frame[on_line], size, [config.steps], config.n_bootstrap, rng)
+    points = budget_points(frame[on_line], size, [config.steps], config.n_bootstrap)
     return points[0] if points else None
 
 
@@ -431,7 +430,7 @@ def analyse_grokking(study: GrokkingStudy) -> GrokkingStudy:
     for size in config.sizes:
         line_runs = on_line[on_line[SIZE] == size]
         line = frame[frame.run_id.isin(line_runs.run_id)]
-        points = budget_points(line, size, config.budgets(), config.n_bootstrap, rng)
+        points = budget_points(line, size, config.budgets(), config.n_bootstrap)
         # the boundary at the full budget: the curve through every seed on the line
         # (refinement, ensembles, sharpening); the refinement's own bracket, read from
         # its first seeds, only where the line has no crossing at all

@@ -607,16 +607,21 @@ def budget_points(
     size: int,
     budgets: Sequence[int],
     n_bootstrap: int,
-    rng: np.random.Generator,
+    seed: int = 0,
 ) -> list[Boundary]:
     """The boundary at each budget, read from the line's trajectories: every run's
     value at the budget, the logistic curve through them crossing ½
     (:func:`boundary_fit`, method ``logistic_fit``), or, where that curve does not
     cross inside the sampled fractions, the seed means' crossing
-    (:func:`boundary_from_line`, method ``seed_mean_crossing``); bootstrap over seeds."""
+    (:func:`boundary_from_line`, method ``seed_mean_crossing``); bootstrap over seeds.
+
+    Each (size, budget) draws its resamples from its own generator, seeded by
+    ``(seed, size, budget)``: the same line gives the same interval whichever budgets
+    are asked for together (the sharpening stage and the analysis agree to the digit)."""
     runs = runs_table(line).set_index("run_id")
     points = []
     for budget in budgets:
+        rng = np.random.default_rng((seed, size, int(budget)))
         at = value_at_budget(line, budget).rename("m").to_frame().join(runs[[CONTROL]])
         at = at.reset_index()
         method = "logistic_fit"
