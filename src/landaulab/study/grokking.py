@@ -12,7 +12,7 @@ one store, so an interrupted study resumes where it stopped:
 
 1. **map** — the coarse phase diagram, weight decay × training fraction;
 2. **locate** — adaptive refinement of the boundary along the training fraction at
-   the study's weight decay, to ± 0.01, for two sizes (the modulus p); for the size the
+   the study's weight decay, to ± 0.02, for two sizes (the modulus p); for the size the
    map covers, its row at that weight decay is the coarse round (refinement starts in
    the map's bracket, with seeds the map has not trained);
 3. **resolve** — 16 seeds at the boundary and on both sides of it, per size: P(m),
@@ -284,7 +284,7 @@ def _locate(
         spec,
         store=study.store,
         order_parameter="test_accuracy",
-        tolerance=config.tolerance,
+        tolerance=config.locate_tolerance or config.tolerance,
         along=CONTROL,
         # the boundary of the study: where the seed-averaged generalisation crosses one
         # half, i.e. the test accuracy crosses half way from chance to 1 (grokking is a

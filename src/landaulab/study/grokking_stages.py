@@ -5,8 +5,9 @@ interrupted study resumes; a run is never trained twice):
 
 1. **map** — the coarse phase diagram, weight decay × training fraction (a sweep);
 2. **locate** — on the line at the study's weight decay, adaptive refinement
-   (:func:`landaulab.study.refine.refine`) locates the generalisation boundary along
-   the training fraction to ± ``tolerance`` at the training budget, for every size;
+   (:func:`landaulab.study.refine.refine`) brackets the generalisation boundary along
+   the training fraction to ± ``locate_tolerance`` at the training budget, for every
+   size;
 3. **resolve** — a seed ensemble at the boundary and on both sides of it, per size;
 4. **budget** — the boundary read again at shorter budgets from the same trajectories;
 5. **rank** — the candidate order parameters, located with the boundary's definition.
@@ -82,6 +83,11 @@ class StudyConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     n_bootstrap: int = 400
     observables: tuple[str, ...] | None = None
+    locate_tolerance: float | None = None
+    """The refinement's own tolerance (``None``: ``tolerance``). Its bracket only centres
+    the ensembles, and a point decided by a few seeds cannot resolve the boundary much
+    finer than the ensembles' spacing: the boundary's ± ``tolerance`` comes from the
+    curve through every seed (and the sharpening), not from bisecting further."""
     sharpen_seeds: int = 0
     """Extra seeds the study may train at the fitted boundary, ``sharpen_batch`` at a
     time, while the boundary's interval is wider than ``2·tolerance``."""
@@ -155,6 +161,7 @@ FULL = StudyConfig(
     locate_seeds=4,
     locate_first_seeds=2,
     tolerance=0.01,
+    locate_tolerance=0.02,
     ensemble_seeds=16,
     offsets=(-0.04, 0.0, 0.04),
     sharpen_seeds=24,
