@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from landaulab.analyze.bootstrap import standard_error
 from landaulab.analyze.critical_point import CriticalPointSearch
@@ -62,6 +63,9 @@ class TransitionSignals:
         (value, lower, upper) of d log χ_max / d log V across sizes, or None.
     binder_crossing
         A sentence when Binder cumulants of different sizes cross significantly, else None.
+    disordered_flow
+        A sentence when the Binder cumulant at the disordered end falls significantly from
+        the smallest to the largest size, else None.
     disordered_binder, ordered_binder
         Binder cumulant of the largest size at the disordered and ordered ends.
     quadratic_zero
@@ -83,6 +87,7 @@ class TransitionSignals:
     slowing: str | None = None
     chi_volume_slope: tuple[float, float, float] | None = None
     binder_crossing: str | None = None
+    disordered_flow: str | None = None
     disordered_binder: float = float("nan")
     ordered_binder: float = float("nan")
     quadratic_zero: bool = False
@@ -134,6 +139,7 @@ def binder_dip_sentence(
     alpha: float = 0.01,
     ordered_peak: np.ndarray | None = None,
     min_ordered_peak: float = 0.25,
+    n_units: np.ndarray | None = None,
 ) -> str | None:
     """A sentence if some Binder cumulant is significantly negative (Bonferroni over groups).
 
@@ -142,16 +148,35 @@ def binder_dip_sentence(
     counts only where m_* is at least ``min_ordered_peak`` of it (an ordered phase). A dip
     from a vanishing tail (m_* ≈ 0: e.g. m decaying to zero within each run) is not
     coexistence.
+
+    ``n_units`` is the number of resampling units (runs) behind each cumulant. Its standard
+    error is then estimated from n units, so the studentised cumulant follows Student's t
+    with n − 1 degrees of freedom, not the normal law (Student 1908, Biometrika 6, 1), and
+    the bootstrap (plug-in) standard error is low by √((n − 1)/n) (Efron & Tibshirani 1993,
+    "An Introduction to the Bootstrap", §5.2 and ch. 12): with ten runs the normal quantile
+    would call a 3.5σ fluctuation of a cumulant that is zero (a Gaussian P(m) on the
+    disordered side) a dip. Both corrections are applied per group; without ``n_units``
+    the normal quantile is used.
     """
     ok = np.isfinite(binder) & np.isfinite(binder_se) & (binder_se > 0)
     if ordered_peak is not None:
         ok &= np.isfinite(ordered_peak) & (ordered_peak >= min_ordered_peak)
+    if n_units is not None:
+        ok &= np.asarray(n_units) >= 2
     if not ok.any():
         return None
-    critical = norm.ppf(1.0 - alpha / max(int(ok.sum()), 1))
-    z = np.where(ok, -binder / np.where(ok, binder_se, 1.0), -np.inf)
-    k = int(np.argmax(z))
-    if not (z[k] > critical and binder[k] < 0):
+    level = 1.0 - alpha / max(int(ok.sum()), 1)
+    if n_units is None:
+        critical = np.full(binder.shape, norm.ppf(level))
+        se = binder_se
+    else:
+        units = np.maximum(np.asarray(n_units, dtype=float), 2.0)
+        critical = student_t.ppf(level, units - 1.0)
+        se = binder_se * np.sqrt(units / (units - 1.0))
+    z = np.where(ok, -binder / np.where(ok, se, 1.0), -np.inf)
+    excess = np.where(ok, z - critical, -np.inf)
+    k = int(np.argmax(excess))
+    if not (excess[k] > 0 and binder[k] < 0):
         return None
     return (
         f"The Binder cumulant dips to {binder[k]:.3f} ± {binder_se[k]:.3f} (below zero by "
@@ -165,8 +190,9 @@ def classify(signals: TransitionSignals) -> OrderVerdict:
     Rules, in order: too few controls or no significant change of m → ``none``; any
     first-order sign (coexistence, negative Binder dip, lasting hysteresis) → ``first``;
     with several sizes, a significant Binder crossing, or a susceptibility peak growing
-    with size while m fluctuates around zero on the disordered side → ``second``, otherwise
-    ``crossover``; with one size, m fluctuating around zero on one side (Binder < 0.3)
+    with size while m fluctuates around zero on the disordered side (the largest size's
+    Binder cumulant below 0.3 there, or falling significantly with size there) → ``second``,
+    otherwise ``crossover``; with one size, m fluctuating around zero on one side (Binder < 0.3)
     and ordered on the other (Binder > 0.4) → ``second``, otherwise ``crossover``.
     """
     evidence: list[str] = []
@@ -210,7 +236,12 @@ def classify(signals: TransitionSignals) -> OrderVerdict:
             evidence.append(signals.binder_crossing)
             return OrderVerdict("second", tuple(evidence))
         growing = signals.chi_volume_slope is not None and signals.chi_volume_slope[1] > 0.1
-        if growing and signals.disordered_binder < 0.3:
+        # m fluctuates around zero on the disordered side: a scalar at its Gaussian cumulant,
+        # or (any number of components) a cumulant that falls with size there
+        disordered = signals.disordered_binder < 0.3 or signals.disordered_flow is not None
+        if growing and disordered:
+            if signals.disordered_flow is not None:
+                evidence.append(signals.disordered_flow)
             evidence.append(
                 "No significant Binder crossing, but the susceptibility peak grows with size "
                 "and m fluctuates around zero on the disordered side: a second-order "
@@ -332,6 +363,7 @@ def transition_signals(
         controls,
         group_sizes,
         ordered_peak=implied_peak / largest_rms,
+        n_units=np.bincount(ensemble.resampling.unit_group, minlength=ensemble.n_groups),
     )
     hysteresis_sentence = slowing = None
     if hysteresis is not None:
@@ -363,6 +395,7 @@ def transition_signals(
         )
     elif len(curves) >= 2:
         crossing_sentence = binder_reversal(curves)
+    flow = disordered_flow_sentence(curves) if len(curves) >= 2 else None
     finite_binder = largest.binder[np.isfinite(largest.binder)]
     below = ordered_below(largest)
     if finite_binder.size:
@@ -400,6 +433,7 @@ def transition_signals(
         slowing=slowing,
         chi_volume_slope=chi_slope,
         binder_crossing=crossing_sentence,
+        disordered_flow=flow,
         disordered_binder=disordered_u,
         ordered_binder=ordered_u,
         quadratic_zero="quadratic_coefficient_zero" in search.located,
@@ -415,34 +449,78 @@ def _replicates(values: np.ndarray | None) -> np.ndarray:
     return np.asarray(values if values is not None else [], dtype=float)
 
 
-def binder_reversal(curves: Mapping[float, SizeCurves]) -> str | None:
-    """A sentence when the Binder cumulants of the two largest sizes swap order.
+def binder_end_trends(
+    curves: Mapping[float, SizeCurves], n_end: int = 2
+) -> tuple[float, float, float, float] | None:
+    """How the Binder cumulant changes from the smallest to the largest size at each end.
 
-    If the larger size has the larger cumulant at the ordered end and the smaller one at the
-    disordered end (each significant over the two outermost controls), the curves cross
-    somewhere in between even when no single crossing stands out from the noise.
+    Binder (1981, Z. Phys. B 43, 119): with growing size the cumulant flows to its ordered
+    value (2/3) in the ordered phase and to its disordered value (0 for a scalar order
+    parameter, 1/3 for two components) in the disordered phase; at a smooth crossover it
+    flows the same way at both ends. The flow is measured between the smallest and the
+    largest size, whose ratio is the largest and whose cumulants differ most (the difference
+    is a function of (L_large/L_small)^(1/ν)·t), over the ``n_end`` outermost common
+    controls at each end, in units of the bootstrap standard error of the summed difference.
+
+    Returns
+    -------
+    (z_ordered, z_disordered, small, large), or None with fewer than 2·n_end usable common
+    controls. ``z_ordered`` > 0: the larger size is more ordered at the ordered end;
+    ``z_disordered`` > 0: the larger size is less ordered at the disordered end.
     """
-    keys = sorted(curves)[-2:]
-    a, b = curves[keys[0]], curves[keys[1]]
+    keys = sorted(curves)
+    if len(keys) < 2:
+        return None
+    a, b = curves[keys[0]], curves[keys[-1]]
     common, ia, ib = np.intersect1d(a.t, b.t, return_indices=True)
-    if common.size < 4:
+    if common.size < 2 * n_end:
         return None
     diff = b.binder[ib] - a.binder[ia]
     se = standard_error(b.binder_boot[:, ib] - a.binder_boot[:, ia])
     ok = np.isfinite(diff) & np.isfinite(se) & (se > 0)
-    if ok.sum() < 4:
+    if ok.sum() < 2 * n_end:
         return None
     diff, se = diff[ok], se[ok]
     oriented = diff if ordered_below(b) else -diff[::-1]
     se = se if ordered_below(b) else se[::-1]
-    z_ordered = oriented[:2].sum() / np.sqrt(np.sum(se[:2] ** 2))
-    z_disordered = -oriented[-2:].sum() / np.sqrt(np.sum(se[-2:] ** 2))
-    if not (z_ordered > 2.0 and z_disordered > 2.0):
+    z_ordered = float(oriented[:n_end].sum() / np.sqrt(np.sum(se[:n_end] ** 2)))
+    z_disordered = float(-oriented[-n_end:].sum() / np.sqrt(np.sum(se[-n_end:] ** 2)))
+    return z_ordered, z_disordered, float(keys[0]), float(keys[-1])
+
+
+def binder_reversal(curves: Mapping[float, SizeCurves], z: float = 2.0) -> str | None:
+    """A sentence when the Binder cumulants of the smallest and largest sizes swap order.
+
+    If the larger size has the larger cumulant at the ordered end and the smaller one at the
+    disordered end (each by more than ``z`` standard errors over the two outermost controls,
+    :func:`binder_end_trends`), the curves cross somewhere in between even when no single
+    crossing stands out from the noise.
+    """
+    trends = binder_end_trends(curves)
+    if trends is None:
+        return None
+    z_ordered, z_disordered, small, large = trends
+    if not (z_ordered > z and z_disordered > z):
         return None
     return (
-        f"Binder cumulants of sizes {keys[0]:.4g} and {keys[1]:.4g} swap order across the "
+        f"Binder cumulants of sizes {small:.4g} and {large:.4g} swap order across the "
         f"control range (larger size above by {z_ordered:.1f}σ on the ordered side, below by "
         f"{z_disordered:.1f}σ on the disordered side): they cross in between."
+    )
+
+
+def disordered_flow_sentence(curves: Mapping[float, SizeCurves], z: float = 2.0) -> str | None:
+    """A sentence when the Binder cumulant at the disordered end falls significantly with
+    size (:func:`binder_end_trends`): the larger system is less ordered there, so m
+    fluctuates around zero in the thermodynamic limit whatever the number of components of
+    the order parameter (whose disordered cumulant is 0 for one, 1/3 for two)."""
+    trends = binder_end_trends(curves)
+    if trends is None or not trends[1] > z:
+        return None
+    _, z_disordered, small, large = trends
+    return (
+        f"At the disordered end the Binder cumulant of size {large:.4g} lies below that of "
+        f"size {small:.4g} by {z_disordered:.1f}σ: m flows to zero with size there."
     )
 
 
