@@ -47,6 +47,7 @@ from landaulab.analyze.columns import CLOSEST as CLOSEST
 from landaulab.analyze.columns import edit_distance as edit_distance
 from landaulab.analyze.columns import missing_column
 from landaulab.analyze.distribution import is_symmetric as _is_symmetric
+from landaulab.design import is_seed as is_seed
 from landaulab.errors import DataError
 from landaulab.estimate import plain
 from landaulab.late_time import BURN_IN, check_burn_in, late_mask
@@ -119,12 +120,6 @@ def late_values(
         info = data.groupby(run_col, sort=True)[params].first()
         summary = info.join(summary)
     return summary.reset_index()
-
-
-def is_seed(name: str) -> bool:
-    """Whether a column holds a random seed."""
-    lowered = str(name).lower()
-    return lowered == "seed" or lowered.endswith("_seed")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from landaulab.design import is_seed
 from landaulab.errors import DataError, StoreError
 from landaulab.store.store import MARKER, Store
 
@@ -31,8 +32,9 @@ def load_frame(
         The columns an analysis uses (None: every column). From a CSV or Parquet file that
         has all of them and ``run_col``, only these are read, plus the run parameters that
         could select or slice runs: the other columns constant within every run that take
-        several values across runs (with ``all_parameters``, every column constant within
-        every run). Which columns those are is decided by one DuckDB aggregate over the
+        several values across runs, except seeds, which never slice an analysis (with
+        ``all_parameters``, every column constant within every run, seeds included). Which
+        columns those are is decided by one DuckDB aggregate over the
         file, so a file of millions of rows is never held whole; the run column is read
         dictionary-encoded (a pandas categorical).
     run_col
@@ -150,7 +152,11 @@ def _lean_columns(
         wanted = list(dict.fromkeys([run_col, *needed]))
         if any(name not in types for name in wanted):
             return None
-        others = [name for name in types if name not in set(wanted)]
+        others = [
+            name
+            for name in types
+            if name not in set(wanted) and (all_parameters or not is_seed(name))
+        ]
         if not others:
             return wanted
         parts = []
