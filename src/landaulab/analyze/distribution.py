@@ -83,15 +83,54 @@ class Histograms:
         return weights @ self.unit_counts[start:stop]
 
 
-def is_symmetric(values: np.ndarray, use_abs: bool) -> bool:
-    """Whether a signed order parameter looks Z₂-symmetric (both signs, similar weight)."""
+#: Rows a time in the passes of :func:`is_symmetric` (its temporaries stay a few MB).
+SYMMETRY_CHUNK = 1 << 20
+
+
+def is_symmetric(values: np.ndarray, use_abs: bool, *, finite_only: bool = False) -> bool:
+    """Whether a signed order parameter looks Z₂-symmetric (both signs, similar weight).
+
+    Of the samples larger in magnitude than a quarter of the largest, between 30 % and
+    70 % must be negative (and at least 10 such samples). A non-finite sample makes the
+    largest magnitude non-finite, so the answer is no, unless ``finite_only`` (the rule is
+    then applied to the finite samples). Two passes over blocks of
+    :data:`SYMMETRY_CHUNK` samples: no temporary array of the size of ``values``.
+    """
     if use_abs:
         return True
-    magnitude = np.abs(values)
-    big = magnitude > 0.25 * magnitude.max() if magnitude.size else magnitude.astype(bool)
-    if big.sum() < 10:
+    values = np.asarray(values)
+    if values.size == 0:
         return False
-    negative = float(np.mean(values[big] < 0))
+    chunks = range(0, values.size, SYMMETRY_CHUNK)
+
+    def magnitudes(low: int) -> tuple[np.ndarray, np.ndarray]:
+        part = values[low : low + SYMMETRY_CHUNK]
+        if finite_only:
+            part = part[np.isfinite(part)]
+        return part, np.abs(part)
+
+    top: float | None = None
+    for low in chunks:
+        _, magnitude = magnitudes(low)
+        if magnitude.size == 0:
+            continue
+        largest = magnitude.max()
+        if np.isnan(largest):  # NaN propagates, as through one max over every sample
+            top = float("nan")
+            break
+        top = float(largest) if top is None else max(top, float(largest))
+    if top is None:
+        return False
+    threshold = 0.25 * top
+    n_big = n_negative = 0
+    for low in chunks:
+        part, magnitude = magnitudes(low)
+        big = magnitude > threshold
+        n_big += int(np.count_nonzero(big))
+        n_negative += int(np.count_nonzero(part[big] < 0))
+    if n_big < 10:
+        return False
+    negative = n_negative / n_big
     return 0.3 <= negative <= 0.7
 
 

@@ -215,7 +215,11 @@ def _numeric_distinct(frame: pd.DataFrame, column: str) -> int:
     """Number of distinct finite numeric values of a column (hashing first, so a parameter
     column of millions of rows costs memory in its distinct values, not in its rows)."""
     series = frame[column]
-    if series.dtype == np.float64:
+    if series.dtype == np.float64 or (
+        isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub"
+    ):
+        # float64, or integers with no missing value: hashed as they are, converted to
+        # float only once distinct (the same distinct floats, without a float copy)
         values = series.to_numpy()
     else:
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
@@ -245,8 +249,7 @@ def is_symmetric(values: np.ndarray) -> bool:
     The analysis' rule (:func:`landaulab.analyze.distribution.is_symmetric`) applied to
     the finite values.
     """
-    values = np.asarray(values, dtype=float)
-    return _is_symmetric(values[np.isfinite(values)], use_abs=False)
+    return _is_symmetric(np.asarray(values, dtype=float), use_abs=False, finite_only=True)
 
 
 def choose_roles(
