@@ -201,3 +201,39 @@ def test_settled_in_blocks_of_segments_is_the_one_pass_rule(
     np.testing.assert_array_equal(
         curves.settled(prepared, ensemble), _settled_reference(prepared, ensemble)
     )
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_histograms_in_blocks_are_those_of_one_pass(
+    chunk: int, symmetric: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group ranges by unbuffered reductions and the bins a block at a time give the
+    histograms of a pandas group-by and one pass over the samples."""
+    frame = curie_weiss(np.linspace(0.8, 1.2, 5), [50, 100], n_runs=3, n_steps=40, seed=7)
+    prepared = prepare(frame, ColumnSpec("m", "temperature", size="N"))
+    ensemble = build_ensemble(prepared, 20, 0)
+    monkeypatch.setattr(distribution, "BIN_CHUNK", chunk)
+    histograms = distribution.build_histograms(ensemble, symmetric)
+    values, group = ensemble.row_value, ensemble.row_group
+    stats = pd.DataFrame({"g": group, "v": values}).groupby("g")["v"].agg(["min", "max"])
+    low, high = distribution._group_range(values, group, ensemble.n_groups)
+    np.testing.assert_array_equal(low, stats["min"].to_numpy())
+    np.testing.assert_array_equal(high, stats["max"].to_numpy())
+    n_bins = histograms.full.shape[1]
+    position = values - histograms.lower[group]
+    position /= histograms.width[group]
+    bins = np.clip(np.floor(position), 0, n_bins - 1).astype(np.int64)
+    n_units = ensemble.resampling.unit_group.size
+    unit_counts = np.bincount(ensemble.row_unit * n_bins + bins, minlength=n_units * n_bins)
+    full = np.bincount(group * n_bins + bins, minlength=ensemble.n_groups * n_bins)
+    np.testing.assert_array_equal(histograms.unit_counts.ravel(), unit_counts)
+    np.testing.assert_array_equal(histograms.full.ravel(), full)
+
+
+def test_group_range_ignores_nan_and_marks_empty_groups() -> None:
+    values = np.array([1.0, np.nan, -2.0, np.nan, np.inf])
+    group = np.array([0, 0, 0, 1, 2])
+    low, high = distribution._group_range(values, group, 4)
+    np.testing.assert_array_equal(low, [-2.0, np.nan, np.inf, np.nan])
+    np.testing.assert_array_equal(high, [1.0, np.nan, np.inf, np.nan])

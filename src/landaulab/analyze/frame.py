@@ -484,6 +484,8 @@ def prepare(
         own_value = True
         if energy is not None:
             energy = energy[origin]
+    if release:  # the table's step and m, once moved, were the last use of their memory
+        _release_arrow_memory()
 
     repeated = np.zeros(segment.size, dtype=bool)
     repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])
