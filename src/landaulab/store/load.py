@@ -115,7 +115,7 @@ def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFr
         if hasattr(relation, "to_arrow_reader"):  # DuckDB >= 1.4
             reader = relation.to_arrow_reader(CSV_BATCH_ROWS)
         else:
-            reader = relation.record_batch(CSV_BATCH_ROWS)
+            reader = relation.record_batch(CSV_BATCH_ROWS)  # type: ignore[operator]
         schema = reader.schema
         index = schema.get_field_index(run_col)
         kind = schema.field(index).type
