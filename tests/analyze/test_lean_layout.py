@@ -237,3 +237,20 @@ def test_group_range_ignores_nan_and_marks_empty_groups() -> None:
     low, high = distribution._group_range(values, group, 4)
     np.testing.assert_array_equal(low, [-2.0, np.nan, np.inf, np.nan])
     np.testing.assert_array_equal(high, [1.0, np.nan, np.inf, np.nan])
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 13])
+def test_profiled_fits_in_blocks_of_rows_are_those_of_one_call(
+    n_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from landaulab.analyze.locators import vanishing_point
+
+    rng = np.random.default_rng(4)
+    ts = np.linspace(-1.0, -0.1, 9)
+    y = np.log(-ts)[None, :] + 0.1 * rng.standard_normal((n_rows, ts.size))
+    y[rng.random(y.shape) < 0.2] = np.nan
+    offsets = np.linspace(np.log(1e-3), np.log(0.5), 11)
+    whole = vanishing_point._profile(offsets, ts, y, 1.0, 0.0)
+    monkeypatch.setattr(vanishing_point, "PROFILE_BLOCK", 50)  # blocks of one row
+    for one, blocked in zip(whole, vanishing_point._profile(offsets, ts, y, 1.0, 0.0), strict=True):
+        np.testing.assert_array_equal(one, blocked)
