@@ -254,3 +254,16 @@ def test_profiled_fits_in_blocks_of_rows_are_those_of_one_call(
     monkeypatch.setattr(vanishing_point, "PROFILE_BLOCK", 50)  # blocks of one row
     for one, blocked in zip(whole, vanishing_point._profile(offsets, ts, y, 1.0, 0.0), strict=True):
         np.testing.assert_array_equal(one, blocked)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_counts_in_stretches_are_those_of_one_sum(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(curves, "CHUNK", chunk)
+    rng = np.random.default_rng(9)
+    mask = rng.random(50) < 0.6
+    starts = np.r_[0, np.sort(rng.choice(np.arange(1, 50), 12, replace=False))]
+    np.testing.assert_array_equal(
+        curves._count_in_stretches(mask, starts), np.add.reduceat(mask, starts, dtype=np.int64)
+    )

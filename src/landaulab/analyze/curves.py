@@ -139,7 +139,7 @@ def settled(
     if row_segment.size == 0:
         return np.ones(ensemble.n_groups, dtype=bool)
     seg_starts = np.r_[0, np.flatnonzero(row_segment[1:] != row_segment[:-1]) + 1]
-    counts = np.add.reduceat(prepared.row_kept, seg_starts, dtype=np.int64)
+    counts = _count_in_stretches(prepared.row_kept, seg_starts)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     # a retained row is late when its rank r in the segment's retained rows has
     # r >= count / 2, i.e. r >= ceil(count / 2)
@@ -177,6 +177,22 @@ def settled(
         relative = np.abs(mean) > tolerance * level
         significant = np.where(n >= 2, np.abs(mean) > z * se, True)
     return ~(relative & significant)
+
+
+def _count_in_stretches(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The number of True entries of ``mask`` in each stretch ``starts[i]:starts[i + 1]``
+    (the last up to the end), summed a block of whole stretches at a time (a sum in int64
+    of the whole mask would first convert every entry)."""
+    counts = np.empty(starts.size, dtype=np.int64)
+    bounds = np.r_[starts, mask.size]
+    cuts = np.searchsorted(starts, np.arange(0, mask.size, CHUNK), side="right") - 1
+    cuts = np.unique(np.r_[cuts, starts.size])
+    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        low, high = int(bounds[first]), int(bounds[last])
+        counts[first:last] = np.add.reduceat(
+            mask[low:high], starts[first:last] - low, dtype=np.int64
+        )
+    return counts
 
 
 def ordered_run(

@@ -465,17 +465,21 @@ def prepare(
         # the per-row control, size and run freed before the rows are moved
         per_segment = _segment_attributes(first_rows, run_code, control, size, volume)
         per_direction = direction_code[first_rows] if direction_code is not None else None
-        del control, size, volume, direction_code
+        del control, size, volume, direction_code, run_code
+        if release:  # the table's control and size columns had no other use
+            _release_arrow_memory()
         if np.any(first_rows[1:] < first_rows[:-1]):
+            del segment  # the codes of the rows before they move (freed first)
             segment = np.repeat(np.arange(first_rows.size), stop - first_rows)
             step = _gather(step, first_rows, stop, dtype=np.float64)
+            if release:  # nor its step column, now copied
+                _release_arrow_memory()
             value = _gather(value, first_rows, stop)
             own_value = True
             if energy is not None:
                 energy = _gather(energy, first_rows, stop)
         else:
             step = step.astype(np.float64, copy=False)
-        del run_code
     else:
         origin = np.lexsort((step, segment))
         segment = segment[origin]
