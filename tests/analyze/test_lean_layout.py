@@ -267,3 +267,51 @@ def test_counts_in_stretches_are_those_of_one_sum(
     np.testing.assert_array_equal(
         curves._count_in_stretches(mask, starts), np.add.reduceat(mask, starts, dtype=np.int64)
     )
+
+
+@pytest.mark.parametrize("runs", ["categorical", "text", "integers", "objects"])
+@pytest.mark.parametrize("holes", [0.0, 0.2])
+@pytest.mark.parametrize("absolute", [False, True])
+def test_late_values_without_copying_rows_are_those_of_the_copy(
+    runs: str, holes: float, absolute: bool
+) -> None:
+    """Run codes instead of a copy of the rows: the same late means and first parameter
+    values, for every kind of run column, holes in values, steps and parameters."""
+    from landaulab.analyze.roles import _late_values_plain, late_values
+
+    rng = np.random.default_rng(11)
+    n_runs, n_steps = 17, 9
+    run = np.repeat(np.arange(n_runs), n_steps)
+    order = rng.permutation(run.size)
+    frame = pd.DataFrame(
+        {
+            "run_id": run[order],
+            "step": np.tile(np.arange(n_steps), n_runs)[order].astype(float),
+            "m": rng.normal(0.0, 1.0, run.size),
+            "T": rng.choice([0.5, 1.0, 1.5], n_runs)[run[order]],
+            "L": rng.choice([8, 16], n_runs)[run[order]],
+        }
+    )
+    if runs == "categorical":
+        frame["run_id"] = pd.Categorical(
+            [f"r{i}" for i in frame["run_id"]], categories=[f"r{i}" for i in range(n_runs)][::-1]
+        )
+    elif runs == "text":
+        frame["run_id"] = pd.array([f"r{i}" for i in frame["run_id"]], dtype="str")
+    elif runs == "objects":
+        frame["run_id"] = frame["run_id"].astype(object)
+    for name in ("m", "step", "T"):
+        frame.loc[rng.random(len(frame)) < holes, name] = np.nan
+    for parameters in ((), ("T", "L"), ("T", "m")):
+        for step_col in ("step", "absent"):
+            kwargs = {"parameters": parameters, "absolute": absolute, "step_col": step_col}
+            pd.testing.assert_frame_equal(
+                late_values(frame, "m", **kwargs),
+                _late_values_plain(frame, "m", **kwargs),
+                check_exact=True,
+            )
+    empty = frame.assign(m=np.nan)
+    pd.testing.assert_frame_equal(
+        late_values(empty, "m", parameters=("T",)),
+        _late_values_plain(empty, "m", parameters=("T",)),
+    )

@@ -50,7 +50,7 @@ from landaulab.analyze.distribution import is_symmetric as _is_symmetric
 from landaulab.design import is_seed as is_seed
 from landaulab.errors import DataError
 from landaulab.estimate import plain
-from landaulab.late_time import BURN_IN, check_burn_in, late_mask
+from landaulab.late_time import BURN_IN, check_burn_in, late_mask, late_start
 
 #: Columns that are never parameters or observables.
 RESERVED = frozenset({"run_id", "step", "status", "task", "reason"})
@@ -93,11 +93,122 @@ def late_values(
     out); with ``absolute`` the mean of |value|, for an order parameter taking both signs.
     Runs without one finite value are dropped.
 
+    The rows are never copied whole: the run of every row is read from its codes (a
+    categorical or hashed run column), the late rows are chosen with them, and only the
+    late values and the parameters' finite rows are gathered for the group-bys (the same
+    group-bys, so the same numbers, as copying the table first).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``run_col``, the ``parameters`` (first value in the run) and ``value``.
     """
+    burn_in = check_burn_in(burn_in)
+    plain = (
+        run_col not in frame
+        or run_col in (column, step_col)
+        or column == "_step"
+        or bool({"value", "_step"} & {*parameters, step_col, run_col})
+    )
+    codes = None if plain else _run_codes_or_none(frame[run_col])
+    if codes is None:  # unusual names or run ids: the rows are copied
+        return _late_values_plain(
+            frame,
+            column,
+            run_col=run_col,
+            step_col=step_col,
+            burn_in=burn_in,
+            parameters=parameters,
+            absolute=absolute,
+        )
+    runs = frame[run_col]
+    value = pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy()
+    if absolute:
+        value = np.abs(value)
+    if step_col in frame:
+        step = pd.to_numeric(frame[step_col], errors="coerce").astype(float).to_numpy()
+    else:
+        step = np.arange(len(frame), dtype=float)
+    ok = np.isfinite(value) & np.isfinite(step)
+    everything = bool(ok.all())
+    if not ok.any():
+        return pd.DataFrame(columns=[run_col, *parameters, "value"])
+    ok_codes = codes if everything else codes[ok]
+    if ok_codes.min() < 0:  # a missing run id: the copying path says what it does
+        return _late_values_plain(
+            frame,
+            column,
+            run_col=run_col,
+            step_col=step_col,
+            burn_in=burn_in,
+            parameters=parameters,
+            absolute=absolute,
+        )
+    # the late window of every run (late_mask over the finite rows, by run codes)
+    ok_step = step if everything else step[ok]
+    n = int(ok_codes.max()) + 1
+    first = np.full(n, np.inf)
+    last = np.full(n, -np.inf)
+    np.minimum.at(first, ok_codes, ok_step)
+    np.maximum.at(last, ok_codes, ok_step)
+    late_ok = ok_step >= late_start(first, last, burn_in)[ok_codes]
+    del ok_step, first, last
+    if everything:
+        late = late_ok
+    else:
+        late = ok.copy()
+        late[ok] = late_ok
+    del late_ok
+    keys = _values_of(runs)
+    summary = (
+        pd.Series(value[late]).groupby(keys[late], sort=True).mean().rename("value")
+    ).rename_axis(run_col)
+    params = [p for p in parameters if p in frame.columns and p != run_col]
+    if params:
+        ok_keys = keys if everything else keys[ok]
+        columns = []
+        for name in params:
+            values = _values_of(frame[name])
+            columns.append(
+                pd.Series(values if everything else values[ok])
+                .groupby(ok_keys, sort=True)
+                .first()
+                .rename(name)
+            )
+        info = pd.concat(columns, axis=1).rename_axis(run_col)
+        summary = info.join(summary)
+    return summary.reset_index()
+
+
+def _values_of(series: pd.Series) -> Any:
+    """The values of a column without a copy: its NumPy array, or its extension array
+    (categorical, Arrow text)."""
+    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+
+
+def _run_codes_or_none(runs: pd.Series) -> np.ndarray | None:
+    """Codes of a run column that group its rows as its values do (−1: missing), without
+    one Python object per row: a categorical's codes, or the hashed codes of numbers or
+    text; None for other columns (mixed objects)."""
+    dtype = runs.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return runs.cat.codes.to_numpy()
+    if (isinstance(dtype, np.dtype) and dtype.kind in "iuf") or isinstance(dtype, pd.StringDtype):
+        return np.asarray(pd.factorize(runs, use_na_sentinel=True)[0], dtype=np.int64)
+    return None
+
+
+def _late_values_plain(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    run_col: str = "run_id",
+    step_col: str = "step",
+    burn_in: float = BURN_IN,
+    parameters: tuple[str, ...] = (),
+    absolute: bool = False,
+) -> pd.DataFrame:
+    """:func:`late_values` by copying the rows (any column names and run ids)."""
     burn_in = check_burn_in(burn_in)
     keep = [c for c in dict.fromkeys([run_col, step_col, column, *parameters]) if c in frame]
     data = frame[keep].copy()
