@@ -273,11 +273,15 @@ def test_counts_in_stretches_are_those_of_one_sum(
 @pytest.mark.parametrize("holes", [0.0, 0.2])
 @pytest.mark.parametrize("absolute", [False, True])
 def test_late_values_without_copying_rows_are_those_of_the_copy(
-    runs: str, holes: float, absolute: bool
+    runs: str, holes: float, absolute: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run codes instead of a copy of the rows: the same late means and first parameter
-    values, for every kind of run column, holes in values, steps and parameters."""
+    values, for every kind of run column, holes in values, steps and parameters (first
+    rows looked for in blocks of 10 rows)."""
+    from landaulab.analyze import roles
     from landaulab.analyze.roles import _late_values_plain, late_values
+
+    monkeypatch.setattr(roles, "FIRST_ROWS_CHUNK", 10)
 
     rng = np.random.default_rng(11)
     n_runs, n_steps = 17, 9
@@ -300,10 +304,11 @@ def test_late_values_without_copying_rows_are_those_of_the_copy(
         frame["run_id"] = pd.array([f"r{i}" for i in frame["run_id"]], dtype="str")
     elif runs == "objects":
         frame["run_id"] = frame["run_id"].astype(object)
+    frame["whole_step"] = frame["step"].astype(np.int64)  # integer steps, no holes
     for name in ("m", "step", "T"):
         frame.loc[rng.random(len(frame)) < holes, name] = np.nan
     for parameters in ((), ("T", "L"), ("T", "m")):
-        for step_col in ("step", "absent"):
+        for step_col in ("step", "whole_step", "absent"):
             kwargs = {"parameters": parameters, "absolute": absolute, "step_col": step_col}
             pd.testing.assert_frame_equal(
                 late_values(frame, "m", **kwargs),

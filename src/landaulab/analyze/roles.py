@@ -76,6 +76,10 @@ def capital(text: str) -> str:
     return text
 
 
+#: Rows a time when :func:`late_values` looks for each run's first rows.
+FIRST_ROWS_CHUNK = 1 << 20
+
+
 def late_values(
     frame: pd.DataFrame,
     column: str,
@@ -126,10 +130,13 @@ def late_values(
     if absolute:
         value = np.abs(value)
     if step_col in frame:
-        step = pd.to_numeric(frame[step_col], errors="coerce").astype(float).to_numpy()
+        step = _exact_integers(frame[step_col])
+        if step is None:
+            step = pd.to_numeric(frame[step_col], errors="coerce").astype(float).to_numpy()
     else:
         step = np.arange(len(frame), dtype=float)
-    ok = np.isfinite(value) & np.isfinite(step)
+    # integer steps (exact as floats) are compared as they are, without a float copy
+    ok = np.isfinite(value) if step.dtype.kind in "iu" else np.isfinite(value) & np.isfinite(step)
     everything = bool(ok.all())
     if not ok.any():
         return pd.DataFrame(columns=[run_col, *parameters, "value"])
@@ -152,7 +159,7 @@ def late_values(
     np.minimum.at(first, ok_codes, ok_step)
     np.maximum.at(last, ok_codes, ok_step)
     late_ok = ok_step >= late_start(first, last, burn_in)[ok_codes]
-    del ok_step, first, last
+    del ok_step, first, last, step
     if everything:
         late = late_ok
     else:
@@ -163,21 +170,45 @@ def late_values(
     summary = (
         pd.Series(value[late]).groupby(keys[late], sort=True).mean().rename("value")
     ).rename_axis(run_col)
+    del value, late
     params = [p for p in parameters if p in frame.columns and p != run_col]
     if params:
-        ok_keys = keys if everything else keys[ok]
+        # a run's first value of a parameter is read at its first finite row where the
+        # parameter is present (or its first finite row when it is nowhere): the same
+        # group-by over those few rows gives what it gives over all of them
+        first_ok = _first_rows(codes, ok, n)
         columns = []
         for name in params:
             values = _values_of(frame[name])
+            present = ok & ~np.asarray(pd.isna(values), dtype=bool)
+            rows = np.union1d(first_ok, _first_rows(codes, present, n))
             columns.append(
-                pd.Series(values if everything else values[ok])
-                .groupby(ok_keys, sort=True)
-                .first()
-                .rename(name)
+                pd.Series(values[rows]).groupby(keys[rows], sort=True).first().rename(name)
             )
         info = pd.concat(columns, axis=1).rename_axis(run_col)
         summary = info.join(summary)
     return summary.reset_index()
+
+
+def _first_rows(codes: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """The first row where ``mask`` holds, of every code ``0..n − 1`` that has one (in row
+    order), found a block of rows at a time."""
+    first = np.full(n, mask.size, dtype=np.int64)
+    for low in range(0, mask.size, FIRST_ROWS_CHUNK):
+        part = np.flatnonzero(mask[low : low + FIRST_ROWS_CHUNK])
+        np.minimum.at(first, codes[low + part], low + part)
+    return np.sort(first[first < mask.size])
+
+
+def _exact_integers(series: pd.Series) -> np.ndarray | None:
+    """The column's own integers when it holds NumPy integers all within ±2⁵³ (each is
+    then its float value exactly); else None."""
+    if not (isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu") or not len(series):
+        return None
+    values = series.to_numpy()
+    if int(values.min()) < -(2**53) or int(values.max()) > 2**53:
+        return None
+    return values
 
 
 def _values_of(series: pd.Series) -> Any:
