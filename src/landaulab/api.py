@@ -302,8 +302,10 @@ def analyze(
         seed=seed,
         energy=energy,
         field=field,
+        # a table this function read from a file is its own: freed while laid out
+        release=not isinstance(frame, pd.DataFrame),
     )
-    del part  # the table read from a file is not needed once laid out
+    del part
     if not isinstance(frame, pd.DataFrame):
         from landaulab.store.load import release_read_buffers
 

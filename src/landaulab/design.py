@@ -191,3 +191,10 @@ def bins_to_dict(binning: Binning, size: float | None = None) -> list[dict[str, 
             entry["size"] = float(size)
         out.append(entry)
     return out
+
+
+def is_seed(name: str) -> bool:
+    """Whether a column of a sweep holds a random seed (``seed`` or ``*_seed``): the seeds
+    repeat a design point; they are never a control, a size or a slice of the runs."""
+    lowered = str(name).lower()
+    return lowered == "seed" or lowered.endswith("_seed")

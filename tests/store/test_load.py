@@ -41,11 +41,13 @@ def test_only_needed_columns_and_varying_parameters_are_read(tmp_path: Path, suf
     path = tmp_path / f"runs{suffix}"
     frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
     lean = load_frame(path, ["m", "temperature", "step"])
-    assert set(lean.columns) == {"run_id", "m", "temperature", "step", "seed", "width"}
+    # seeds vary across runs but never slice an analysis: not read (unless named)
+    assert set(lean.columns) == {"run_id", "m", "temperature", "step", "width"}
     assert isinstance(lean["run_id"].dtype, pd.CategoricalDtype)
     assert len(lean) == len(frame)
+    assert "seed" in load_frame(path, ["m", "seed", "step"]).columns
     with_where = load_frame(path, ["m", "temperature", "step"], all_parameters=True)
-    assert "lr" in with_where.columns and "loss" not in with_where.columns
+    assert {"lr", "seed"} <= set(with_where.columns) and "loss" not in with_where.columns
     # a needed column the file lacks: everything is read, so errors can suggest names
     assert "loss" in load_frame(path, ["magnetisation"]).columns
 
@@ -124,3 +126,42 @@ def test_lean_csv_read_agrees_with_pandas(
         return json.dumps(result.to_dict(), sort_keys=True, default=str)
 
     assert outcome(path) == outcome(pd.read_csv(path))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_file_read_in_many_batches_gives_the_frame_of_one_read(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CSV batches streamed from DuckDB (copied out, run ids encoded batch by batch) and
+    Parquet row groups, joined a column at a time, give the frame pandas reads."""
+    import landaulab.store.load as load
+
+    monkeypatch.setattr(load, "CSV_BATCH_ROWS", 37)
+    frame = _runs(n_runs=30, n_steps=20)
+    frame.loc[5, "m"] = np.nan
+    path = tmp_path / f"runs{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path, row_group_size=53)
+    else:
+        frame.to_csv(path, index=False)
+    lean = load_frame(path, ["m", "temperature", "step"])
+    assert isinstance(lean["run_id"].dtype, pd.CategoricalDtype)
+    assert lean["run_id"].astype(str).tolist() == frame["run_id"].tolist()
+    for name in ("m", "temperature", "step", "width"):
+        np.testing.assert_array_equal(lean[name].to_numpy(), frame[name].to_numpy())
+
+
+def test_to_pandas_takes_the_table_out_of_its_box_and_joins_chunks() -> None:
+    import pyarrow as pa
+
+    from landaulab.store.load import _to_pandas
+
+    table = pa.Table.from_batches(
+        [pa.record_batch({"a": [1.0, 2.0], "b": ["x", "y"]})] * 3
+    ).combine_chunks()
+    chunked = pa.concat_tables([table, table])
+    assert chunked.column("a").num_chunks == 2
+    box = [chunked]
+    frame = _to_pandas(box)
+    assert box == []
+    pd.testing.assert_frame_equal(frame, pa.concat_tables([table, table]).to_pandas())

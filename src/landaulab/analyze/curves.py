@@ -36,6 +36,9 @@ ORDERED_BINDER = gaussian_binder(4.0)
 #: susceptibility peak there is not a critical fluctuation peak.
 DEEPLY_ORDERED_BINDER = gaussian_binder(5.0)
 
+#: Retained rows a time (about; blocks end between segments) in :func:`settled`.
+CHUNK = 1 << 20
+
 
 @dataclass(frozen=True, eq=False)
 class SizeCurves:
@@ -130,23 +133,38 @@ def settled(
     errors (over runs) and ``tolerance`` of |⟨m⟩| (slow convergence near a transition,
     critical slowing down). Groups with one run are judged by the relative drift alone.
     """
-    kept = np.flatnonzero(prepared.row_kept)
-    segment = prepared.row_segment[kept]
-    starts = np.r_[0, np.flatnonzero(np.diff(segment)) + 1]
-    counts = np.diff(np.r_[starts, segment.size])
-    rank = np.arange(segment.size) - np.repeat(starts, counts)
-    late = rank >= np.repeat(counts, counts) / 2.0
+    # retained rows of each segment (every segment keeps its last row), from the segments'
+    # stretches of rows: no per-row array of segments or ranks is built
+    row_segment = prepared.row_segment
+    if row_segment.size == 0:
+        return np.ones(ensemble.n_groups, dtype=bool)
+    seg_starts = np.r_[0, np.flatnonzero(row_segment[1:] != row_segment[:-1]) + 1]
+    counts = _count_in_stretches(prepared.row_kept, seg_starts)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    # a retained row is late when its rank r in the segment's retained rows has
+    # r >= count / 2, i.e. r >= ceil(count / 2)
+    late_from = starts + (counts + 1) // 2
     values = ensemble.row_value
-    unit, n_units = ensemble.row_unit, int(ensemble.row_unit.max()) + 1 if kept.size else 0
+    unit = ensemble.row_unit
+    n_units = int(unit.max()) + 1 if unit.size else 0
     if n_units == 0:
         return np.ones(ensemble.n_groups, dtype=bool)
+    sums = np.zeros((4, n_units))  # late sum, late count, early sum, early count
+    # blocks of whole segments (a unit never spans two blocks, so every unit's sums add
+    # its rows in the same order as one pass over all rows: the same numbers)
+    at = np.searchsorted(starts, np.arange(0, unit.size, CHUNK), side="right") - 1
+    edges = np.unique(np.r_[starts[at], unit.size])
+    for low, high in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        first, last = np.searchsorted(starts, [low, high])
+        late = np.arange(low, high) >= np.repeat(late_from[first:last], counts[first:last])
+        part, v = unit[low:high], values[low:high]
+        sums[0] += np.bincount(part, np.where(late, v, 0.0), n_units)
+        sums[1] += np.bincount(part, late.astype(float), n_units)
+        sums[2] += np.bincount(part, np.where(late, 0.0, v), n_units)
+        sums[3] += np.bincount(part, (~late).astype(float), n_units)
     with np.errstate(all="ignore"):
-        late_mean = np.bincount(unit, np.where(late, values, 0.0), n_units) / np.bincount(
-            unit, late.astype(float), n_units
-        )
-        early_mean = np.bincount(unit, np.where(late, 0.0, values), n_units) / np.bincount(
-            unit, (~late).astype(float), n_units
-        )
+        late_mean = sums[0] / sums[1]
+        early_mean = sums[2] / sums[3]
         drift = late_mean - early_mean
         ok = np.isfinite(drift)
         unit_group = np.zeros(n_units, dtype=np.int64)
@@ -159,6 +177,22 @@ def settled(
         relative = np.abs(mean) > tolerance * level
         significant = np.where(n >= 2, np.abs(mean) > z * se, True)
     return ~(relative & significant)
+
+
+def _count_in_stretches(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The number of True entries of ``mask`` in each stretch ``starts[i]:starts[i + 1]``
+    (the last up to the end), summed a block of whole stretches at a time (a sum in int64
+    of the whole mask would first convert every entry)."""
+    counts = np.empty(starts.size, dtype=np.int64)
+    bounds = np.r_[starts, mask.size]
+    cuts = np.searchsorted(starts, np.arange(0, mask.size, CHUNK), side="right") - 1
+    cuts = np.unique(np.r_[cuts, starts.size])
+    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        low, high = int(bounds[first]), int(bounds[last])
+        counts[first:last] = np.add.reduceat(
+            mask[low:high], starts[first:last] - low, dtype=np.int64
+        )
+    return counts
 
 
 def ordered_run(

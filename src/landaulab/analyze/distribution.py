@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from landaulab.analyze.bootstrap import Resampling
 from landaulab.analyze.ensemble import Ensemble
@@ -83,15 +82,57 @@ class Histograms:
         return weights @ self.unit_counts[start:stop]
 
 
-def is_symmetric(values: np.ndarray, use_abs: bool) -> bool:
-    """Whether a signed order parameter looks Z₂-symmetric (both signs, similar weight)."""
+#: Samples a time when :func:`build_histograms` bins them.
+BIN_CHUNK = 1 << 20
+
+#: Rows a time in the passes of :func:`is_symmetric` (its temporaries stay a few MB).
+SYMMETRY_CHUNK = 1 << 20
+
+
+def is_symmetric(values: np.ndarray, use_abs: bool, *, finite_only: bool = False) -> bool:
+    """Whether a signed order parameter looks Z₂-symmetric (both signs, similar weight).
+
+    Of the samples larger in magnitude than a quarter of the largest, between 30 % and
+    70 % must be negative (and at least 10 such samples). A non-finite sample makes the
+    largest magnitude non-finite, so the answer is no, unless ``finite_only`` (the rule is
+    then applied to the finite samples). Two passes over blocks of
+    :data:`SYMMETRY_CHUNK` samples: no temporary array of the size of ``values``.
+    """
     if use_abs:
         return True
-    magnitude = np.abs(values)
-    big = magnitude > 0.25 * magnitude.max() if magnitude.size else magnitude.astype(bool)
-    if big.sum() < 10:
+    values = np.asarray(values)
+    if values.size == 0:
         return False
-    negative = float(np.mean(values[big] < 0))
+    chunks = range(0, values.size, SYMMETRY_CHUNK)
+
+    def magnitudes(low: int) -> tuple[np.ndarray, np.ndarray]:
+        part = values[low : low + SYMMETRY_CHUNK]
+        if finite_only:
+            part = part[np.isfinite(part)]
+        return part, np.abs(part)
+
+    top: float | None = None
+    for low in chunks:
+        _, magnitude = magnitudes(low)
+        if magnitude.size == 0:
+            continue
+        largest = magnitude.max()
+        if np.isnan(largest):  # NaN propagates, as through one max over every sample
+            top = float("nan")
+            break
+        top = float(largest) if top is None else max(top, float(largest))
+    if top is None:
+        return False
+    threshold = 0.25 * top
+    n_big = n_negative = 0
+    for low in chunks:
+        part, magnitude = magnitudes(low)
+        big = magnitude > threshold
+        n_big += int(np.count_nonzero(big))
+        n_negative += int(np.count_nonzero(part[big] < 0))
+    if n_big < 10:
+        return False
+    negative = n_negative / n_big
     return 0.3 <= negative <= 0.7
 
 
@@ -102,10 +143,7 @@ def build_histograms(ensemble: Ensemble, symmetric: bool) -> Histograms:
     n_groups = ensemble.n_groups
     median_n = float(np.median(ensemble.full.n)) if n_groups else 1.0
     n_bins = int(np.clip(round(2.0 * median_n ** (1.0 / 3.0)), 12, 60))
-    frame = pd.DataFrame({"g": group, "v": values})
-    stats = frame.groupby("g")["v"].agg(["min", "max"]).reindex(range(n_groups))
-    vmin = stats["min"].to_numpy()
-    vmax = stats["max"].to_numpy()
+    vmin, vmax = _group_range(values, group, n_groups)
     if ensemble.prepared.use_abs:
         lo, hi = np.zeros(n_groups), vmax
     elif symmetric:
@@ -122,17 +160,24 @@ def build_histograms(ensemble: Ensemble, symmetric: bool) -> Histograms:
     multiple = np.maximum(np.ceil((vmax - vmin + safe) / (n_bins * safe) - 1e-9), 1.0)
     width = np.where(lattice, multiple * safe, np.where(span > 0, span / n_bins * (1 + 1e-9), 1.0))
     lower = np.where(lattice, vmin - 0.5 * safe, lo)
-    position = values - lower[group]
-    position /= width[group]
-    np.floor(position, out=position)
-    np.clip(position, 0, n_bins - 1, out=position)
-    bins = position.astype(np.int64)
-    del position
+    # the bin of every sample, a block of samples at a time (n_bins <= 60: one byte each)
+    bins = np.empty(values.size, dtype=np.uint8)
+    for low in range(0, values.size, BIN_CHUNK):
+        part = group[low : low + BIN_CHUNK]
+        position = values[low : low + BIN_CHUNK] - lower[part]
+        position /= width[part]
+        np.floor(position, out=position)
+        np.clip(position, 0, n_bins - 1, out=position)
+        bins[low : low + BIN_CHUNK] = position
     n_units = ensemble.resampling.unit_group.size
-    unit_counts = np.bincount(
-        ensemble.row_unit * n_bins + bins, minlength=n_units * n_bins
-    ).reshape(n_units, n_bins)
-    full = np.bincount(group * n_bins + bins, minlength=n_groups * n_bins).reshape(n_groups, n_bins)
+    key = ensemble.row_unit * n_bins
+    key += bins
+    unit_counts = np.bincount(key, minlength=n_units * n_bins).reshape(n_units, n_bins)
+    np.multiply(group, n_bins, out=key)
+    key += bins
+    del bins
+    full = np.bincount(key, minlength=n_groups * n_bins).reshape(n_groups, n_bins)
+    del key
     return Histograms(
         lower=lower,
         width=width,
@@ -141,6 +186,21 @@ def build_histograms(ensemble: Ensemble, symmetric: bool) -> Histograms:
         symmetric=symmetric,
         absolute=ensemble.prepared.use_abs,
     )
+
+
+def _group_range(
+    values: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each group, NaN ignored (NaN for a group without a
+    number), by unbuffered reductions over the rows: no copy of them."""
+    low = np.full(n_groups, np.inf)
+    high = np.full(n_groups, -np.inf)
+    np.fmin.at(low, group, values)
+    np.fmax.at(high, group, values)
+    empty = (low == np.inf) & (high == -np.inf)
+    low[empty] = np.nan
+    high[empty] = np.nan
+    return low, high
 
 
 def _lattice_spacing(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -175,14 +175,110 @@ def _segment_blocks(segment: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, 
     return begin[order], end[order]
 
 
-def _gather(values: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The stretches ``values[begin[i]:end[i]]`` one after another."""
-    out = np.empty(int(np.sum(end - begin)), dtype=values.dtype)
+def _gather(
+    values: np.ndarray, begin: np.ndarray, end: np.ndarray, dtype: Any = None
+) -> np.ndarray:
+    """The stretches ``values[begin[i]:end[i]]`` one after another (converted to ``dtype``
+    as they are copied; None keeps the dtype of ``values``)."""
+    out = np.empty(int(np.sum(end - begin)), dtype=values.dtype if dtype is None else dtype)
     at = 0
     for low, high in zip(begin.tolist(), end.tolist(), strict=True):
         out[at : at + high - low] = values[low:high]
         at += high - low
     return out
+
+
+#: Rows a time in the checks of :func:`_one_value_per_run`.
+CHECK_CHUNK = 1 << 20
+
+
+def _release_arrow_memory() -> None:
+    """Hand the blocks Arrow's allocator holds back to the system, where Arrow is loaded
+    (columns converted from Arrow without a copy live in its memory pool, which keeps
+    freed blocks for reuse)."""
+    import sys
+
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+
+
+def _number_column(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    """A numeric column as :func:`_numeric` reads it, except that integers with no missing
+    value, all within ±2⁵³ (where float64 holds every integer exactly), are returned as
+    they are (a view, no float copy): they compare, sort and code exactly as their float
+    values do, and are converted where the layout copies them anyway."""
+    series = frame[name]
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(series):
+        values = series.to_numpy()
+        if int(values.min()) >= -(2**53) and int(values.max()) <= 2**53:
+            return values
+    return _numeric(frame, name, role)
+
+
+def _one_value_per_run(run_code: np.ndarray, n_runs: int, per_row: list[np.ndarray]) -> bool:
+    """Whether every run (codes ``0..n_runs − 1``) holds a single value of each array of
+    ``per_row`` (finite values; −0.0 and 0.0 count as one, as they code alike)."""
+    for values in per_row:
+        one = np.empty(n_runs, dtype=values.dtype)
+        one[run_code] = values  # some value of each run: all must equal it
+        for low in range(0, run_code.size, CHECK_CHUNK):
+            high = low + CHECK_CHUNK
+            if not np.array_equal(values[low:high], one[run_code[low:high]]):
+                return False
+    return True
+
+
+def _segment_codes(
+    run_code: np.ndarray,
+    n_runs: int,
+    control: np.ndarray,
+    size: np.ndarray | None,
+    direction_code: np.ndarray | None,
+) -> np.ndarray:
+    """Segment of every row: the dense rank of (run, control, size, direction).
+
+    One mixed-radix key per row, in lexicographic order; a digit is made dense first only
+    where the number could overflow int64."""
+    control_code, n_control = _codes(control)
+    size_code, n_size = _codes(size) if size is not None else (None, 1)
+    key = run_code * n_control
+    key += control_code
+    del control_code
+    if float(n_runs) * n_control * n_size * 2 >= 2.0**62:
+        key, _ = _codes(key)
+    if size_code is not None:
+        key *= n_size
+        key += size_code
+        del size_code
+    if direction_code is not None:
+        key *= 2
+        key += direction_code
+    if key.size and bool(np.all(key[1:] >= key[:-1])):
+        # rows already grouped in key order (runs logged one after another): the sorted
+        # codes are the running count of key changes, without hashing every row
+        segment = np.zeros(key.size, dtype=np.int64)
+        np.cumsum(key[1:] != key[:-1], out=segment[1:])
+        return segment
+    return _codes(key)[0]
+
+
+def _segment_attributes(
+    at: np.ndarray,
+    run_code: np.ndarray,
+    control: np.ndarray,
+    size: np.ndarray | None,
+    volume: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Run, control, size and volume of every segment, read at its first row ``at``
+    (controls, sizes and volumes as float64)."""
+    return (
+        run_code[at],
+        np.asarray(control[at], dtype=np.float64),
+        np.asarray(size[at], dtype=np.float64) if size is not None else None,
+        np.asarray(volume[at], dtype=np.float64) if volume is not None else None,
+    )
 
 
 def _labelled_codes(values: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -213,6 +309,7 @@ def prepare(
     *,
     burn_in: float = BURN_IN,
     use_abs: bool = False,
+    release: bool = False,
 ) -> PreparedData:
     """Validate ``frame`` and lay it out by segment, applying the burn-in.
 
@@ -228,6 +325,10 @@ def prepare(
         steps below ``first + burn_in·(last − first)`` are not part of the ensemble.
     use_abs
         Use |m| (for Z₂-symmetric order parameters).
+    release
+        The caller gives ``frame`` up: once the columns used are read, every column is
+        deleted from it (the frame is left without columns), so a table read from a file
+        is not held beside the layout. Only for a DataFrame no one else uses.
 
     Raises
     ------
@@ -252,9 +353,9 @@ def prepare(
 
     n_rows = len(frame)
     value = _numeric(frame, columns.order_parameter, "order-parameter")
-    control = _numeric(frame, columns.control, "control")
-    size = _numeric(frame, columns.size, "size") if columns.size is not None else None
-    volume = _numeric(frame, columns.volume, "volume") if columns.volume is not None else size
+    control = _number_column(frame, columns.control, "control")
+    size = _number_column(frame, columns.size, "size") if columns.size is not None else None
+    volume = _number_column(frame, columns.volume, "volume") if columns.volume is not None else size
     energy = _numeric(frame, columns.energy, "energy") if columns.energy is not None else None
 
     if columns.run != "run_id":
@@ -267,7 +368,7 @@ def prepare(
         run_code = np.arange(n_rows, dtype=np.int64)
         notes.append("No 'run_id' column: every row is treated as an independent run.")
     if columns.step in frame.columns:
-        step = _numeric(frame, columns.step, "step")
+        step = _number_column(frame, columns.step, "step")
     else:
         step = np.arange(n_rows, dtype=float)
         notes.append("No 'step' column: rows are taken in table order within each run.")
@@ -278,20 +379,28 @@ def prepare(
         present = raw.notna().to_numpy()
         as_text = np.asarray(np.where(present, raw.astype(str).to_numpy(), None), dtype=object)
         direction_code, labels = _labelled_codes(as_text)
+        del raw, present, as_text
         n_directions = len(labels)
         if n_directions != 2:
             raise DataError(
                 f"direction column {columns.direction!r} must hold exactly two values "
                 f"(e.g. up/down); found {n_directions}"
             )
+    if release:
+        # every column this analysis reads is held above (a view where it needed no
+        # conversion): the table's other columns, and the originals of converted ones,
+        # are freed now instead of after the layout
+        for name in list(frame.columns):
+            del frame[name]
+        _release_arrow_memory()
 
     # Row arrays are only built for the columns given (no arrays of ones for a missing
     # size or direction), filtered only where some row is dropped, and the per-segment
     # attributes are read at each segment's first row instead of permuting every column:
     # a few arrays of one number per row is all that is ever held at once.
-    finite = np.isfinite(value) & np.isfinite(control) & np.isfinite(step) & (run_code >= 0)
-    for extra in (size, volume):
-        if extra is not None:
+    finite = np.isfinite(value) & (run_code >= 0)
+    for extra in (control, step, size, volume):
+        if extra is not None and extra.dtype.kind == "f":  # integers are always finite
             finite &= np.isfinite(extra)
     if direction_code is not None:
         finite &= direction_code >= 0
@@ -323,53 +432,64 @@ def prepare(
         direction_code = usable(direction_code)
     if energy is not None:
         energy = usable(energy)
+    own_value = bool(dropped)  # whether ``value`` is this function's own array
     if use_abs:
         value = np.abs(value)
+        own_value = True
 
-    # one mixed-radix key per row, (run, control, size, direction) in lexicographic order;
-    # a digit is made dense first only where the number could overflow int64
-    control_code, n_control = _codes(control)
-    size_code, n_size = _codes(size) if size is not None else (None, 1)
     n_runs = int(run_code.max()) + 1 if run_code.size else 1
-    key = run_code * n_control
-    key += control_code
-    del control_code
-    if float(n_runs) * n_control * n_size * 2 >= 2.0**62:
-        key, _ = _codes(key)
-    if size_code is not None:
-        key *= n_size
-        key += size_code
-        del size_code
-    if direction_code is not None:
-        key *= 2
-        key += direction_code
-    if key.size and bool(np.all(key[1:] >= key[:-1])):
-        # rows already grouped in key order (runs logged one after another): the sorted
-        # codes are the running count of key changes, without hashing every row
-        segment = np.zeros(key.size, dtype=np.int64)
-        np.cumsum(key[1:] != key[:-1], out=segment[1:])
+    per_run = [x for x in (control, size, direction_code) if x is not None]
+    if _one_value_per_run(run_code, n_runs, per_run):
+        # every run is one segment: the segment codes are the run codes made dense (what
+        # the key below gives, without coding the control and size of every row)
+        present = np.bincount(run_code, minlength=n_runs) > 0
+        if present.all():
+            segment = run_code
+        else:
+            segment = (np.cumsum(present) - 1)[run_code]
+        del present
     else:
-        segment, _ = _codes(key)
-    del key
+        segment = _segment_codes(run_code, n_runs, control, size, direction_code)
 
     # rows in (segment, step) order: where each segment's rows are one stretch in step
     # order (runs logged one after another) whole stretches are moved, and nothing at all
     # where the stretches already follow the codes; otherwise rows are sorted one by one
     origin: np.ndarray | None = None  # row of the unsorted arrays at each sorted row
     first_rows: np.ndarray | None = None  # unsorted row of each segment's first row
+    c_lo, c_hi = float(np.min(control)), float(np.max(control))
+    volume_scale = float(np.max(volume)) if volume is not None else 1.0
     blocks = _segment_blocks(segment, step)
     if blocks is not None:
         first_rows, stop = blocks
+        # the first row of a segment is never a repeat: its attributes are read now, and
+        # the per-row control, size and run freed before the rows are moved
+        per_segment = _segment_attributes(first_rows, run_code, control, size, volume)
+        per_direction = direction_code[first_rows] if direction_code is not None else None
+        del control, size, volume, direction_code, run_code
+        if release:  # the table's control and size columns had no other use
+            _release_arrow_memory()
         if np.any(first_rows[1:] < first_rows[:-1]):
+            del segment  # the codes of the rows before they move (freed first)
             segment = np.repeat(np.arange(first_rows.size), stop - first_rows)
-            step, value = (_gather(x, first_rows, stop) for x in (step, value))
+            step = _gather(step, first_rows, stop, dtype=np.float64)
+            if release:  # nor its step column, now copied
+                _release_arrow_memory()
+            value = _gather(value, first_rows, stop)
+            own_value = True
             if energy is not None:
                 energy = _gather(energy, first_rows, stop)
+        else:
+            step = step.astype(np.float64, copy=False)
     else:
         origin = np.lexsort((step, segment))
-        segment, step, value = segment[origin], step[origin], value[origin]
+        segment = segment[origin]
+        step = step[origin].astype(np.float64, copy=False)
+        value = value[origin]
+        own_value = True
         if energy is not None:
             energy = energy[origin]
+    if release:  # the table's step and m, once moved, were the last use of their memory
+        _release_arrow_memory()
 
     repeated = np.zeros(segment.size, dtype=bool)
     repeated[1:] = (segment[1:] == segment[:-1]) & (step[1:] == step[:-1])
@@ -381,39 +501,45 @@ def prepare(
         keep = ~repeated
         origin = np.flatnonzero(keep) if origin is None else origin[keep]
         segment, step, value = segment[keep], step[keep], value[keep]
+        own_value = True
         if energy is not None:
             energy = energy[keep]
     del repeated
 
     starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
     counts = np.diff(np.r_[starts, segment.size])
-    if first_rows is not None:  # the first row of a segment is never a repeat
-        at_start = first_rows
-    else:
+    if first_rows is None:
         at_start = starts if origin is None else origin[starts]
+        per_segment = _segment_attributes(at_start, run_code, control, size, volume)
+        per_direction = direction_code[at_start] if direction_code is not None else None
+        del run_code, control, size, volume, direction_code, at_start
     del origin
+    segment_run, own_control, segment_size, segment_volume = per_segment
     first = step[starts]
     last = step[starts + counts - 1]
     threshold = late_start(first, last, burn_in)
     kept = step >= np.repeat(threshold - 1e-9 * np.abs(threshold), counts)
     kept[starts + counts - 1] = True
 
-    scale = float(np.max(np.abs(value))) if value.size else 1.0
+    # the largest |m| without an array of magnitudes (the same number: values are finite)
+    scale = float(max(np.max(value), -np.min(value))) if value.size else 1.0
     if not np.isfinite(scale) or scale == 0.0:
         scale = 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        scaled = value / scale
+        # in place where the array is this function's own (the same numbers)
+        scaled = np.divide(value, scale, out=value if own_value else None)
     del value
-    c_lo, c_hi = float(np.min(control)), float(np.max(control))
     offset = 0.5 * c_lo + 0.5 * c_hi
     half = 0.5 * c_hi - 0.5 * c_lo
     if not np.isfinite(half) or half <= 0.0:
         half = 1.0 if abs(offset) < 1e-300 else abs(offset)
     n_segments = starts.size
-    segment_size = size[at_start] if size is not None else np.ones(n_segments)
-    volume_scale = float(np.max(volume)) if volume is not None else 1.0
-    segment_volume = volume[at_start] / volume_scale if volume is not None else np.ones(n_segments)
-    own_control = (control[at_start] - offset) / half
+    if segment_size is None:
+        segment_size = np.ones(n_segments)
+    segment_volume = (
+        segment_volume / volume_scale if segment_volume is not None else np.ones(n_segments)
+    )
+    own_control = (own_control - offset) / half
     segment_control, design = design_controls(
         own_control, segment_size, lambda t: offset + half * np.asarray(t, dtype=float)
     )
@@ -441,14 +567,12 @@ def prepare(
         row_energy=energy_rows,
         energy_scale=energy_scale,
         row_kept=kept,
-        segment_run=run_code[at_start],
+        segment_run=segment_run,
         segment_control=segment_control,
         segment_size=segment_size,
         segment_volume=segment_volume,
         segment_direction=(
-            direction_code[at_start]
-            if direction_code is not None
-            else np.zeros(n_segments, dtype=np.int64)
+            per_direction if per_direction is not None else np.zeros(n_segments, dtype=np.int64)
         ),
         direction_labels=labels,
         scale=scale,

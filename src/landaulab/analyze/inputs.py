@@ -49,9 +49,14 @@ def prepare_analysis(
     seed: int = 0,
     energy: str | None = None,
     field: str | None = None,
+    release: bool = False,
 ) -> PreparedAnalysis:
     """The first half of :func:`landaulab.analyze.analyze`: check the settings, validate
-    and lay out the table; the parameters and errors are those of that function."""
+    and lay out the table; the parameters and errors are those of that function.
+
+    With ``release`` the caller gives ``frame`` up: its columns are deleted once read
+    (:func:`~landaulab.analyze.frame.prepare`), so a table read from a file is freed
+    while the layout is built rather than after it."""
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int | np.integer):
         raise DataError(f"n_bootstrap must be an integer >= 10; got {n_bootstrap!r}")
     if n_bootstrap < 10:
@@ -76,5 +81,5 @@ def prepare_analysis(
         if field is not None:
             frame, field_rows = split_field(as_table(frame), field)
             scan = (field_rows, field)
-        prepared = prepare(frame, columns, burn_in=burn_in, use_abs=use_abs)
+        prepared = prepare(frame, columns, burn_in=burn_in, use_abs=use_abs, release=release)
     return PreparedAnalysis(prepared, int(n_bootstrap), int(seed), scan)

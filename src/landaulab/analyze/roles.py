@@ -47,9 +47,10 @@ from landaulab.analyze.columns import CLOSEST as CLOSEST
 from landaulab.analyze.columns import edit_distance as edit_distance
 from landaulab.analyze.columns import missing_column
 from landaulab.analyze.distribution import is_symmetric as _is_symmetric
+from landaulab.design import is_seed as is_seed
 from landaulab.errors import DataError
 from landaulab.estimate import plain
-from landaulab.late_time import BURN_IN, check_burn_in, late_mask
+from landaulab.late_time import BURN_IN, check_burn_in, late_mask, late_start
 
 #: Columns that are never parameters or observables.
 RESERVED = frozenset({"run_id", "step", "status", "task", "reason"})
@@ -75,6 +76,10 @@ def capital(text: str) -> str:
     return text
 
 
+#: Rows a time when :func:`late_values` looks for each run's first rows.
+FIRST_ROWS_CHUNK = 1 << 20
+
+
 def late_values(
     frame: pd.DataFrame,
     column: str,
@@ -92,11 +97,149 @@ def late_values(
     out); with ``absolute`` the mean of |value|, for an order parameter taking both signs.
     Runs without one finite value are dropped.
 
+    The rows are never copied whole: the run of every row is read from its codes (a
+    categorical or hashed run column), the late rows are chosen with them, and only the
+    late values and the parameters' finite rows are gathered for the group-bys (the same
+    group-bys, so the same numbers, as copying the table first).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``run_col``, the ``parameters`` (first value in the run) and ``value``.
     """
+    burn_in = check_burn_in(burn_in)
+    plain = (
+        run_col not in frame
+        or run_col in (column, step_col)
+        or column == "_step"
+        or bool({"value", "_step"} & {*parameters, step_col, run_col})
+    )
+    codes = None if plain else _run_codes_or_none(frame[run_col])
+    if codes is None:  # unusual names or run ids: the rows are copied
+        return _late_values_plain(
+            frame,
+            column,
+            run_col=run_col,
+            step_col=step_col,
+            burn_in=burn_in,
+            parameters=parameters,
+            absolute=absolute,
+        )
+    runs = frame[run_col]
+    value = pd.to_numeric(frame[column], errors="coerce").astype(float).to_numpy()
+    if absolute:
+        value = np.abs(value)
+    if step_col in frame:
+        step = _exact_integers(frame[step_col])
+        if step is None:
+            step = pd.to_numeric(frame[step_col], errors="coerce").astype(float).to_numpy()
+    else:
+        step = np.arange(len(frame), dtype=float)
+    # integer steps (exact as floats) are compared as they are, without a float copy
+    ok = np.isfinite(value) if step.dtype.kind in "iu" else np.isfinite(value) & np.isfinite(step)
+    everything = bool(ok.all())
+    if not ok.any():
+        return pd.DataFrame(columns=[run_col, *parameters, "value"])
+    ok_codes = codes if everything else codes[ok]
+    if ok_codes.min() < 0:  # a missing run id: the copying path says what it does
+        return _late_values_plain(
+            frame,
+            column,
+            run_col=run_col,
+            step_col=step_col,
+            burn_in=burn_in,
+            parameters=parameters,
+            absolute=absolute,
+        )
+    # the late window of every run (late_mask over the finite rows, by run codes)
+    ok_step = step if everything else step[ok]
+    n = int(ok_codes.max()) + 1
+    first = np.full(n, np.inf)
+    last = np.full(n, -np.inf)
+    np.minimum.at(first, ok_codes, ok_step)
+    np.maximum.at(last, ok_codes, ok_step)
+    late_ok = ok_step >= late_start(first, last, burn_in)[ok_codes]
+    del ok_step, first, last, step
+    if everything:
+        late = late_ok
+    else:
+        late = ok.copy()
+        late[ok] = late_ok
+    del late_ok
+    keys = _values_of(runs)
+    summary = (
+        pd.Series(value[late]).groupby(keys[late], sort=True).mean().rename("value")
+    ).rename_axis(run_col)
+    del value, late
+    params = [p for p in parameters if p in frame.columns and p != run_col]
+    if params:
+        # a run's first value of a parameter is read at its first finite row where the
+        # parameter is present (or its first finite row when it is nowhere): the same
+        # group-by over those few rows gives what it gives over all of them
+        first_ok = _first_rows(codes, ok, n)
+        columns = []
+        for name in params:
+            values = _values_of(frame[name])
+            present = ok & ~np.asarray(pd.isna(values), dtype=bool)
+            rows = np.union1d(first_ok, _first_rows(codes, present, n))
+            columns.append(
+                pd.Series(values[rows]).groupby(keys[rows], sort=True).first().rename(name)
+            )
+        info = pd.concat(columns, axis=1).rename_axis(run_col)
+        summary = info.join(summary)
+    return summary.reset_index()
+
+
+def _first_rows(codes: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """The first row where ``mask`` holds, of every code ``0..n − 1`` that has one (in row
+    order), found a block of rows at a time."""
+    first = np.full(n, mask.size, dtype=np.int64)
+    for low in range(0, mask.size, FIRST_ROWS_CHUNK):
+        part = np.flatnonzero(mask[low : low + FIRST_ROWS_CHUNK])
+        np.minimum.at(first, codes[low + part], low + part)
+    return np.sort(first[first < mask.size])
+
+
+def _exact_integers(series: pd.Series) -> np.ndarray | None:
+    """The column's own integers when it holds NumPy integers all within ±2⁵³ (each is
+    then its float value exactly); else None."""
+    if not (isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu") or not len(series):
+        return None
+    values = series.to_numpy()
+    if int(values.min()) < -(2**53) or int(values.max()) > 2**53:
+        return None
+    return values
+
+
+def _values_of(series: pd.Series) -> Any:
+    """The values of a column without a copy: its NumPy array, or its extension array
+    (categorical, Arrow text)."""
+    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
+
+
+def _run_codes_or_none(runs: pd.Series) -> np.ndarray | None:
+    """Codes of a run column that group its rows as its values do (−1: missing), without
+    one Python object per row: a categorical's codes, or the hashed codes of numbers or
+    text; None for other columns (mixed objects)."""
+    dtype = runs.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return runs.cat.codes.to_numpy()
+    if (isinstance(dtype, np.dtype) and dtype.kind in "iuf") or isinstance(dtype, pd.StringDtype):
+        return np.asarray(pd.factorize(runs, use_na_sentinel=True)[0], dtype=np.int64)
+    return None
+
+
+def _late_values_plain(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    run_col: str = "run_id",
+    step_col: str = "step",
+    burn_in: float = BURN_IN,
+    parameters: tuple[str, ...] = (),
+    absolute: bool = False,
+) -> pd.DataFrame:
+    """:func:`late_values` by copying the rows (any column names and run ids)."""
     burn_in = check_burn_in(burn_in)
     keep = [c for c in dict.fromkeys([run_col, step_col, column, *parameters]) if c in frame]
     data = frame[keep].copy()
@@ -119,12 +262,6 @@ def late_values(
         info = data.groupby(run_col, sort=True)[params].first()
         summary = info.join(summary)
     return summary.reset_index()
-
-
-def is_seed(name: str) -> bool:
-    """Whether a column holds a random seed."""
-    lowered = str(name).lower()
-    return lowered == "seed" or lowered.endswith("_seed")
 
 
 @dataclass(frozen=True)
@@ -220,7 +357,11 @@ def _numeric_distinct(frame: pd.DataFrame, column: str) -> int:
     """Number of distinct finite numeric values of a column (hashing first, so a parameter
     column of millions of rows costs memory in its distinct values, not in its rows)."""
     series = frame[column]
-    if series.dtype == np.float64:
+    if series.dtype == np.float64 or (
+        isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub"
+    ):
+        # float64, or integers with no missing value: hashed as they are, converted to
+        # float only once distinct (the same distinct floats, without a float copy)
         values = series.to_numpy()
     else:
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
@@ -250,8 +391,7 @@ def is_symmetric(values: np.ndarray) -> bool:
     The analysis' rule (:func:`landaulab.analyze.distribution.is_symmetric`) applied to
     the finite values.
     """
-    values = np.asarray(values, dtype=float)
-    return _is_symmetric(values[np.isfinite(values)], use_abs=False)
+    return _is_symmetric(np.asarray(values, dtype=float), use_abs=False, finite_only=True)
 
 
 def choose_roles(

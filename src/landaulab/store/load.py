@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from landaulab.design import is_seed
 from landaulab.errors import DataError, StoreError
 from landaulab.store.store import MARKER, Store
 
@@ -31,8 +32,9 @@ def load_frame(
         The columns an analysis uses (None: every column). From a CSV or Parquet file that
         has all of them and ``run_col``, only these are read, plus the run parameters that
         could select or slice runs: the other columns constant within every run that take
-        several values across runs (with ``all_parameters``, every column constant within
-        every run). Which columns those are is decided by one DuckDB aggregate over the
+        several values across runs, except seeds, which never slice an analysis (with
+        ``all_parameters``, every column constant within every run, seeds included). Which
+        columns those are is decided by one DuckDB aggregate over the
         file, so a file of millions of rows is never held whole; the run column is read
         dictionary-encoded (a pandas categorical).
     run_col
@@ -76,6 +78,10 @@ def load_frame(
     raise DataError(f"{path}: unknown format; give a store directory, a .csv(.gz) or a .parquet")
 
 
+#: Rows a batch when a CSV file is streamed from DuckDB into Arrow.
+CSV_BATCH_ROWS = 1 << 20
+
+
 def release_read_buffers() -> None:
     """Hand the memory of tables read through Arrow and since dropped back to the system
     (Arrow's allocator keeps freed blocks for reuse; a table of millions of rows read once
@@ -90,12 +96,13 @@ def _read_parquet_columns(path: Path, columns: list[str], run_col: str) -> pd.Da
     :func:`_to_pandas`: the file is held once, not three times)."""
     import pyarrow.parquet as pq
 
-    return _to_pandas(pq.read_table(path, columns=columns, read_dictionary=[run_col]))
+    return _to_pandas([pq.read_table(path, columns=columns, read_dictionary=[run_col])])
 
 
 def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFrame:
-    """``columns`` of a CSV file, parsed by DuckDB into Arrow (the run column
-    dictionary-encoded) and handed to pandas a column at a time."""
+    """``columns`` of a CSV file, parsed by DuckDB and streamed into Arrow a batch of rows
+    at a time, the run column dictionary-encoded batch by batch (the parsed text of the
+    whole file is never held at once), then handed to pandas a column at a time."""
     import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -104,21 +111,63 @@ def _read_csv_columns(path: Path, columns: list[str], run_col: str) -> pd.DataFr
     try:
         connection.execute("SET enable_progress_bar = false")
         selected = ", ".join(_identifier(name) for name in columns)
-        table = connection.sql(f"SELECT {selected} FROM {_csv_source(path)}").to_arrow_table()
+        relation = connection.sql(f"SELECT {selected} FROM {_csv_source(path)}")
+        if hasattr(relation, "to_arrow_reader"):  # DuckDB >= 1.4
+            reader = relation.to_arrow_reader(CSV_BATCH_ROWS)
+        else:
+            reader = relation.record_batch(CSV_BATCH_ROWS)  # type: ignore[operator]
+        schema = reader.schema
+        index = schema.get_field_index(run_col)
+        kind = schema.field(index).type
+        encode = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        batches = []
+        for batch in reader:
+            # copied out of DuckDB's batch (freed only once all its columns are), the run
+            # column dictionary-encoded
+            arrays = [
+                pc.dictionary_encode(array) if encode and i == index else pa.concat_arrays([array])
+                for i, array in enumerate(batch.columns)
+            ]
+            batches.append(pa.RecordBatch.from_arrays(arrays, names=batch.schema.names))
+            del batch, arrays
+        del reader, relation
+        if batches:
+            table = pa.Table.from_batches(batches)
+        else:
+            table = schema.empty_table()
+        del batches
     finally:
         connection.close()
-    index = table.schema.get_field_index(run_col)
-    if pa.types.is_string(table.schema.field(index).type) or pa.types.is_large_string(
-        table.schema.field(index).type
-    ):
-        table = table.set_column(index, run_col, pc.dictionary_encode(table.column(index)))
-    return _to_pandas(table)
+    if encode:
+        if table.num_rows == 0:
+            table = table.set_column(index, run_col, pc.dictionary_encode(table.column(index)))
+        table = table.unify_dictionaries()
+    box = [table]
+    del table
+    return _to_pandas(box)
 
 
-def _to_pandas(table: Any) -> pd.DataFrame:
-    """An Arrow table as pandas, a column at a time, each Arrow buffer freed once
-    converted and the freed memory handed back (the table cannot be used afterwards)."""
+def _to_pandas(box: list[Any]) -> pd.DataFrame:
+    """The Arrow table in ``box`` (taken out of it: the caller keeps no reference) as
+    pandas, a column at a time, each Arrow buffer freed once converted and the freed
+    memory handed back.
+
+    Each column read in several chunks (row groups, streamed batches) is first made one
+    contiguous array, its chunks freed before the next column is joined: pandas then takes
+    it over without a copy, and at most one column is ever held twice."""
+    table = box.pop()
+    for index in range(table.num_columns):
+        column = table.column(index)
+        if column.num_chunks > 1:
+            joined = column.combine_chunks()
+            del column
+            table = table.set_column(index, table.field(index), joined)
+            del joined
+            release_read_buffers()
+        else:
+            del column
     frame = table.to_pandas(self_destruct=True, split_blocks=True, use_threads=False)
+    del table
     release_read_buffers()
     return frame
 
@@ -150,7 +199,11 @@ def _lean_columns(
         wanted = list(dict.fromkeys([run_col, *needed]))
         if any(name not in types for name in wanted):
             return None
-        others = [name for name in types if name not in set(wanted)]
+        others = [
+            name
+            for name in types
+            if name not in set(wanted) and (all_parameters or not is_seed(name))
+        ]
         if not others:
             return wanted
         parts = []
