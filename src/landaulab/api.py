@@ -189,6 +189,20 @@ def _call(
 
 
 # ------------------------------------------------------------------ analyze, dynamics
+def _check_file_columns(source: str | Path, named: Mapping[str, str | None]) -> None:
+    """A column named by an option but absent from a CSV/Parquet file's header is the
+    one-line error before any row is read (a file of millions of rows is not parsed to
+    say that a name is misspelled)."""
+    from landaulab.store.load import file_columns
+
+    columns = file_columns(source)
+    if columns is None:
+        return
+    for option, name in named.items():
+        if name is not None and name not in columns:
+            raise DataError(missing_column(name, columns, option))
+
+
 def _selected(
     source: str | Path | pd.DataFrame,
     *,
@@ -206,6 +220,16 @@ def _selected(
     faces: :func:`landaulab.analyze.roles.analysis_slice`); the sentence saying which runs
     is issued as a :class:`SliceWarning`."""
     needed = [order_parameter, control, size, step_col, *exclude, *(named or {}).values()]
+    if not isinstance(source, pd.DataFrame):
+        _check_file_columns(
+            source,
+            {
+                "--order-parameter": order_parameter,
+                "--control": control,
+                "--size": size,
+                **(named or {}),
+            },
+        )
     frame, parameters, _ = load(
         source,
         [name for name in needed if name is not None],

@@ -165,3 +165,32 @@ def test_to_pandas_takes_the_table_out_of_its_box_and_joins_chunks() -> None:
     frame = _to_pandas(box)
     assert box == []
     pd.testing.assert_frame_equal(frame, pa.concat_tables([table, table]).to_pandas())
+
+
+def test_a_misspelled_column_is_refused_from_the_header_alone(tmp_path, monkeypatch) -> None:
+    """A name absent from a file's header is the one-line error before any row is read:
+    the readers of rows are never called."""
+    import landaulab.store.load as load_module
+    from landaulab.api import analyze
+    from landaulab.errors import DataError
+
+    path = tmp_path / "runs.csv"
+    pd.DataFrame(
+        {
+            "run_id": ["a", "a", "b", "b"],
+            "step": [0, 1, 0, 1],
+            "T": [0.5, 0.5, 1.5, 1.5],
+            "m": [0.5, 0.5, 0.0, 0.0],
+        }
+    ).to_csv(path, index=False)
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("rows were read")
+
+    monkeypatch.setattr(load_module, "_read", no_rows)
+    with pytest.raises(DataError, match=r"column 'mm' not found \(closest first: m"):
+        analyze(path, order_parameter="mm", control="T")
+    with pytest.raises(DataError, match=r"pass --control"):
+        analyze(path, order_parameter="m", control="TT")
+    assert load_module.file_columns(path) == ["run_id", "step", "T", "m"]
+    assert load_module.file_columns(tmp_path) is None

@@ -180,6 +180,33 @@ def _separator(path: Path) -> str:
     return "\t" if ".tsv" in path.name.lower() else ","
 
 
+def file_columns(path: str | os.PathLike[str]) -> list[str] | None:
+    """The column names of a CSV or Parquet file, from its header or schema alone (DuckDB
+    reads no rows); ``None`` for a store, a directory, another format, or a file DuckDB
+    cannot describe (the full read then decides what is wrong)."""
+    import duckdb
+
+    path = Path(path)
+    name = path.name.lower()
+    if not path.is_file():
+        return None
+    if name.endswith((".parquet", ".pq")):
+        source = f"read_parquet({_quoted(str(path))})"
+    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
+        source = _csv_source(path)
+    else:
+        return None
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET enable_progress_bar = false")
+        described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        return [str(row[0]) for row in described]
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+
+
 def _lean_columns(
     path: Path, kind: str, needed: Sequence[str], run_col: str, all_parameters: bool
 ) -> list[str] | None:
