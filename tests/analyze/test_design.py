@@ -219,3 +219,30 @@ def test_the_result_round_trips_with_its_design() -> None:
     # every bin holds enough runs to resample runs, never blocks of steps
     assert not any("blocks of steps" in s for s in result.evidence)
     assert min(b["n_runs"] for b in design["bins"]) >= TARGET_UNITS
+
+
+def test_a_size_column_in_a_random_design_is_not_pooled_unseen() -> None:
+    """Every run at its own temperature, and a size column nobody named: grouping by
+    exact control values would never see L vary (one run per value); the design's bins
+    do. A column that follows the control (β = 1/T) still does not count."""
+    from landaulab.analyze.roles import varying_within
+
+    rng = np.random.default_rng(5)
+    t = rng.uniform(0.5, 1.5, 400)
+    frame = planted(t, seed=5)
+    per_run = frame.groupby("run_id", sort=True).ngroup().to_numpy()
+    sizes = rng.choice([8.0, 16.0], t.size)
+    frame["L"] = sizes[per_run]
+    frame["beta"] = 1.0 / frame["temperature"]
+    assert varying_within(frame, ["L", "beta"], ("temperature", None)) == ["L"]
+    # on a grid the exact values group the runs, as before
+    grid = planted(np.repeat(np.linspace(0.5, 1.5, 10), 8), seed=6)
+    grid_runs = grid.groupby("run_id", sort=True).ngroup().to_numpy()
+    grid["L"] = np.tile([8.0, 16.0], 40)[grid_runs]
+    grid["double"] = 2.0 * grid["temperature"]
+    assert varying_within(grid, ["L", "double"], ("temperature", None)) == ["L"]
+    from landaulab.api import SliceWarning
+    from landaulab.api import analyze as analyze_source
+
+    with pytest.warns(SliceWarning, match="uses the runs at L = "):
+        analyze_source(frame, order_parameter="m", control="temperature", n_bootstrap=50)

@@ -636,7 +636,15 @@ def varying_within(
     by: Sequence[str | None],
     run_col: str = "run_id",
 ) -> list[str]:
-    """The ``columns`` taking two or more values among the runs of some ``by`` group."""
+    """The ``columns`` taking two or more values among the runs of some ``by`` group.
+
+    The first of ``by`` is the control. Where nearly every run has its own control value
+    (a random search, a refinement: the irregular designs of :mod:`landaulab.design`),
+    runs are grouped by the design's equal-count bins of the control instead of by
+    exact value (with one run per value nothing would ever vary within a group, and a
+    size column would be pooled unseen); a column that is a monotone function of the
+    control over the runs (an inverse temperature) follows it and does not count.
+    """
     keys = [c for c in dict.fromkeys(by) if c and c in frame.columns]
     columns = [c for c in columns if c in frame.columns and c not in keys]
     if not columns:
@@ -646,10 +654,46 @@ def varying_within(
         table = frame.groupby(run_col, sort=False)[wanted].first()
     else:
         table = frame[wanted]
+    control = by[0] if by and by[0] in keys else None
+    if control is not None:
+        table, columns = _binned_control(table, control, columns)
     if not keys:
         return [c for c in columns if table[c].nunique(dropna=True) > 1]
     counts = table.groupby(keys, dropna=False)[columns].nunique(dropna=True).max()
     return [c for c in columns if int(counts.get(c, 0)) > 1]
+
+
+def _binned_control(
+    table: pd.DataFrame, control: str, columns: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` (one row per run) with its control replaced by the design's bins where
+    the design is irregular, and ``columns`` without those that follow the control."""
+    from landaulab.design import bin_controls
+
+    values = table[control]
+    if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+        return table, columns
+    x = values.to_numpy(dtype=float)
+    if not np.isfinite(x).all():
+        return table, columns
+    binning = bin_controls(x, min_per_value=2, per_bin=4)
+    if not binning.irregular:
+        return table, columns
+    order = np.argsort(x, kind="stable")
+    kept = [c for c in columns if not _monotone(table[c].to_numpy()[order])]
+    return table.assign(**{control: binning.label}), kept
+
+
+def _monotone(values: np.ndarray) -> bool:
+    """Whether numeric ``values`` never rise or never fall (NaN-free)."""
+    try:
+        v = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if v.size < 2 or not np.isfinite(v).all():
+        return False
+    step = np.diff(v)
+    return bool((step >= 0).all() or (step <= 0).all())
 
 
 def _scalar(value: Any) -> Any:

@@ -208,11 +208,11 @@ def run_grokking_study(
 
     for size in config.sizes:
         clock = _Clock()
-        located = study.boundaries[size]
+        bracket = study.boundaries[size]
         # the ensemble's centre is the end of the refinement's bracket nearest its
         # estimate: a sampled fraction within the tolerance, whose seeds the ensemble
         # then reuses (the final boundary comes from the curve through every seed)
-        centre = min(located.ci, key=lambda end: abs(end - located.value))
+        centre = min(bracket.ci, key=lambda end: abs(end - bracket.value))
         controls = tuple(
             sorted({round(min(0.95, max(0.05, centre + o)), 3) for o in config.offsets})
         )
