@@ -152,10 +152,9 @@ def settled(
     sums = np.zeros((4, n_units))  # late sum, late count, early sum, early count
     # blocks of whole segments (a unit never spans two blocks, so every unit's sums add
     # its rows in the same order as one pass over all rows: the same numbers)
-    at = np.searchsorted(starts, np.arange(0, unit.size, CHUNK), side="right") - 1
-    edges = np.unique(np.r_[starts[at], unit.size])
-    for low, high in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-        first, last = np.searchsorted(starts, [low, high])
+    bounds = np.r_[starts, unit.size]
+    for first, last in _stretch_blocks(starts, unit.size):
+        low, high = int(bounds[first]), int(bounds[last])
         late = np.arange(low, high) >= np.repeat(late_from[first:last], counts[first:last])
         part, v = unit[low:high], values[low:high]
         sums[0] += np.bincount(part, np.where(late, v, 0.0), n_units)
@@ -179,15 +178,21 @@ def settled(
     return ~(relative & significant)
 
 
+def _stretch_blocks(starts: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges ``first:last`` of the stretches that begin at ``starts`` (of
+    ``size`` rows in all), each about :data:`CHUNK` rows and never splitting a stretch."""
+    cuts = np.searchsorted(starts, np.arange(0, size, CHUNK), side="right") - 1
+    cuts = np.unique(np.r_[cuts, starts.size])
+    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
+
+
 def _count_in_stretches(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """The number of True entries of ``mask`` in each stretch ``starts[i]:starts[i + 1]``
     (the last up to the end), summed a block of whole stretches at a time (a sum in int64
     of the whole mask would first convert every entry)."""
     counts = np.empty(starts.size, dtype=np.int64)
     bounds = np.r_[starts, mask.size]
-    cuts = np.searchsorted(starts, np.arange(0, mask.size, CHUNK), side="right") - 1
-    cuts = np.unique(np.r_[cuts, starts.size])
-    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+    for first, last in _stretch_blocks(starts, mask.size):
         low, high = int(bounds[first]), int(bounds[last])
         counts[first:last] = np.add.reduceat(
             mask[low:high], starts[first:last] - low, dtype=np.int64

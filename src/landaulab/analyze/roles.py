@@ -47,6 +47,7 @@ from landaulab.analyze.columns import CLOSEST as CLOSEST
 from landaulab.analyze.columns import edit_distance as edit_distance
 from landaulab.analyze.columns import missing_column
 from landaulab.analyze.distribution import is_symmetric as _is_symmetric
+from landaulab.design import bin_controls
 from landaulab.design import is_seed as is_seed
 from landaulab.errors import DataError
 from landaulab.estimate import plain
@@ -115,7 +116,9 @@ def late_values(
         or bool({"value", "_step"} & {*parameters, step_col, run_col})
     )
     codes = None if plain else _run_codes_or_none(frame[run_col])
-    if codes is None:  # unusual names or run ids: the rows are copied
+    if codes is None or (codes.size and codes.min() < 0):
+        # unusual names or run ids, or a missing run id: the copying path (which says
+        # what it does with them) gives the numbers
         return _late_values_plain(
             frame,
             column,
@@ -141,16 +144,6 @@ def late_values(
     if not ok.any():
         return pd.DataFrame(columns=[run_col, *parameters, "value"])
     ok_codes = codes if everything else codes[ok]
-    if ok_codes.min() < 0:  # a missing run id: the copying path says what it does
-        return _late_values_plain(
-            frame,
-            column,
-            run_col=run_col,
-            step_col=step_col,
-            burn_in=burn_in,
-            parameters=parameters,
-            absolute=absolute,
-        )
     # the late window of every run (late_mask over the finite rows, by run codes)
     ok_step = step if everything else step[ok]
     n = int(ok_codes.max()) + 1
@@ -668,8 +661,6 @@ def _binned_control(
 ) -> tuple[pd.DataFrame, list[str]]:
     """``table`` (one row per run) with its control replaced by the design's bins where
     the design is irregular, and ``columns`` without those that follow the control."""
-    from landaulab.design import bin_controls
-
     values = table[control]
     if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
         return table, columns

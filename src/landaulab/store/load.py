@@ -59,13 +59,7 @@ def load_frame(
         if any(path.glob("*.parquet")):
             return _read(path, "parquet")
         raise DataError(f"{path}: a directory that is neither a landaulab store nor Parquet files")
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        kind = "parquet"
-    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
-        kind = "csv"
-    else:
-        kind = ""
+    kind = _file_kind(path)
     if kind and needed is not None:
         columns = _lean_columns(path, kind, needed, run_col, all_parameters)
         if columns is not None:
@@ -172,6 +166,21 @@ def _to_pandas(box: list[Any]) -> pd.DataFrame:
     return frame
 
 
+def _file_kind(path: Path) -> str:
+    """``"parquet"``, ``"csv"`` (CSV or TSV, maybe gzipped) or ``""`` by the file's name."""
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
+        return "csv"
+    return ""
+
+
+def _duckdb_source(path: Path, kind: str) -> str:
+    """The DuckDB table function reading the file ``path`` of ``kind``."""
+    return f"read_parquet({_quoted(str(path))})" if kind == "parquet" else _csv_source(path)
+
+
 def _csv_source(path: Path) -> str:
     return f"read_csv({_quoted(str(path))}, delim = {_quoted(_separator(path))}, header = true)"
 
@@ -187,15 +196,10 @@ def file_columns(path: str | os.PathLike[str]) -> list[str] | None:
     import duckdb
 
     path = Path(path)
-    name = path.name.lower()
-    if not path.is_file():
+    kind = _file_kind(path)
+    if not (kind and path.is_file()):
         return None
-    if name.endswith((".parquet", ".pq")):
-        source = f"read_parquet({_quoted(str(path))})"
-    elif name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
-        source = _csv_source(path)
-    else:
-        return None
+    source = _duckdb_source(path, kind)
     connection = duckdb.connect()
     try:
         connection.execute("SET enable_progress_bar = false")
@@ -214,10 +218,7 @@ def _lean_columns(
     (the file lacks a needed column or the run column, or DuckDB cannot read it)."""
     import duckdb
 
-    if kind == "parquet":
-        source = f"read_parquet({_quoted(str(path))})"
-    else:
-        source = _csv_source(path)
+    source = _duckdb_source(path, kind)
     connection = duckdb.connect()
     try:
         connection.execute("SET enable_progress_bar = false")
